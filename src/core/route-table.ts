@@ -1,0 +1,95 @@
+// The route table: the pure core's output and the data plane's only input.
+// Plain, sorted, JSON-serialisable data. Same snapshot in, same bytes out.
+
+import type { Diagnostic } from './diagnostics.ts';
+import type { RoutePolicy } from './policy.ts';
+
+export type MatchType = 'Exact' | 'Prefix';
+
+export interface Endpoint {
+  address: string; // pod IP (v4 or v6), never a ClusterIP
+  port: number;
+  ready: boolean;
+  serving: boolean;
+  terminating: boolean;
+  /** `ns/pod` from targetRef when known: a stable name for logs and affinity. */
+  targetRef?: string;
+}
+
+export interface Backend {
+  id: string; // 'ns/service:port' with the port as the Ingress wrote it (number or name)
+  namespace: string;
+  service: string;
+  servicePort: number | string;
+  /** Endpoints to use, sorted by address then port, de-duplicated across slices. */
+  endpoints: Endpoint[];
+  sessionAffinity: 'None' | 'ClientIP';
+}
+
+export interface Route {
+  id: string; // 'ns/ingress#r0.p1'
+  ingress: string; // 'ns/name'
+  path: string; // '/' for an empty Prefix path
+  match: MatchType; // ImplementationSpecific is compiled as Prefix
+  /** The pathType the Ingress wrote, kept for /debug and diagnostics. */
+  pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
+  backend: string; // Backend id
+  policy: string; // key into RouteTable.policies (the Ingress 'ns/name')
+}
+
+export interface VirtualHost {
+  /** Lower-case: 'foo.example.com', '*.example.com', or '*' for rules without a host. */
+  host: string;
+  /** Most specific first: longer path (in elements), then Exact before Prefix, then older Ingress. */
+  routes: Route[];
+  /** The default backend of the Ingress(es) that define this host, if any. */
+  defaultBackend?: { backend: string; policy: string; ingress: string };
+  /** Certificate id ('ns/secret') chosen for this host, when TLS is configured for it. */
+  tls?: { certificate?: string; ingress: string };
+}
+
+export interface CertificateEntry {
+  id: string; // 'ns/secret'
+  /** PEM. Serialised as '<redacted>' by redactTable(); never logged. */
+  certPem: string;
+  keyPem: string;
+  fingerprint: string; // sha256 of the leaf certificate DER, hex
+  keyType?: string; // 'rsa' | 'ec' | 'ed25519' ...
+  notAfter?: string;
+  dnsNames: string[];
+}
+
+export interface RouteTable {
+  /** Exact hosts, wildcard hosts and '*' together, sorted by host. */
+  virtualHosts: VirtualHost[];
+  backends: Record<string, Backend>;
+  policies: Record<string, RoutePolicy>;
+  certificates: Record<string, CertificateEntry>;
+  /** Catch-all for requests matching no virtual host: oldest Ingress defaultBackend, else --default-backend. */
+  defaultBackend?: { backend: string; policy: string; ingress?: string };
+}
+
+export interface IngressStatusIntent {
+  ingress: string; // 'ns/name'
+  /** true: publish our address; false: an Ingress that is not ours (clear our address if present). */
+  admitted: boolean;
+}
+
+export interface BuildResult {
+  table: RouteTable;
+  diagnostics: Diagnostic[];
+  status: IngressStatusIntent[];
+}
+
+export function emptyRouteTable(): RouteTable {
+  return { virtualHosts: [], backends: {}, policies: {}, certificates: {} };
+}
+
+/** A copy safe to serialise: key material replaced. */
+export function redactTable(table: RouteTable): RouteTable {
+  const certificates: Record<string, CertificateEntry> = {};
+  for (const [id, c] of Object.entries(table.certificates)) {
+    certificates[id] = { ...c, certPem: '<redacted>', keyPem: '<redacted>' };
+  }
+  return { ...table, certificates };
+}

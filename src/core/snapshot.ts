@@ -1,0 +1,34 @@
+// A consistent view of every object the sources have delivered, keyed by 'ns/name'.
+
+import type { EndpointSlice, Ingress, IngressClass, Secret, Service } from './model.ts';
+
+export interface Snapshot {
+  ingresses: ReadonlyMap<string, Ingress>;
+  ingressClasses: ReadonlyMap<string, IngressClass>;
+  services: ReadonlyMap<string, Service>;
+  endpointSlices: ReadonlyMap<string, EndpointSlice>;
+  secrets: ReadonlyMap<string, Secret>;
+}
+
+/** Facts about a TLS Secret's certificate and key, computed outside the pure core (needs crypto). */
+export type CertificateInspection =
+  | {
+      ok: true;
+      fingerprint: string;
+      keyType: string;
+      notAfter: string; // ISO 8601
+      notBefore: string;
+      dnsNames: string[]; // SAN dNSNames (and the CN when there are none), lower-case
+    }
+  | { ok: false; code: string; reason: string }; // reason never contains key material
+
+export interface BuildOptions {
+  controllerName: string;
+  watchIngressWithoutClass: boolean;
+  /** Controller-wide default backend 'ns/service:port' (from --default-backend). */
+  defaultBackend?: { namespace: string; service: string; port: number | string };
+  /** Injected so the core stays free of node:crypto; must be deterministic. */
+  inspectCertificate: (certPem: string, keyPem: string) => CertificateInspection;
+  /** ISO time used for expiry warnings; passed in because the core reads no clock. */
+  now: string;
+}
