@@ -65,6 +65,12 @@ export interface RouteTable {
   backends: Record<string, Backend>;
   policies: Record<string, RoutePolicy>;
   certificates: Record<string, CertificateEntry>;
+  /**
+   * SNI server names from every admitted spec.tls entry ('foo.example.com' or '*.example.com'),
+   * sorted by host, each with the certificate it gets. The data plane looks up exact, then wildcard,
+   * then falls back to the default certificate. A host whose Secret is broken has no entry here.
+   */
+  sni: { host: string; certificate: string; ingress: string }[];
   /** Catch-all for requests matching no virtual host: oldest Ingress defaultBackend, else --default-backend. */
   defaultBackend?: { backend: string; policy: string; ingress?: string };
 }
@@ -82,7 +88,7 @@ export interface BuildResult {
 }
 
 export function emptyRouteTable(): RouteTable {
-  return { virtualHosts: [], backends: {}, policies: {}, certificates: {} };
+  return { virtualHosts: [], backends: {}, policies: {}, certificates: {}, sni: [] };
 }
 
 /** A copy safe to serialise: key material replaced. */
