@@ -1,0 +1,50 @@
+// The catalogue of diagnostic codes: one place that says what each code means and how bad it is.
+// Every entry has a `## Code` section in docs/diagnostics.md, and every code literal under src/
+// must be listed here (test/core/diagnostic-codes.test.ts enforces both). Other parts of
+// Gatehouse add their codes to this table; keep it sorted by code.
+//
+// Severity convention: 'error' = something the user wrote is not served; 'warning' = it is served,
+// but probably not as meant; 'info' = a choice Gatehouse made that the user may want to know.
+
+import type { Diagnostic, ObjectRef, Severity } from './diagnostics.ts';
+
+export interface DiagnosticCodeInfo {
+  severity: Severity;
+  summary: string;
+}
+
+export const DIAGNOSTIC_CODES = {
+  BackendMissing: { severity: 'error', summary: 'An Ingress backend names neither a service nor a resource.' },
+  BackendServiceNotFound: { severity: 'error', summary: 'The Service named by a backend does not exist in the Ingress namespace.' },
+  BackendServicePortNotFound: { severity: 'error', summary: 'The Service has no port with the number or name the backend gives.' },
+  DefaultBackendConflict: { severity: 'error', summary: 'Another, older Ingress already provides the default backend for this host or for the whole controller.' },
+  EndpointAddressInvalid: { severity: 'warning', summary: 'An EndpointSlice address is not an IP address of the slice addressType; that endpoint is skipped.' },
+  EndpointSliceAddressTypeUnsupported: { severity: 'info', summary: 'An EndpointSlice whose addressType is not IPv4 or IPv6 (FQDN) is ignored.' },
+  ExternalNameServiceUnsupported: { severity: 'error', summary: 'A backend names an ExternalName Service, which Gatehouse does not proxy to.' },
+  HostInvalid: { severity: 'error', summary: 'A host is not a valid lower-case DNS name (optionally with a leading "*." label); IP addresses are not allowed.' },
+  IngressClassAnnotationIgnored: { severity: 'warning', summary: 'Both spec.ingressClassName and the legacy kubernetes.io/ingress.class annotation are set; the field wins.' },
+  LegacyIngressAPIVersion: { severity: 'warning', summary: 'The Ingress was written in a removed API version and converted to networking.k8s.io/v1.' },
+  PathConflict: { severity: 'error', summary: 'An older Ingress (or an earlier path of the same Ingress) already claims this host, path and pathType.' },
+  PathInvalid: { severity: 'error', summary: 'A path is missing where required, or does not match the Ingress path grammar.' },
+  PathTypeInvalid: { severity: 'error', summary: 'pathType is missing or is not Exact, Prefix or ImplementationSpecific.' },
+  ResourceBackendUnsupported: { severity: 'error', summary: 'A backend names a resource instead of a Service; Gatehouse only routes to Services.' },
+  TLSCertificateExpired: { severity: 'warning', summary: 'The certificate is past its notAfter time; it is still served.' },
+  TLSCertificateNameMismatch: { severity: 'warning', summary: 'The certificate names do not cover a host of the tls entry; it is still served for that host.' },
+  TLSCertificateNotYetValid: { severity: 'warning', summary: 'The certificate notBefore time is in the future; it is still served.' },
+  TLSEntryUnused: { severity: 'warning', summary: 'A tls entry lists no hosts and the Ingress has no rule hosts to apply it to.' },
+  TLSHostConflict: { severity: 'error', summary: 'An older Ingress (or an earlier tls entry) already provides a certificate for this server name.' },
+  TLSHostsDefaulted: { severity: 'info', summary: 'A tls entry lists no hosts; it applies to the hosts of the Ingress rules.' },
+  TLSSecretInvalid: { severity: 'error', summary: 'The TLS Secret certificate or key does not parse, or the key does not match the certificate.' },
+  TLSSecretMissingData: { severity: 'error', summary: 'The TLS Secret lacks a non-empty tls.crt or tls.key.' },
+  TLSSecretNameMissing: { severity: 'info', summary: 'A tls entry has no secretName; its hosts are served with the default certificate.' },
+  TLSSecretNotFound: { severity: 'error', summary: 'The TLS Secret does not exist in the Ingress namespace.' },
+  TLSSecretWrongType: { severity: 'error', summary: 'The TLS Secret is not of type kubernetes.io/tls.' },
+} as const satisfies Record<string, DiagnosticCodeInfo>;
+
+export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
+
+/** A diagnostic whose severity comes from the catalogue, so one code always means one severity. */
+export function makeDiagnostic(code: DiagnosticCode, object: ObjectRef, field: string | undefined, message: string): Diagnostic {
+  const severity = DIAGNOSTIC_CODES[code].severity;
+  return field === undefined ? { code, severity, object, message } : { code, severity, object, field, message };
+}

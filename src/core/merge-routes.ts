@@ -1,0 +1,62 @@
+// Rules for the same host from several Ingresses merge into one route list per host.
+// Two routes that match the same requests (same host, same compiled match, equivalent path)
+// conflict: the older Ingress — or, within one Ingress, the earlier path — wins; the loser is
+// reported with PathConflict. Each list is then put in specificity order (see path-match.ts).
+
+import type { Diagnostic } from './diagnostics.ts';
+import type { RouteCandidate } from './collect-routes.ts';
+import { compareStrings } from './compare-strings.ts';
+import { makeDiagnostic } from './diagnostic-codes.ts';
+import { compareMatchSpecificity, pathElements } from './path-match.ts';
+import { quoteValue } from './quote-value.ts';
+import type { Route } from './route-table.ts';
+
+export interface MergedRoutes {
+  /** host → routes, most specific first. */
+  byHost: Map<string, Route[]>;
+  diagnostics: Diagnostic[];
+}
+
+/** `candidates` must be in precedence order: oldest Ingress first, then rule and path order. */
+export function mergeRoutes(candidates: readonly RouteCandidate[]): MergedRoutes {
+  const winners = new Map<string, RouteCandidate>();
+  const diagnostics: Diagnostic[] = [];
+  for (const candidate of candidates) {
+    const key = `${candidate.host} ${conflictKey(candidate.route)}`;
+    const winner = winners.get(key);
+    if (winner) diagnostics.push(conflict(candidate, winner));
+    else winners.set(key, candidate);
+  }
+  const byHost = new Map<string, RouteCandidate[]>();
+  for (const candidate of winners.values()) {
+    const list = byHost.get(candidate.host);
+    if (list) list.push(candidate);
+    else byHost.set(candidate.host, [candidate]);
+  }
+  const sorted = new Map<string, Route[]>();
+  for (const [host, list] of byHost) sorted.set(host, list.sort(compareCandidates).map((c) => c.route));
+  return { byHost: sorted, diagnostics };
+}
+
+/** Prefix paths that differ only by empty elements ('/foo' and '/foo/') match the same requests. */
+function conflictKey(route: Route): string {
+  return route.match === 'Exact' ? `Exact ${route.path}` : `Prefix /${pathElements(route.path).join('/')}`;
+}
+
+function compareCandidates(a: RouteCandidate, b: RouteCandidate): number {
+  return (
+    compareMatchSpecificity(a.route, b.route) ||
+    compareStrings(a.route.path, b.route.path) ||
+    a.rank - b.rank ||
+    compareStrings(a.route.id, b.route.id)
+  );
+}
+
+function conflict(loser: RouteCandidate, winner: RouteCandidate): Diagnostic {
+  const by =
+    winner.route.ingress === loser.route.ingress
+      ? `an earlier path of this Ingress (${winner.field})`
+      : `the older Ingress ${winner.route.ingress} (${winner.field})`;
+  const what = `host ${loser.host} ${loser.route.match} ${quoteValue(loser.route.path)}`;
+  return makeDiagnostic('PathConflict', loser.owner, loser.field, `${what} is already routed by ${by}; this path is not served`);
+}
