@@ -1,0 +1,172 @@
+// Compiles a RouteTable into the structures the request path reads: a Map of exact hosts, a Map of
+// wildcard suffixes (one label), the '*' virtual host, and per virtual host a PathMatcher. Every
+// answer a lookup can give is a RouteTarget built here, so the request path allocates nothing to route.
+//
+// Host fall-through (a choice where the Ingress spec is silent on how rules of different hosts
+// combine): the request's host picks its candidates in order exact host, then one-label wildcard,
+// then the host-less rules ('*', which "match every host"). The first candidate with a matching
+// path wins, so a more specific host always beats a less specific one. With no path match anywhere,
+// the first candidate's default backend answers, then the table's default backend, else 404.
+import type { Backend, Endpoint, RouteTable, VirtualHost } from '../core/route-table.ts';
+import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
+import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
+import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
+
+/** What a request is sent to: a route (or a default backend) with everything needed to forward. */
+export interface RouteTarget {
+  /** Route id ('ns/ing#r0.p1'), or 'default:<ingress>' / 'default' for default backends: for logs. */
+  readonly routeId: string;
+  readonly backend: Backend;
+  readonly policy: RoutePolicy;
+  readonly picker: EndpointPicker;
+  /** Plain-HTTP requests get a 308 to HTTPS: the host serves a certificate and the policy allows it. */
+  readonly tlsRedirect: boolean;
+  /** The Strict-Transport-Security value for HTTPS responses, when the policy asks for one. */
+  readonly hsts: string | undefined;
+}
+
+export interface CompiledTable {
+  readonly table: RouteTable;
+  /** host: as returned by normalizeHost; path: the canonical path (no query). */
+  lookup(host: string, path: string): RouteTarget | undefined;
+  /** 'address:port' of every endpoint the table can send to (pools for others may be closed). */
+  readonly endpointKeys: ReadonlySet<string>;
+  /** Pickers by backend+policy key, kept so the next compile can reuse unchanged ones. */
+  readonly pickers: ReadonlyMap<string, PickerEntry>;
+}
+
+export interface PickerEntry {
+  readonly picker: EndpointPicker;
+  /** Endpoints and policy as JSON: a picker is reused only when this is unchanged. */
+  readonly signature: string;
+}
+
+export interface CompileOptions {
+  /** The table being replaced: pickers whose backend and policy did not change keep their state. */
+  previous?: CompiledTable;
+  createPicker?: EndpointPickerFactory;
+}
+
+interface CompiledHost {
+  readonly matcher: PathMatcher<RouteTarget>;
+  readonly defaultTarget: RouteTarget | undefined;
+  /** This host serves its own certificate (decides the HTTP → HTTPS redirect). */
+  readonly hasTls: boolean;
+}
+
+export function endpointKey(e: Pick<Endpoint, 'address' | 'port'>): string {
+  return `${e.address}:${e.port}`;
+}
+
+export function compileTable(table: RouteTable, options: CompileOptions = {}): CompiledTable {
+  const createPicker = options.createPicker ?? createEndpointPicker;
+  const previousPickers = options.previous?.pickers;
+  const pickers = new Map<string, PickerEntry>();
+  const endpointKeys = new Set<string>();
+  for (const b of Object.values(table.backends)) for (const e of b.endpoints) endpointKeys.add(endpointKey(e));
+
+  const pickerFor = (backend: Backend, policyId: string, policy: RoutePolicy): EndpointPicker => {
+    const key = `${backend.id}\u0000${policyId}`;
+    const existing = pickers.get(key);
+    if (existing) return existing.picker;
+    const signature = JSON.stringify([backend.endpoints, backend.sessionAffinity, policy]);
+    const prev = previousPickers?.get(key);
+    const entry = prev && prev.signature === signature ? prev : { picker: createPicker(backend, policy), signature };
+    pickers.set(key, entry);
+    return entry.picker;
+  };
+
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean): RouteTarget => {
+    const backend = table.backends[backendId] ?? missingBackend(backendId);
+    const policy = table.policies[policyId] ?? DEFAULT_POLICY;
+    return {
+      routeId,
+      backend,
+      policy,
+      picker: pickerFor(backend, policyId, policy),
+      tlsRedirect: hostTls && policy.sslRedirect,
+      hsts: policy.hsts ? hstsValue(policy.hsts) : undefined,
+    };
+  };
+
+  const compileHost = (vh: VirtualHost): CompiledHost => {
+    const hasTls = vh.tls?.certificate !== undefined;
+    const matcher = createPathMatcher(
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls) })),
+    );
+    const d = vh.defaultBackend;
+    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls) : undefined;
+    return { matcher, defaultTarget, hasTls };
+  };
+
+  const exact = new Map<string, CompiledHost>();
+  const wildcard = new Map<string, CompiledHost>();
+  let star: CompiledHost | undefined;
+  for (const vh of table.virtualHosts) {
+    const compiled = compileHost(vh);
+    if (vh.host === '*') star = compiled;
+    else if (vh.host.startsWith('*.')) wildcard.set(vh.host.slice(2), compiled);
+    else exact.set(vh.host, compiled);
+  }
+  const td = table.defaultBackend;
+  const tableDefault = td ? targetFor(td.ingress ? `default:${td.ingress}` : 'default', td.backend, td.policy, false) : undefined;
+  const hasWildcards = wildcard.size > 0;
+
+  // A TLS host whose path fell through to a less specific host still redirects to HTTPS: the twin
+  // target carries the host's TLS flag. Built on first use, then reused.
+  const tlsTwins = new WeakMap<RouteTarget, RouteTarget>();
+  const withHostTls = (t: RouteTarget): RouteTarget => {
+    if (t.tlsRedirect || !t.policy.sslRedirect) return t;
+    let twin = tlsTwins.get(t);
+    if (!twin) {
+      twin = { ...t, tlsRedirect: true };
+      tlsTwins.set(t, twin);
+    }
+    return twin;
+  };
+
+  return {
+    table,
+    endpointKeys,
+    pickers,
+    lookup(host: string, path: string): RouteTarget | undefined {
+      const h = exact.get(host);
+      if (h !== undefined) {
+        const t = h.matcher.match(path);
+        if (t !== undefined) return t;
+      }
+      let w: CompiledHost | undefined;
+      if (hasWildcards) {
+        const dot = host.indexOf('.');
+        if (dot > 0) {
+          w = wildcard.get(host.slice(dot + 1));
+          if (w !== undefined) {
+            const t = w.matcher.match(path);
+            if (t !== undefined) return h?.hasTls ? withHostTls(t) : t;
+          }
+        }
+      }
+      const hostTls = h !== undefined ? h.hasTls : w !== undefined && w.hasTls;
+      const found = star?.matcher.match(path) ?? h?.defaultTarget ?? w?.defaultTarget ?? star?.defaultTarget ?? tableDefault;
+      return found !== undefined && hostTls ? withHostTls(found) : found;
+    },
+  };
+}
+
+function missingBackend(id: string): Backend {
+  // The builder never emits a route to an unknown backend; if it did, answer 503 rather than crash.
+  const colon = id.lastIndexOf(':');
+  const slash = id.indexOf('/');
+  return {
+    id,
+    namespace: slash === -1 ? '' : id.slice(0, slash),
+    service: id.slice(slash + 1, colon === -1 ? undefined : colon),
+    servicePort: colon === -1 ? '' : id.slice(colon + 1),
+    endpoints: [],
+    sessionAffinity: 'None',
+  };
+}
+
+function hstsValue(h: HstsPolicy): string {
+  return `max-age=${Math.max(0, Math.floor(h.maxAgeSeconds))}${h.includeSubDomains ? '; includeSubDomains' : ''}${h.preload ? '; preload' : ''}`;
+}

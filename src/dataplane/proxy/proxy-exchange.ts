@@ -1,0 +1,429 @@
+// One client request from routing to the access-log line. It is its own undici dispatch handler
+// and its own PickContext, so a proxied request allocates this object, the header list and the
+// dispatch options, and little else.
+//
+// Streaming both ways with back-pressure: the client request is the upstream body (undici pauses
+// it when the upstream socket is full); response chunks are written to the client and the upstream
+// read is paused until the client drains.
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Dispatcher } from 'undici';
+import type { Endpoint } from '../../core/route-table.ts';
+import type { CompiledTable, RouteTarget } from '../compile-table.ts';
+import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
+import { checkRequestHead } from '../http/check-request.ts';
+import { canonicalizeTarget } from '../http/canonical-path.ts';
+import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
+import { isSafeHeaderValue } from '../http/header-value.ts';
+import { logAccess } from '../http/access-log.ts';
+import { plainBody } from '../http/plain-response.ts';
+import { requestIdFor } from '../http/request-id.ts';
+import { normalizeHost } from '../normalize-host.ts';
+import type { PickContext, PickOutcome } from './endpoint-picker.ts';
+import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
+import { buildUpstreamHeaders } from './upstream-headers.ts';
+import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
+import type { UpstreamPools } from './upstream-pools.ts';
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/** What the request path needs from its owner (the DataPlane, or a test). */
+export interface ExchangeRuntime {
+  /** The active table, read once per request. */
+  current(): CompiledTable | undefined;
+  readonly pools: UpstreamPools;
+  readonly options: ResolvedDataPlaneOptions;
+  /** Counts requests in flight, for drain; `draining` makes HTTP/1 responses close their connection. */
+  readonly tracker: { begin(): void; end(): void; readonly draining: boolean };
+}
+
+const kExchange = Symbol('gatehouse.exchange');
+type Tagged = { [kExchange]?: ProxyExchange };
+
+// Listeners shared by every request: `this` is the response, the exchange hangs off it.
+function onResponseClose(this: ClientResponse): void {
+  (this as Tagged)[kExchange]?.clientClosed();
+}
+function onResponseDrain(this: ClientResponse): void {
+  (this as Tagged)[kExchange]?.controller?.resume();
+}
+function onSendTimeout(ex: ProxyExchange): void {
+  ex.sendTimedOut();
+}
+
+const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
+
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
+  readonly rt: ExchangeRuntime;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
+  readonly scheme: 'http' | 'https';
+  readonly isH2: boolean;
+  readonly startedAt: number;
+  readonly headers: IncomingHttpHeaders;
+
+  host = '';
+  path = '';
+  pathAndQuery = '';
+  target: RouteTarget | undefined = undefined;
+  endpoint: Endpoint | undefined = undefined;
+  clientIp = '';
+  requestId: string | undefined = undefined;
+  upstreamHeaders: string[] | undefined = undefined;
+  hasBody = false;
+  failed: readonly Endpoint[] = EMPTY_FAILED;
+  responseHeaders: string[] = [];
+  controller: Dispatcher.DispatchController | null = null;
+  responseStarted = false;
+  upstreamDone = false;
+  clientGone = false;
+  logged = false;
+  status = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+  limit: string | undefined = undefined;
+  error: string | undefined = undefined;
+  aborted = false;
+  maxBody = -1;
+  sendTimer: NodeJS.Timeout | undefined = undefined;
+  drainHooked = false;
+  #cookies: Map<string, string> | undefined = undefined;
+
+  constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
+    this.rt = rt;
+    this.req = req;
+    this.res = res;
+    this.scheme = scheme;
+    this.isH2 = req.httpVersionMajor === 2;
+    this.headers = req.headers;
+    this.startedAt = performance.now();
+  }
+
+  /** Routes and forwards the request, or answers it directly. Never throws. */
+  run(): void {
+    const { req, res, rt } = this;
+    rt.tracker.begin();
+    (res as Tagged)[kExchange] = this;
+    res.on('close', onResponseClose);
+    if (rt.tracker.draining && !this.isH2) (res as ServerResponse).shouldKeepAlive = false;
+
+    // The hardening checks read the parsed head; HTTP/2 requests carry the same fields.
+    const rejection = checkRequestHead(req as IncomingMessage);
+    if (rejection !== undefined) {
+      this.error = rejection.reason;
+      return this.respondPlain(rejection.status, true);
+    }
+    const canonical = canonicalizeTarget(req.url ?? '');
+    if (!canonical.ok) {
+      this.error = canonical.reason;
+      return this.respondPlain(canonical.status, true);
+    }
+    this.path = canonical.path;
+    this.pathAndQuery = canonical.query.length === 0 ? canonical.path : canonical.path + canonical.query;
+
+    const headers = this.headers;
+    const hostHeader = this.isH2 ? ((headers[':authority'] as string | undefined) ?? headers.host) : headers.host;
+    this.host = normalizeHost(hostHeader);
+    const table = rt.current();
+    if (table === undefined) {
+      this.error = 'no configuration applied yet';
+      return this.respondPlain(503, false);
+    }
+    const target = table.lookup(this.host, this.path);
+    if (target === undefined) return this.respondPlain(404, false);
+    this.target = target;
+
+    if (target.tlsRedirect && this.scheme === 'http' && this.host.length > 0) return this.redirectToHttps(canonical.query);
+
+    const opts = rt.options;
+    const policy = target.policy;
+    let contentLength: string | undefined;
+    if (this.isH2) {
+      this.hasBody = !(req as Http2ServerRequest).stream.endAfterHeaders;
+      const cl = headers['content-length'];
+      if (cl !== undefined && isDigits(cl)) contentLength = cl;
+    } else if (headers['transfer-encoding'] !== undefined) {
+      this.hasBody = true;
+    } else {
+      contentLength = headers['content-length'];
+      this.hasBody = contentLength !== undefined && contentLength !== '0';
+    }
+    const maxBody = policy.maxBodySize ?? opts.limits.maxBodySize;
+    if (maxBody !== undefined && this.hasBody) {
+      if (contentLength !== undefined && Number(contentLength) > maxBody) {
+        this.limit = 'max-body-size';
+        return this.respondPlain(413, true);
+      }
+      this.maxBody = maxBody;
+    }
+
+    const peer = plainAddress(req.socket?.remoteAddress);
+    const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
+    this.clientIp = trusted ? resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy) : peer;
+    this.requestId = requestIdFor(headers['x-request-id']);
+    this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, headers.connection, {
+      scheme: this.scheme,
+      peerAddress: peer,
+      clientAddress: this.clientIp,
+      trustedPeer: trusted,
+      host: hostHeader ?? '',
+      localPort: req.socket?.localPort ?? 0,
+      requestId: this.requestId,
+      contentLength,
+      joinCookies: this.isH2,
+    });
+    this.forward();
+  }
+
+  // PickContext
+  cookie(name: string): string | undefined {
+    if (this.#cookies === undefined) this.#cookies = parseCookies(this.headers.cookie);
+    return this.#cookies.get(name);
+  }
+
+  forward(): void {
+    const target = this.target!;
+    const endpoint = target.picker.pick(this);
+    if (endpoint === undefined) {
+      this.error = 'no ready endpoint';
+      return this.respondPlain(503, false);
+    }
+    this.endpoint = endpoint;
+    const opts = this.rt.options;
+    const policy = target.policy;
+    let pool;
+    try {
+      pool = this.rt.pools.get(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs);
+    } catch (err) {
+      this.release('connect-error');
+      this.error = 'ERR_POOLS_CLOSED';
+      void err;
+      return this.respondPlain(503, true);
+    }
+    const readTimeout = policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs;
+    this.controller = null;
+    this.responseStarted = false;
+    if (this.hasBody) {
+      this.sendTimer = setTimeout(onSendTimeout, policy.sendTimeoutMs ?? opts.timeouts.sendTimeoutMs, this);
+    }
+    pool.dispatch(
+      {
+        method: this.req.method as Dispatcher.HttpMethod,
+        path: this.pathAndQuery,
+        headers: this.upstreamHeaders,
+        body: this.hasBody ? (this.req as IncomingMessage) : null,
+        headersTimeout: readTimeout,
+        bodyTimeout: readTimeout,
+      },
+      this,
+    );
+  }
+
+  // ---- undici dispatch handler ----
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.clientGone) controller.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200 || this.clientGone) return; // informational responses are not relayed
+    this.responseStarted = true;
+    this.status = statusCode;
+    const out = buildResponseHeaders(
+      headers as Record<string, string | string[] | undefined>,
+      this.scheme === 'https' ? this.target!.hsts : undefined,
+      this.responseHeaders,
+    );
+    try {
+      // Node validates every name and value here and throws on anything that cannot be a header.
+      (this.res as ServerResponse).writeHead(statusCode, out as string[]);
+    } catch {
+      this.responseStarted = false;
+      controller.abort(new ProxyAbort('ERR_BAD_RESPONSE_HEADER', 'backend sent a header that cannot be relayed'));
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.clientGone) return;
+    this.bytesOut += chunk.length;
+    if (!(this.res as ServerResponse).write(chunk)) {
+      controller.pause();
+      if (!this.drainHooked) {
+        this.drainHooked = true;
+        this.res.on('drain', onResponseDrain);
+      }
+    }
+  }
+
+  onResponseEnd(): void {
+    this.clearSendTimer();
+    this.upstreamDone = true;
+    this.release(this.status >= 500 ? 'http-5xx' : 'ok');
+    if (!this.clientGone) this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
+    this.clearSendTimer();
+    this.upstreamDone = true;
+    const failure = classifyUpstreamError(err);
+    if (this.clientGone) return this.release('aborted');
+    this.release(failure.outcome);
+    const code = (err as { code?: unknown }).code;
+    this.error = typeof code === 'string' ? code : err.message;
+    if (this.limit === undefined) this.limit = failure.limit;
+    if (!this.responseStarted) {
+      const retries = this.target!.policy.retries;
+      if (failure.retryable && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
+        this.failed = [...this.failed, this.endpoint];
+        this.upstreamDone = false;
+        return this.forward();
+      }
+      return this.respondPlain(this.limit === 'max-body-size' ? 413 : failure.status, this.hasBody);
+    }
+    this.abortClient();
+  }
+
+  onBodySent(chunk: Buffer): void {
+    this.bytesIn += chunk.length;
+    if (this.sendTimer !== undefined) this.sendTimer.refresh();
+    if (this.maxBody >= 0 && this.bytesIn > this.maxBody && this.limit === undefined) {
+      this.limit = 'max-body-size';
+      this.controller?.abort(new ProxyAbort('ERR_BODY_TOO_LARGE', 'request body exceeds the limit'));
+    }
+  }
+
+  onRequestSent(): void {
+    this.clearSendTimer();
+  }
+
+  // ---- client side ----
+
+  sendTimedOut(): void {
+    this.sendTimer = undefined;
+    if (this.upstreamDone) return;
+    this.limit = 'send-timeout';
+    this.controller?.abort(new ProxyAbort('ERR_SEND_TIMEOUT', 'send timeout'));
+  }
+
+  clientClosed(): void {
+    const res = this.res;
+    if (!res.writableFinished) {
+      this.aborted = true;
+      if (!this.upstreamDone) {
+        this.clientGone = true;
+        this.clearSendTimer();
+        this.controller?.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
+      }
+    }
+    this.finish();
+  }
+
+  /** The response was cut mid-body: the client must see an aborted response, never a clean short one. */
+  abortClient(): void {
+    this.aborted = true;
+    if (this.isH2) {
+      const stream = (this.res as Http2ServerResponse).stream;
+      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_INTERNAL_ERROR);
+    } else {
+      (this.res as ServerResponse).destroy();
+    }
+  }
+
+  respondPlain(status: number, close: boolean, extra?: string[]): void {
+    this.status = status;
+    const res = this.res;
+    if (res.headersSent || res.writableEnded) {
+      this.abortClient();
+      return;
+    }
+    const body = plainBody(status);
+    const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'server', SERVER_NAME];
+    if (extra !== undefined) headers.push(...extra);
+    const hsts = this.target?.hsts;
+    if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
+    if (close && !this.isH2) headers.push('connection', 'close');
+    try {
+      (res as ServerResponse).writeHead(status, headers);
+      res.end(body);
+    } catch {
+      this.abortClient();
+    }
+  }
+
+  redirectToHttps(query: string): void {
+    const port = this.rt.options.httpsPort;
+    const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.path}${query}`;
+    if (!isSafeHeaderValue(location)) {
+      this.error = 'redirect location is not a valid header value';
+      return this.respondPlain(400, true);
+    }
+    this.respondPlain(308, false, ['location', location]);
+  }
+
+  release(outcome: PickOutcome): void {
+    const ep = this.endpoint;
+    const picker = this.target?.picker;
+    if (ep !== undefined && picker?.release !== undefined) picker.release(ep, outcome);
+  }
+
+  clearSendTimer(): void {
+    if (this.sendTimer !== undefined) {
+      clearTimeout(this.sendTimer);
+      this.sendTimer = undefined;
+    }
+  }
+
+  finish(): void {
+    if (this.logged) return;
+    this.logged = true;
+    this.rt.tracker.end();
+    const opts = this.rt.options;
+    if (!opts.accessLog) return;
+    const ep = this.endpoint;
+    logAccess(opts.logger, {
+      method: this.req.method ?? '',
+      scheme: this.scheme,
+      host: this.host,
+      path: this.path,
+      status: this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status,
+      route: this.target?.routeId,
+      upstream: ep === undefined ? undefined : ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`,
+      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      bytesIn: this.bytesIn,
+      bytesOut: this.bytesOut,
+      requestId: this.requestId,
+      client: this.clientIp,
+      ...(this.limit === undefined ? {} : { limit: this.limit }),
+      ...(this.error === undefined ? {} : { error: this.error }),
+      ...(this.aborted ? { aborted: true } : {}),
+    });
+  }
+}
+
+function isDigits(s: string): boolean {
+  if (s.length === 0 || s.length > 16) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+/** Cookie header(s) → name → first value. No regex; malformed pairs are skipped. */
+export function parseCookies(header: string | string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  if (header === undefined) return out;
+  const all = typeof header === 'string' ? header : header.join('; ');
+  for (const part of all.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (name.length === 0 || out.has(name)) continue;
+    let value = part.slice(eq + 1).trim();
+    if (value.length >= 2 && value.charCodeAt(0) === 34 && value.charCodeAt(value.length - 1) === 34) value = value.slice(1, -1);
+    out.set(name, value);
+  }
+  return out;
+}
