@@ -20,14 +20,17 @@ export const DIAGNOSTIC_CODES = {
   DefaultBackendConflict: { severity: 'error', summary: 'Another, older Ingress already provides the default backend for this host or for the whole controller.' },
   EndpointAddressInvalid: { severity: 'warning', summary: 'An EndpointSlice address is not an IP address of the slice addressType; that endpoint is skipped.' },
   EndpointSliceAddressTypeUnsupported: { severity: 'info', summary: 'An EndpointSlice whose addressType is not IPv4 or IPv6 (FQDN) is ignored.' },
+  EndpointsPartiallyConverted: { severity: 'warning', summary: 'A v1 Endpoints object converts to several EndpointSlices; only the first was kept where one object was expected.' },
   ExternalNameServiceUnsupported: { severity: 'error', summary: 'A backend names an ExternalName Service, which Gatehouse does not proxy to.' },
   HostInvalid: { severity: 'error', summary: 'A host is not a valid lower-case DNS name (optionally with a leading "*." label); IP addresses are not allowed.' },
   IngressClassAnnotationIgnored: { severity: 'warning', summary: 'Both spec.ingressClassName and the legacy kubernetes.io/ingress.class annotation are set; the field wins.' },
   LegacyIngressAPIVersion: { severity: 'warning', summary: 'The Ingress was written in a removed API version and converted to networking.k8s.io/v1.' },
+  ObjectInvalid: { severity: 'error', summary: 'A manifest object is malformed (wrong type or missing required field); that object alone is skipped.' },
   PathConflict: { severity: 'error', summary: 'An older Ingress (or an earlier path of the same Ingress) already claims this host, path and pathType.' },
   PathInvalid: { severity: 'error', summary: 'A path is missing where required, or does not match the Ingress path grammar.' },
   PathTypeInvalid: { severity: 'error', summary: 'pathType is missing or is not Exact, Prefix or ImplementationSpecific.' },
   ResourceBackendUnsupported: { severity: 'error', summary: 'A backend names a resource instead of a Service; Gatehouse only routes to Services.' },
+  SecretDataInvalid: { severity: 'error', summary: 'A Secret data value is not valid base64; that key is ignored.' },
   TLSCertificateExpired: { severity: 'warning', summary: 'The certificate is past its notAfter time; it is still served.' },
   TLSCertificateNameMismatch: { severity: 'warning', summary: 'The certificate names do not cover a host of the tls entry; it is still served for that host.' },
   TLSCertificateNotYetValid: { severity: 'warning', summary: 'The certificate notBefore time is in the future; it is still served.' },
@@ -39,6 +42,9 @@ export const DIAGNOSTIC_CODES = {
   TLSSecretNameMissing: { severity: 'info', summary: 'A tls entry has no secretName; its hosts are served with the default certificate.' },
   TLSSecretNotFound: { severity: 'error', summary: 'The TLS Secret does not exist in the Ingress namespace.' },
   TLSSecretWrongType: { severity: 'error', summary: 'The TLS Secret is not of type kubernetes.io/tls.' },
+  UnknownField: { severity: 'warning', summary: 'A manifest object has a field Gatehouse does not know (often a typo); it is ignored.' },
+  UnknownKind: { severity: 'info', summary: 'A manifest object is of a kind Gatehouse does not read; it is ignored.' },
+  UnsupportedApiVersion: { severity: 'warning', summary: 'A manifest object uses an apiVersion Gatehouse does not read for its kind; it is ignored.' },
 } as const satisfies Record<string, DiagnosticCodeInfo>;
 
 export type DiagnosticCode = keyof typeof DIAGNOSTIC_CODES;
