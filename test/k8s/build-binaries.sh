@@ -33,8 +33,18 @@ targets=(
   "kubectl=k8s.io/kubernetes/cmd/kubectl"
 )
 
+# What `go build` cannot know (kube's own build stamps it from git): without it the binaries
+# report v0.0.0-master and kubectl warns about version skew.
+k8s_minor="${k8s_version#v1.}"; k8s_minor="${k8s_minor%%.*}"
+version_ldflags=""
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  version_ldflags+=" -X $pkg.gitVersion=$k8s_version -X $pkg.gitMajor=1 -X $pkg.gitMinor=$k8s_minor -X $pkg.gitTreeState=clean"
+done
+
 mkdir -p "$out"
 cd "$here"
+total_start=$(date +%s)
+built=0
 for target in "${targets[@]}"; do
   name="${target%%=*}"
   pkg="${target#*=}"
@@ -47,12 +57,13 @@ for target in "${targets[@]}"; do
   # Build to a temporary name and rename, so an interrupted build never
   # leaves a half-written binary that a later run would reuse.
   tmp="$out/.$name.tmp.$$"
-  if ! CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags='-s -w' -o "$tmp" "$pkg"; then
+  if ! CGO_ENABLED=0 go build -mod=readonly -trimpath -ldflags="-s -w $version_ldflags" -o "$tmp" "$pkg"; then
     rm -f "$tmp"
     echo "build-binaries: FAILED to build $name ($pkg)" >&2
     exit 1
   fi
   mv -f "$tmp" "$out/$name"
+  built=$((built + 1))
   end=$(date +%s)
   echo "build-binaries: built $name in $((end - start))s, $(stat -c %s "$out/$name") bytes ($(du -h "$out/$name" | cut -f1))" >&2
 done
@@ -63,4 +74,7 @@ for name in etcd kube-apiserver kubectl; do
     exit 1
   fi
 done
+if [[ $built -gt 0 ]]; then
+  echo "build-binaries: built $built binaries in $(( $(date +%s) - total_start ))s; total size $(du -ch "$out"/etcd "$out"/kube-apiserver "$out"/kubectl | tail -1 | cut -f1)" >&2
+fi
 echo "$out"

@@ -1,0 +1,27 @@
+# syntax=docker/dockerfile:1
+# Gatehouse: multi-stage build on the current Node.js LTS slim image; the final image holds only
+# the compiled JavaScript and production dependencies, and runs as a non-root numeric user (so
+# Kubernetes can verify runAsNonRoot).
+
+FROM node:24-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+# The "node" package pins Node for development; the image already has Node 24, so it goes too.
+RUN npm run build \
+ && npm prune --omit=dev --no-audit --no-fund \
+ && rm -rf node_modules/node node_modules/.bin/node
+
+FROM node:24-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# Root-owned files, numeric non-root user: the process cannot modify its own code.
+USER 1000:1000
+EXPOSE 8080 8443 9090
+ENTRYPOINT ["node", "dist/src/cli.js"]
+CMD ["serve"]
