@@ -60,6 +60,7 @@ export class DataPlane {
       current: () => this.#compiled,
       pools: this.pools,
       options: this.options,
+      requestChecks: { maxBodySize: this.options.limits.maxBodySize, maxHeadersCount: this.options.limits.maxHeadersCount },
       tracker: {
         begin(): void {
           self.#inFlight++;

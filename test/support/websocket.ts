@@ -39,7 +39,7 @@ export function encodeFrame(opcode: number, payload: Buffer, mask: boolean): Buf
 }
 
 export class FrameDecoder {
-  #buffer = Buffer.alloc(0);
+  #buffer: Buffer = Buffer.alloc(0);
 
   /** Feeds bytes; returns every complete frame now available (unmasked). */
   push(chunk: Buffer): Frame[] {

@@ -11,7 +11,7 @@ import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
-import { checkRequestHead } from '../http/check-request.ts';
+import { checkRequestHead, markConnectionClosing, type RequestCheckOptions } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
@@ -34,6 +34,8 @@ export interface ExchangeRuntime {
   current(): CompiledTable | undefined;
   readonly pools: UpstreamPools;
   readonly options: ResolvedDataPlaneOptions;
+  /** Passed to checkRequestHead: built once from the limits. */
+  readonly requestChecks: RequestCheckOptions;
   /** Counts requests in flight, for drain; `draining` makes HTTP/1 responses close their connection. */
   readonly tracker: { begin(): void; end(): void; readonly draining: boolean };
 }
@@ -86,6 +88,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   error: string | undefined = undefined;
   aborted = false;
   maxBody = -1;
+  retryStatus = 502;
   sendTimer: NodeJS.Timeout | undefined = undefined;
   drainHooked = false;
   #cookies: Map<string, string> | undefined = undefined;
@@ -108,8 +111,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     res.on('close', onResponseClose);
     if (rt.tracker.draining && !this.isH2) (res as ServerResponse).shouldKeepAlive = false;
 
+    const peer = plainAddress(req.socket?.remoteAddress);
+    this.clientIp = peer;
     // The hardening checks read the parsed head; HTTP/2 requests carry the same fields.
-    const rejection = checkRequestHead(req as IncomingMessage);
+    const rejection = checkRequestHead(req as IncomingMessage, rt.requestChecks);
     if (rejection !== undefined) {
       this.error = rejection.reason;
       return this.respondPlain(rejection.status, true);
@@ -123,8 +128,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     this.pathAndQuery = canonical.query.length === 0 ? canonical.path : canonical.path + canonical.query;
 
     const headers = this.headers;
-    const hostHeader = this.isH2 ? ((headers[':authority'] as string | undefined) ?? headers.host) : headers.host;
-    this.host = normalizeHost(hostHeader);
+    // An absolute-form target's authority overrides Host (RFC 9112 §3.2.2); the checks made sure they agree.
+    const hostHeader =
+      canonical.authority ?? (this.isH2 ? ((headers[':authority'] as string | undefined) ?? headers.host) : headers.host);
+    this.host = canonical.host ?? normalizeHost(hostHeader);
     const table = rt.current();
     if (table === undefined) {
       this.error = 'no configuration applied yet';
@@ -158,9 +165,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
       this.maxBody = maxBody;
     }
 
-    const peer = plainAddress(req.socket?.remoteAddress);
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
-    this.clientIp = trusted ? resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy) : peer;
+    if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
     this.requestId = requestIdFor(headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, headers.connection, {
       scheme: this.scheme,
@@ -186,6 +192,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     const target = this.target!;
     const endpoint = target.picker.pick(this);
     if (endpoint === undefined) {
+      // On a retry with no other endpoint left, the client gets the original failure.
+      if (this.failed.length > 0) return this.respondPlain(this.retryStatus, false);
       this.error = 'no ready endpoint';
       return this.respondPlain(503, false);
     }
@@ -277,6 +285,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
       const retries = this.target!.policy.retries;
       if (failure.retryable && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
         this.failed = [...this.failed, this.endpoint];
+        this.retryStatus = failure.status;
         this.upstreamDone = false;
         return this.forward();
       }
@@ -343,7 +352,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     if (extra !== undefined) headers.push(...extra);
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
-    if (close && !this.isH2) headers.push('connection', 'close');
+    if (close && !this.isH2) {
+      headers.push('connection', 'close');
+      markConnectionClosing(this.req.socket);
+    }
     try {
       (res as ServerResponse).writeHead(status, headers);
       res.end(body);

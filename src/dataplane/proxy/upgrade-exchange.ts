@@ -78,7 +78,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     socket.on('close', () => this.clientClosed());
     if (rt.tracker.draining) return this.respondRaw(503);
 
-    const rejection = checkRequestHead(req);
+    const rejection = checkRequestHead(req, rt.requestChecks);
     if (rejection !== undefined) {
       this.error = rejection.reason;
       return this.respondRaw(rejection.status);
@@ -96,7 +96,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
       return this.respondRaw(400);
     }
     this.protocol = protocol;
-    this.host = normalizeHost(req.headers.host);
+    this.host = canonical.host ?? normalizeHost(req.headers.host);
     const target = rt.current()?.lookup(this.host, this.path);
     if (target === undefined) return this.respondRaw(404);
     this.target = target;
@@ -115,7 +115,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
       peerAddress: peer,
       clientAddress: this.clientIp,
       trustedPeer: trusted,
-      host: req.headers.host ?? '',
+      host: canonical.authority ?? req.headers.host ?? '',
       localPort: req.socket.localPort ?? 0,
       requestId: this.requestId,
       contentLength: undefined,
