@@ -55,11 +55,11 @@ function claimForIngress({ ingress, hosts }: IngressWithHosts, context: BackendC
   for (const host of hosts) {
     const holder = result.byHost.get(host);
     if (holder) result.diagnostics.push(conflict(owner, `host ${host} already gets its default backend from the older Ingress ${holder.ingress}`));
-    else result.byHost.set(host, claim);
+    else result.byHost.set(host, { ...claim });
     used ||= !holder;
   }
   if (!result.catchAll) {
-    result.catchAll = claim;
+    result.catchAll = { ...claim }; // a copy: the table shares no object between two places
     used = true;
   } else if (hosts.length === 0) {
     result.diagnostics.push(conflict(owner, `the controller-wide default backend is already provided by the older Ingress ${result.catchAll.ingress ?? ''}; this one is not used`));
