@@ -11,3 +11,4 @@ export * from './path-match.ts';
 export { CONTROLLER_DEFAULT_POLICY } from './resolve-default-backends.ts';
 export { checkIngressHost } from './check-ingress-host.ts';
 export { compareIngressAge } from './ingress-age.ts';
+export { resolveRequest, type RequestTarget } from './resolve-request.ts';

@@ -1,0 +1,30 @@
+// The routing contract of docs/routing.md as a plain function: which route or default backend a
+// request goes to. A reference, not the hot path (the data plane compiles the table into hash
+// maps); tests of the data plane can compare themselves against it.
+
+import { hostLookupOrder, normaliseHost } from './host-match.ts';
+import { findMatchingRoute } from './path-match.ts';
+import type { Route, RouteTable, VirtualHost } from './route-table.ts';
+
+export type RequestTarget =
+  | { kind: 'route'; virtualHost: VirtualHost; route: Route }
+  | { kind: 'default'; virtualHost?: VirtualHost; backend: string; policy: string; ingress?: string }
+  | { kind: 'none'; virtualHost?: VirtualHost }; // 404
+
+/** `path` is the canonical request path, without the query string. */
+export function resolveRequest(table: RouteTable, hostHeader: string, path: string): RequestTarget {
+  const host = normaliseHost(hostHeader);
+  const virtualHost = hostLookupOrder(host)
+    .map((pattern) => table.virtualHosts.find((v) => v.host === pattern))
+    .find((v) => v !== undefined);
+  if (virtualHost) {
+    const route = findMatchingRoute(virtualHost.routes, path);
+    if (route) return { kind: 'route', virtualHost, route };
+  }
+  const fallback = virtualHost?.defaultBackend ?? table.defaultBackend;
+  if (!fallback) return virtualHost ? { kind: 'none', virtualHost } : { kind: 'none' };
+  const target: RequestTarget = { kind: 'default', backend: fallback.backend, policy: fallback.policy };
+  if (fallback.ingress !== undefined) target.ingress = fallback.ingress;
+  if (virtualHost) target.virtualHost = virtualHost;
+  return target;
+}
