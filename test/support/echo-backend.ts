@@ -121,6 +121,8 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
     });
     upgraded.add(socket);
     socket.on('close', () => upgraded.delete(socket));
+    // The HTTP server's sockets allow half-open connections; a WebSocket peer that ends is gone.
+    socket.on('end', () => socket.end());
     socket.write(
       `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${websocketAccept(key)}\r\nX-Backend: ${name}\r\n\r\n`,
     );

@@ -48,6 +48,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
   pathAndQuery = '';
   protocol = '';
   status = 0;
+  retryStatus = 502;
   responded = false;
   clientGone = false;
   done = false;
@@ -128,6 +129,8 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     const target = this.target!;
     const endpoint = target.picker.pick(this);
     if (endpoint === undefined) {
+      // On a retry with no other endpoint left, the client gets the original failure.
+      if (this.failed.length > 0) return this.respondRaw(this.retryStatus);
       this.error = 'no ready endpoint';
       return this.respondRaw(503);
     }
@@ -242,6 +245,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     }
     if (failure.retryable && this.failed.length < this.target!.policy.retries && this.endpoint !== undefined) {
       this.failed = [...this.failed, this.endpoint];
+      this.retryStatus = failure.status;
       return this.forward();
     }
     this.respondRaw(failure.status);
