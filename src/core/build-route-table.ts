@@ -22,7 +22,11 @@ import type { BuildOptions, Snapshot } from './snapshot.ts';
 export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): BuildResult {
   const selection = selectIngresses(snapshot, options);
   const diagnostics: Diagnostic[] = [...selection.diagnostics];
-  const context: BackendContext = { services: snapshot.services, slicesByService: indexEndpointSlices(snapshot.endpointSlices.values()) };
+  const context: BackendContext = {
+    services: snapshot.services,
+    slicesByService: indexEndpointSlices(snapshot.endpointSlices.values()),
+    resolved: new Map(),
+  };
   const backends = new Map<string, Backend>();
   const candidates: RouteCandidate[] = [];
   const withHosts: IngressWithHosts[] = [];

@@ -13,6 +13,11 @@ export interface BackendContext {
   services: ReadonlyMap<string, Service>;
   /** From indexEndpointSlices(). */
   slicesByService: ReadonlyMap<string, readonly EndpointSlice[]>;
+  /**
+   * Backends already resolved in this build, by id: many routes share a Service, and collecting
+   * its endpoints once keeps a build linear in the size of the snapshot.
+   */
+  resolved?: Map<string, Backend>;
 }
 
 export interface BackendResolution {
@@ -44,16 +49,21 @@ export function resolveServiceBackend(namespace: string, serviceName: string, po
     const portField = typeof port === 'number' ? 'port.number' : 'port.name';
     return failed('BackendServicePortNotFound', owner, `${field}.${portField}`, `Service ${serviceText} has no port ${quoteValue(String(port))}`);
   }
+  const id = backendId(namespace, serviceName, port);
+  const known = context.resolved?.get(id);
+  // Endpoint diagnostics were returned with the first resolution; they concern the slices, not the caller.
+  if (known) return { backend: known, diagnostics: [] };
   const slices = context.slicesByService.get(`${namespace}/${serviceName}`) ?? [];
   const { endpoints, diagnostics } = collectEndpoints(slices, servicePort.name ?? '');
   const backend: Backend = {
-    id: backendId(namespace, serviceName, port),
+    id,
     namespace,
     service: serviceName,
     servicePort: port,
     endpoints,
     sessionAffinity: service.spec.sessionAffinity === 'ClientIP' ? 'ClientIP' : 'None',
   };
+  context.resolved?.set(id, backend);
   return { backend, diagnostics };
 }
 
