@@ -1,0 +1,85 @@
+// The command line's behaviour: parse, run, and turn every outcome into an exit code.
+// 0 clean shutdown (and help/version), 1 runtime failure, 2 bad command line.
+
+import { ConfigError, EXIT_USAGE } from '../config/config-error.ts';
+import { parseCommandLine } from '../config/parse-command-line.ts';
+import { createLogger, type Logger } from '../observability/logger.ts';
+import { runDemo } from './run-demo.ts';
+import { startGatehouse, type RunningGatehouse } from './start-gatehouse.ts';
+
+export interface MainIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+const processIo: MainIo = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
+};
+
+/** Resolves with the exit code once Gatehouse has stopped (or failed to start). */
+export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseCommandLine(argv);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      io.stderr(`gatehouse: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    throw err;
+  }
+  if (parsed.kind === 'help' || parsed.kind === 'version') {
+    io.stdout(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
+    return 0;
+  }
+  const config = parsed.config;
+  const logger = createLogger({ level: config.logLevel, base: { service: 'gatehouse' } });
+  process.on('uncaughtException', (err) => {
+    // Every socket has its handlers; anything landing here is a bug, and a process in an unknown
+    // state should not keep serving. The orchestrator restarts it.
+    logger.error('uncaught exception; exiting', { err, code: 'ERR_UNCAUGHT' });
+    process.exit(1);
+  });
+  process.on('unhandledRejection', (err) => logger.error('unhandled rejection', { err, code: 'ERR_UNHANDLED_REJECTION' }));
+
+  let running: { shutdown(reason: string): Promise<void> };
+  try {
+    running = config.command === 'demo' ? await runDemo(config, logger, io) : await startGatehouse(config, logger);
+  } catch (err) {
+    return startFailure(err, logger, io);
+  }
+  return waitForSignal(running, logger);
+}
+
+function startFailure(err: unknown, logger: Logger, io: MainIo): number {
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  logger.error('failed to start', { err, code: typeof code === 'string' ? code : 'ERR_START' });
+  io.stderr(`gatehouse: ${message.replace(/[\r\n]+/g, ' ')}\n`);
+  // A kubeconfig that cannot be used is a usage problem, like a bad flag.
+  return code === 'ERR_KUBECONFIG' ? EXIT_USAGE : 1;
+}
+
+/** SIGTERM/SIGINT drain and exit 0; a second signal during the drain exits at once. */
+function waitForSignal(running: Pick<RunningGatehouse, 'shutdown'>, logger: Logger): Promise<number> {
+  return new Promise((resolve) => {
+    let signalled = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (signalled) {
+        logger.warn('second signal: exiting without waiting for the drain', { signal });
+        process.exit(1);
+      }
+      signalled = true;
+      running.shutdown(signal).then(
+        () => resolve(0),
+        (err: unknown) => {
+          logger.error('shutdown failed', { err });
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}

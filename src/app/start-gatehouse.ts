@@ -1,0 +1,190 @@
+// Wires the adapters together: the only place that knows them all. The same pipeline runs in both
+// modes; the source and the status sink are the only parts that differ.
+
+import { createServer as createHttpServer } from 'node:http';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Config } from '../config/config.ts';
+import { buildRouteTable } from '../core/build-route-table.ts';
+import type { BuildOptions } from '../core/snapshot.ts';
+import { DataPlane } from '../dataplane/data-plane.ts';
+import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
+import { httpServerOptions } from '../dataplane/http/server-limits.ts';
+import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-listener.ts';
+import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
+import { createAdminServer } from '../observability/admin-server.ts';
+import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
+import type { Logger } from '../observability/logger.ts';
+import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
+import type { ClusterStateSource } from '../sources/object-change.ts';
+import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
+import type { StatusSink } from '../status/status-sink.ts';
+import { countRequests } from './count-requests.ts';
+import { createReconciler, type Reconciler } from './reconciler.ts';
+import { createTrustedProxyMatcher } from './trusted-proxies.ts';
+
+export interface RunningGatehouse {
+  ports: { http: number; https: number; admin: number };
+  reconciler: Reconciler;
+  metrics: GatehouseMetrics;
+  /** Readiness off, stop accepting, drain in-flight requests (bounded by --drain-seconds), close. */
+  shutdown(reason: string): Promise<void>;
+}
+
+export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
+  const log = logger.child({ component: 'main' });
+  const metrics = createGatehouseMetrics();
+  let draining = false;
+
+  const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
+  const dataPlane = new DataPlane({
+    logger,
+    httpsPort: config.httpsPort,
+    limits: {
+      maxHeaderSize: config.limits.maxHeaderSize,
+      headersTimeoutMs: config.limits.headerTimeoutMs,
+      requestTimeoutMs: config.limits.requestTimeoutMs,
+      keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
+      maxBodySize: config.limits.maxBodySize,
+      maxConnections: config.limits.maxConnections,
+    },
+    timeouts: config.timeouts,
+    ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
+  });
+  const https: HttpsListener = createHttpsListener({
+    dataPlane,
+    logger,
+    ...(config.defaultTlsSecret === undefined ? {} : { defaultTlsSecret: `${config.defaultTlsSecret.namespace}/${config.defaultTlsSecret.name}` }),
+  });
+  countRequests(https.server, 'https', metrics);
+
+  const { source, statusSink } = await createAdapters(config, logger);
+
+  const buildOptions = (): BuildOptions => ({
+    controllerName: config.controllerName,
+    watchIngressWithoutClass: config.watchIngressWithoutClass,
+    ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
+    inspectCertificate,
+    now: new Date().toISOString(),
+  });
+
+  const reconciler = createReconciler({
+    source,
+    build: buildRouteTable,
+    buildOptions,
+    apply: (table, snapshot) => {
+      dataPlane.apply(table);
+      https.apply(table, snapshot.secrets);
+    },
+    statusSink,
+    logger,
+    metrics,
+  });
+
+  const notReadyReason = (): string | undefined => {
+    if (draining) return 'shutting down';
+    if (!reconciler.synced) return config.mode === 'kubernetes' ? 'waiting for the first list of every watched kind' : 'loading manifests';
+    if (reconciler.table() === undefined) return 'no route table applied yet';
+    return undefined;
+  };
+  const admin = createAdminServer({
+    metrics: metrics.registry,
+    logger,
+    state: {
+      notReadyReason: () => {
+        const reason = notReadyReason();
+        metrics.ready.set(undefined, reason === undefined ? 1 : 0);
+        return reason;
+      },
+      table: () => reconciler.table(),
+      diagnostics: () => reconciler.diagnostics(),
+    },
+  });
+
+  const serverOptions = httpServerOptions(dataPlane.options.limits);
+  assertStrictParser(currentParserEnvironment(), serverOptions);
+  // Probes answer (503) from the first moment; traffic listeners follow.
+  const adminPort = await listen(admin, config.adminBind, config.adminPort);
+  const httpServer = createHttpServer(serverOptions);
+  dataPlane.attach(httpServer, 'http');
+  countRequests(httpServer, 'http', metrics);
+  const httpPort = await listen(httpServer, config.bind, config.httpPort);
+  const httpsPort = await https.listen(config.bind, config.httpsPort);
+  // With --https-port 0 the redirect target is only known now.
+  dataPlane.options.httpsPort = httpsPort;
+  const ports = { http: httpPort, https: httpsPort, admin: adminPort };
+  log.info('listening', { bind: config.bind, adminBind: config.adminBind, ...ports, mode: config.mode });
+
+  await reconciler.start();
+
+  let shuttingDown: Promise<void> | undefined;
+  const shutdown = (reason: string): Promise<void> => {
+    shuttingDown ??= (async () => {
+      draining = true;
+      metrics.ready.set(undefined, 0);
+      const stats = dataPlane.stats();
+      log.info('shutting down: draining', { reason, drainSeconds: config.drainSeconds, inFlightRequests: stats.inFlightRequests, connections: stats.connections });
+      await Promise.allSettled([reconciler.stop(), statusSink.stop()]);
+      await dataPlane.stop(config.drainSeconds * 1000);
+      await https.close(0);
+      const left = dataPlane.stats();
+      log.info('drained', { requestsTotal: left.requestsTotal });
+      await closeServer(admin);
+    })();
+    return shuttingDown;
+  };
+
+  return { ports, reconciler, metrics, shutdown };
+}
+
+async function createAdapters(config: Config, logger: Logger): Promise<{ source: ClusterStateSource; statusSink: StatusSink }> {
+  if (config.mode === 'manifests') {
+    return {
+      source: createManifestSource({ paths: config.manifests, logger }),
+      statusSink: createLoggingStatusSink(logger),
+    };
+  }
+  // Loaded only in Kubernetes mode: the client library is large and manifest mode never needs it.
+  const [{ loadKubeConfig }, { createKubeSource }, { createKubeStatusSink }] = await Promise.all([
+    import('../sources/kube/load-kube-config.ts'),
+    import('../sources/kube/create-kube-source.ts'),
+    import('../status/create-kube-status-sink.ts'),
+  ]);
+  const k = config.kube;
+  const loaded = loadKubeConfig({
+    ...(k.kubeconfig === undefined ? {} : { kubeconfig: k.kubeconfig }),
+    ...(k.context === undefined ? {} : { context: k.context }),
+  });
+  logger.info('using the Kubernetes API', { component: 'main', kubeconfig: loaded.origin, watchNamespaces: k.watchNamespaces });
+  const source = createKubeSource({ logger, kubeConfig: loaded.kubeConfig, watchNamespaces: k.watchNamespaces });
+  const statusSink = createKubeStatusSink({
+    logger,
+    kubeConfig: loaded.kubeConfig,
+    controllerName: config.controllerName,
+    watchNamespaces: k.watchNamespaces,
+    publishAddresses: k.publishAddresses,
+    leaderElect: k.leaderElect,
+    leaderElectionId: k.leaderElectionId,
+    ...(k.publishService === undefined ? {} : { publishService: k.publishService }),
+    ...(k.leaderElectionNamespace === undefined ? {} : { leaderElectionNamespace: k.leaderElectionNamespace }),
+  });
+  return { source, statusSink };
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}

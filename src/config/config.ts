@@ -1,0 +1,64 @@
+// The validated configuration: built once at start from the command line, then read-only.
+// Every field has its final value (defaults applied); nothing downstream re-parses text.
+
+import type { LogLevel } from '../observability/logger.ts';
+
+export type Command = 'serve' | 'demo';
+
+/** Where the cluster state comes from: files (`--manifests`) or the Kubernetes API. */
+export type SourceMode = 'manifests' | 'kubernetes';
+
+export interface Cidr {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+export interface BackendRef {
+  namespace: string;
+  service: string;
+  port: number | string;
+}
+
+export interface Config {
+  command: Command;
+  mode: SourceMode;
+  /** Absolute paths of files or folders (manifest mode). */
+  manifests: string[];
+  bind: string;
+  httpPort: number;
+  httpsPort: number;
+  adminBind: string;
+  adminPort: number;
+  controllerName: string;
+  watchIngressWithoutClass: boolean;
+  defaultBackend?: BackendRef;
+  defaultTlsSecret?: { namespace: string; name: string };
+  drainSeconds: number;
+  logLevel: LogLevel;
+  trustedProxies: Cidr[];
+  limits: {
+    maxConnections?: number;
+    maxHeaderSize: number;
+    headerTimeoutMs: number;
+    requestTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    maxBodySize?: number;
+  };
+  timeouts: {
+    connectTimeoutMs: number;
+    readTimeoutMs: number;
+    sendTimeoutMs: number;
+  };
+  kube: {
+    kubeconfig?: string;
+    context?: string;
+    watchNamespaces: string[];
+    /** 'NAMESPACE/NAME' */
+    publishService?: string;
+    publishAddresses: string[];
+    leaderElect: boolean;
+    leaderElectionNamespace?: string;
+    leaderElectionId: string;
+  };
+}

@@ -1,0 +1,99 @@
+// The one table of command-line flags: parseArgs options, --help and docs/configuration.md all
+// follow it (a test checks that every flag here is documented in both).
+
+import type { Command } from './config.ts';
+
+export type FlagGroup = 'Source' | 'Listeners' | 'Routing' | 'Limits and timeouts' | 'Kubernetes mode' | 'Logging and shutdown';
+
+export interface FlagSpec {
+  name: string;
+  type: 'string' | 'boolean';
+  /** May be given more than once (values also split on commas where `commaList`). */
+  multiple?: boolean;
+  commaList?: boolean;
+  /** Placeholder in --help, e.g. 'PORT'. */
+  value?: string;
+  group: FlagGroup;
+  /** Shown in --help as "(default ...)"; absent when there is none. */
+  defaultText?: string;
+  help: string;
+  /** Subcommands that accept the flag. */
+  commands: readonly Command[];
+}
+
+const BOTH: readonly Command[] = ['serve', 'demo'];
+const SERVE: readonly Command[] = ['serve'];
+
+export const FLAGS: readonly FlagSpec[] = [
+  { name: 'manifests', type: 'string', multiple: true, value: 'PATH', group: 'Source', commands: SERVE,
+    help: 'Read objects from this file or folder (*.yaml, *.yml, *.json, recursively; multi-document YAML) and watch it. Repeatable. Without it, Gatehouse reads the Kubernetes API.' },
+
+  { name: 'bind', type: 'string', value: 'ADDR', group: 'Listeners', defaultText: '0.0.0.0; demo: 127.0.0.1', commands: BOTH,
+    help: 'Address the HTTP and HTTPS listeners bind to.' },
+  { name: 'http-port', type: 'string', value: 'PORT', group: 'Listeners', defaultText: '8080', commands: BOTH,
+    help: 'HTTP listener port; 0 picks a free port (the startup log line "listening" gives the bound ports).' },
+  { name: 'https-port', type: 'string', value: 'PORT', group: 'Listeners', defaultText: '8443', commands: BOTH,
+    help: 'HTTPS listener port; 0 picks a free port.' },
+  { name: 'admin-bind', type: 'string', value: 'ADDR', group: 'Listeners', defaultText: '0.0.0.0; demo: 127.0.0.1', commands: BOTH,
+    help: 'Address of the admin listener (/healthz, /readyz, /metrics, /debug/*). Reachable from the pod network so the kubelet can probe it; do not expose it through a Service.' },
+  { name: 'admin-port', type: 'string', value: 'PORT', group: 'Listeners', defaultText: '9090', commands: BOTH,
+    help: 'Admin listener port; 0 picks a free port.' },
+  { name: 'max-connections', type: 'string', value: 'N', group: 'Listeners', defaultText: 'no cap', commands: BOTH,
+    help: 'Concurrent client connections per listener; excess connections are closed at once. The admin listener is not counted.' },
+  { name: 'trusted-proxies', type: 'string', multiple: true, commaList: true, value: 'CIDR,...', group: 'Listeners', defaultText: 'none', commands: BOTH,
+    help: 'Peers whose X-Forwarded-*/X-Real-IP headers are appended to instead of replaced (for a load balancer in front). Repeatable.' },
+
+  { name: 'controller-name', type: 'string', value: 'NAME', group: 'Routing', defaultText: 'gatehouse.dev/ingress-controller', commands: BOTH,
+    help: 'The spec.controller value of the IngressClasses that are ours.' },
+  { name: 'watch-ingress-without-class', type: 'boolean', group: 'Routing', defaultText: 'true with --manifests, false with the Kubernetes API', commands: BOTH,
+    help: 'Also serve Ingresses that name no class (and no default IngressClass of ours exists). --no-watch-ingress-without-class turns it off.' },
+  { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: BOTH,
+    help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
+  { name: 'default-tls-secret', type: 'string', value: 'NAMESPACE/NAME', group: 'Routing', defaultText: 'a self-signed certificate made at start', commands: BOTH,
+    help: 'kubernetes.io/tls Secret served to TLS clients that send no or an unknown server name.' },
+
+  { name: 'connect-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '5s', commands: BOTH,
+    help: 'Connecting to an endpoint (504 when it fires). Per-Ingress override: gatehouse.dev/connect-timeout.' },
+  { name: 'read-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '60s', commands: BOTH,
+    help: 'Waiting for the response head, and between response body bytes. Per-Ingress override: gatehouse.dev/read-timeout.' },
+  { name: 'send-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '60s', commands: BOTH,
+    help: 'Between request body bytes sent to the endpoint. Per-Ingress override: gatehouse.dev/send-timeout.' },
+  { name: 'max-body-size', type: 'string', value: 'SIZE', group: 'Limits and timeouts', defaultText: 'no limit', commands: BOTH,
+    help: 'Largest request body (413 beyond). Per-Ingress override: gatehouse.dev/max-body-size.' },
+  { name: 'header-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '10s', commands: BOTH,
+    help: 'Time a client has to send a complete request head (slow clients are cut off).' },
+  { name: 'request-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '5m', commands: BOTH,
+    help: 'Time a client has to send a complete request, body included.' },
+  { name: 'keepalive-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '60s', commands: BOTH,
+    help: 'How long an idle client keep-alive connection is kept open.' },
+  { name: 'max-header-size', type: 'string', value: 'SIZE', group: 'Limits and timeouts', defaultText: '16k', commands: BOTH,
+    help: 'Largest request head in bytes (431 beyond).' },
+
+  { name: 'kubeconfig', type: 'string', value: 'PATH', group: 'Kubernetes mode', defaultText: '$KUBECONFIG, in-cluster, then ~/.kube/config', commands: SERVE,
+    help: 'Kubeconfig file to use.' },
+  { name: 'context', type: 'string', value: 'NAME', group: 'Kubernetes mode', defaultText: 'the current context', commands: SERVE,
+    help: 'Kubeconfig context to use.' },
+  { name: 'watch-namespace', type: 'string', multiple: true, commaList: true, value: 'NAMESPACE', group: 'Kubernetes mode', defaultText: 'all namespaces', commands: SERVE,
+    help: 'Only watch this namespace. Repeatable.' },
+  { name: 'publish-service', type: 'string', value: 'NAMESPACE/NAME', group: 'Kubernetes mode', commands: SERVE,
+    help: "Publish this Service's load-balancer address (else its external IPs) in the status of admitted Ingresses." },
+  { name: 'publish-address', type: 'string', multiple: true, commaList: true, value: 'IP|HOSTNAME', group: 'Kubernetes mode', commands: SERVE,
+    help: 'Publish this address in the status of admitted Ingresses (wins over --publish-service). Repeatable.' },
+  { name: 'leader-elect', type: 'boolean', group: 'Kubernetes mode', defaultText: 'true', commands: SERVE,
+    help: 'Only the replica holding the Lease writes Ingress status and Events; every replica serves traffic. --no-leader-elect turns it off.' },
+  { name: 'leader-election-namespace', type: 'string', value: 'NAMESPACE', group: 'Kubernetes mode', defaultText: "the pod's namespace", commands: SERVE,
+    help: 'Namespace of the leader-election Lease.' },
+  { name: 'leader-election-id', type: 'string', value: 'NAME', group: 'Kubernetes mode', defaultText: 'gatehouse-leader', commands: SERVE,
+    help: 'Name of the leader-election Lease.' },
+
+  { name: 'log-level', type: 'string', value: 'LEVEL', group: 'Logging and shutdown', defaultText: 'info', commands: BOTH,
+    help: 'debug, info, warn or error. Access log lines are info.' },
+  { name: 'drain-seconds', type: 'string', value: 'N', group: 'Logging and shutdown', defaultText: '15', commands: BOTH,
+    help: 'On SIGTERM/SIGINT: /readyz turns 503, listeners stop accepting, and in-flight requests get this long to finish.' },
+];
+
+export const FLAG_GROUPS: readonly FlagGroup[] = ['Source', 'Listeners', 'Routing', 'Limits and timeouts', 'Kubernetes mode', 'Logging and shutdown'];
+
+export function flagsFor(command: Command): FlagSpec[] {
+  return FLAGS.filter((f) => f.commands.includes(command));
+}

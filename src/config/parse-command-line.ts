@@ -1,0 +1,255 @@
+// argv → a validated Config (or help/version text). Strict: unknown flags, repeated single-value
+// flags, stray arguments and bad values are ConfigErrors (one line; the CLI exits 2).
+
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { Command, Config } from './config.ts';
+import { ConfigError } from './config-error.ts';
+import { FLAGS, flagsFor, type FlagSpec } from './flags.ts';
+import { renderHelp } from './help-text.ts';
+import {
+  parseAddress,
+  parseBackendRef,
+  parseCidr,
+  parseControllerName,
+  parseDurationFlag,
+  parseLogLevel,
+  parseNamespace,
+  parseNamespacedName,
+  parseObjectName,
+  parsePort,
+  parsePositiveInt,
+  parsePublishAddressValue,
+  parseSeconds,
+  parseSizeFlag,
+  parseHeaderSize,
+} from './parse-values.ts';
+import { readVersion } from './version.ts';
+
+export type CommandLine =
+  | { kind: 'run'; config: Config }
+  | { kind: 'help'; text: string }
+  | { kind: 'version'; text: string };
+
+const COMMANDS: readonly Command[] = ['serve', 'demo'];
+
+export const DEFAULTS = {
+  httpPort: 8080,
+  httpsPort: 8443,
+  adminPort: 9090,
+  controllerName: 'gatehouse.dev/ingress-controller',
+  drainSeconds: 15,
+  connectTimeoutMs: 5_000,
+  readTimeoutMs: 60_000,
+  sendTimeoutMs: 60_000,
+  headerTimeoutMs: 10_000,
+  requestTimeoutMs: 300_000,
+  keepAliveTimeoutMs: 60_000,
+  maxHeaderSize: 16 * 1024,
+  leaderElectionId: 'gatehouse-leader',
+} as const;
+
+export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd()): CommandLine {
+  const args = [...argv];
+  const first = args[0];
+  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo" or "gatehouse --help"');
+  if (first === '--help' || first === '-h' || first === 'help') {
+    const topic = args[1];
+    if (topic === undefined) return { kind: 'help', text: renderHelp() };
+    if (isCommand(topic) && args.length === 2) return { kind: 'help', text: renderHelp(topic) };
+    throw new ConfigError(`help: unknown topic ${JSON.stringify(topic)} (commands: ${COMMANDS.join(', ')})`);
+  }
+  if (first === '--version' || first === 'version') {
+    if (args.length > 1) throw new ConfigError(`${first}: takes no arguments`);
+    return { kind: 'version', text: readVersion() };
+  }
+  if (first.startsWith('-')) throw new ConfigError(`expected a command before ${JSON.stringify(first)}: use "gatehouse serve ${first} ..." (see gatehouse --help)`);
+  if (!isCommand(first)) throw new ConfigError(`unknown command ${JSON.stringify(first)} (commands: ${COMMANDS.join(', ')}; see gatehouse --help)`);
+  const command = first;
+  const rest = args.slice(1);
+  if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: renderHelp(command) };
+  const values = readFlags(command, rest);
+  return { kind: 'run', config: buildConfig(command, values, cwd) };
+}
+
+function isCommand(s: string): s is Command {
+  return (COMMANDS as readonly string[]).includes(s);
+}
+
+type FlagValues = Map<string, string | string[] | boolean>;
+
+function readFlags(command: Command, args: string[]): FlagValues {
+  const specs = flagsFor(command);
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const spec of specs) options[spec.name] = spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type };
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: args.map((a) => booleanAssignment(a, specs)), options, strict: true, allowPositionals: false, allowNegative: true, tokens: true });
+  } catch (err) {
+    throw explainParseError(err, command);
+  }
+  const seen = new Set<string>();
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== 'option') continue;
+    const spec = specs.find((s) => s.name === token.name);
+    if (spec !== undefined && !spec.multiple) {
+      if (seen.has(spec.name)) throw new ConfigError(`--${spec.name}: given more than once`);
+      seen.add(spec.name);
+    }
+  }
+  const values: FlagValues = new Map();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value === undefined) continue;
+    const spec = specs.find((s) => s.name === name)!;
+    if (Array.isArray(value)) {
+      const list = value.flatMap((v) => (spec.commaList ? String(v).split(',') : [String(v)])).map((v) => v.trim());
+      if (list.some((v) => v === '')) throw new ConfigError(`--${name}: empty value`);
+      values.set(name, list);
+    } else {
+      values.set(name, value);
+    }
+  }
+  return values;
+}
+
+/** Go-style `--flag=true|false` for boolean flags, as users of other controllers type it. */
+function booleanAssignment(arg: string, specs: readonly FlagSpec[]): string {
+  const m = /^--([a-z-]+)=(true|false)$/.exec(arg);
+  if (m === null) return arg;
+  const spec = specs.find((s) => s.name === m[1]);
+  if (spec?.type !== 'boolean') return arg;
+  return m[2] === 'true' ? `--${spec.name}` : `--no-${spec.name}`;
+}
+
+function explainParseError(err: unknown, command: Command): Error {
+  if (!(err instanceof Error)) return new ConfigError(String(err));
+  const code = (err as Error & { code?: string }).code;
+  const quoted = /'([^']*)'/.exec(err.message)?.[1] ?? '';
+  const flag = quoted.split(' ')[0] ?? quoted;
+  switch (code) {
+    case 'ERR_PARSE_ARGS_UNKNOWN_OPTION': {
+      const bare = flag.replace(/^--(no-)?/, '');
+      const other = FLAGS.find((f) => f.name === bare && !f.commands.includes(command));
+      if (other !== undefined) return new ConfigError(`${flag}: not a flag of "gatehouse ${command}" (it belongs to "gatehouse ${other.commands.join('/')}")`);
+      return new ConfigError(`unknown flag ${flag} (see gatehouse ${command} --help)`);
+    }
+    case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
+      if (err.message.includes('argument missing')) return new ConfigError(`${flag}: missing value`);
+      if (err.message.includes('does not take an argument')) return new ConfigError(`${flag}: takes no value (use ${flag} or --no-${flag.slice(2)})`);
+      return new ConfigError(err.message);
+    case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
+      return new ConfigError(`unexpected argument ${flag === '' ? '' : JSON.stringify(flag)} (flags take the form --name value; see gatehouse ${command} --help)`);
+    default:
+      return new ConfigError(err.message);
+  }
+}
+
+function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
+  const str = (name: string): string | undefined => {
+    const value = v.get(name);
+    return typeof value === 'string' ? value : undefined;
+  };
+  const list = (name: string): string[] => {
+    const value = v.get(name);
+    return Array.isArray(value) ? value : [];
+  };
+  const bool = (name: string): boolean | undefined => {
+    const value = v.get(name);
+    return typeof value === 'boolean' ? value : undefined;
+  };
+  const opt = <T>(name: string, parse: (flag: string, value: string) => T): T | undefined => {
+    const value = str(name);
+    return value === undefined ? undefined : parse(name, value);
+  };
+
+  const manifests = list('manifests').map((p) => checkManifestPath(resolve(cwd, p), p));
+  const mode = command === 'demo' || manifests.length > 0 ? 'manifests' : 'kubernetes';
+  if (mode === 'manifests' && command === 'serve') {
+    const kubeOnly = FLAGS.filter((f) => f.group === 'Kubernetes mode' && v.has(f.name));
+    if (kubeOnly.length > 0) throw new ConfigError(`--${kubeOnly[0]!.name}: only applies when reading the Kubernetes API (without --manifests)`);
+  }
+  const localDefault = command === 'demo' ? '127.0.0.1' : '0.0.0.0';
+
+  const config: Config = {
+    command,
+    mode,
+    manifests,
+    bind: opt('bind', parseAddress) ?? localDefault,
+    httpPort: opt('http-port', parsePort) ?? DEFAULTS.httpPort,
+    httpsPort: opt('https-port', parsePort) ?? DEFAULTS.httpsPort,
+    adminBind: opt('admin-bind', parseAddress) ?? localDefault,
+    adminPort: opt('admin-port', parsePort) ?? DEFAULTS.adminPort,
+    controllerName: opt('controller-name', parseControllerName) ?? DEFAULTS.controllerName,
+    watchIngressWithoutClass: bool('watch-ingress-without-class') ?? mode === 'manifests',
+    drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
+    logLevel: opt('log-level', parseLogLevel) ?? 'info',
+    trustedProxies: list('trusted-proxies').map((c) => parseCidr('trusted-proxies', c)),
+    limits: {
+      maxHeaderSize: opt('max-header-size', parseHeaderSize) ?? DEFAULTS.maxHeaderSize,
+      headerTimeoutMs: opt('header-timeout', parseDurationFlag) ?? DEFAULTS.headerTimeoutMs,
+      requestTimeoutMs: opt('request-timeout', parseDurationFlag) ?? DEFAULTS.requestTimeoutMs,
+      keepAliveTimeoutMs: opt('keepalive-timeout', parseDurationFlag) ?? DEFAULTS.keepAliveTimeoutMs,
+    },
+    timeouts: {
+      connectTimeoutMs: opt('connect-timeout', parseDurationFlag) ?? DEFAULTS.connectTimeoutMs,
+      readTimeoutMs: opt('read-timeout', parseDurationFlag) ?? DEFAULTS.readTimeoutMs,
+      sendTimeoutMs: opt('send-timeout', parseDurationFlag) ?? DEFAULTS.sendTimeoutMs,
+    },
+    kube: {
+      watchNamespaces: [...new Set(list('watch-namespace').map((n) => parseNamespace('watch-namespace', n)))],
+      publishAddresses: list('publish-address').map((a) => parsePublishAddressValue('publish-address', a)),
+      leaderElect: bool('leader-elect') ?? true,
+      leaderElectionId: opt('leader-election-id', parseObjectName) ?? DEFAULTS.leaderElectionId,
+    },
+  };
+  const maxConnections = opt('max-connections', (f, x) => parsePositiveInt(f, x));
+  if (maxConnections !== undefined) config.limits.maxConnections = maxConnections;
+  const maxBodySize = opt('max-body-size', parseSizeFlag);
+  if (maxBodySize !== undefined) config.limits.maxBodySize = maxBodySize;
+  const defaultBackend = opt('default-backend', parseBackendRef);
+  if (defaultBackend !== undefined) config.defaultBackend = defaultBackend;
+  const defaultTlsSecret = opt('default-tls-secret', parseNamespacedName);
+  if (defaultTlsSecret !== undefined) config.defaultTlsSecret = defaultTlsSecret;
+  const kubeconfig = str('kubeconfig');
+  if (kubeconfig !== undefined) config.kube.kubeconfig = resolve(cwd, kubeconfig);
+  const context = str('context');
+  if (context !== undefined) {
+    if (context === '') throw new ConfigError('--context: empty value');
+    config.kube.context = context;
+  }
+  const publishService = opt('publish-service', parseNamespacedName);
+  if (publishService !== undefined) config.kube.publishService = `${publishService.namespace}/${publishService.name}`;
+  const leaderElectionNamespace = opt('leader-election-namespace', parseNamespace);
+  if (leaderElectionNamespace !== undefined) config.kube.leaderElectionNamespace = leaderElectionNamespace;
+  checkPorts(config);
+  return config;
+}
+
+function checkManifestPath(absolute: string, given: string): string {
+  try {
+    const stat = statSync(absolute);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`--manifests: not a file or folder: ${JSON.stringify(given)}`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`--manifests: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
+  }
+  return absolute;
+}
+
+/** Two listeners on one fixed port would fail at bind time with a less helpful message. */
+function checkPorts(config: Config): void {
+  const listeners: [string, number][] = [
+    ['--http-port', config.httpPort],
+    ['--https-port', config.httpsPort],
+    ['--admin-port', config.adminPort],
+  ];
+  for (let i = 0; i < listeners.length; i++) {
+    for (let j = i + 1; j < listeners.length; j++) {
+      const [a, pa] = listeners[i]!;
+      const [b, pb] = listeners[j]!;
+      if (pa !== 0 && pa === pb) throw new ConfigError(`${a} and ${b} are both ${pa}`);
+    }
+  }
+}
