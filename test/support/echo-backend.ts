@@ -42,6 +42,10 @@ export interface EchoBackend {
   count(): number;
   /** Open upgraded (WebSocket) connections. */
   openSockets(): number;
+  /** TCP connections accepted since start (keep-alive reuse shows as a count that stops growing). */
+  connectionsAccepted(): number;
+  /** TCP connections open now. */
+  openConnections(): number;
   close(): Promise<void>;
 }
 
@@ -93,7 +97,9 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
       respond(req, res, { ...record, name });
     });
   });
+  let accepted = 0;
   server.on('connection', (s: Socket) => {
+    accepted++;
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -154,6 +160,8 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
     requests,
     count: () => total,
     openSockets: () => upgraded.size,
+    connectionsAccepted: () => accepted,
+    openConnections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -182,8 +190,10 @@ function respond(req: IncomingMessage, res: ServerResponse, reply: EchoReply): v
     }
     streamBytes(res, status, Number(bytesParam), q.get('echo-chunked') === '1', q.has('echo-die-after') ? Number(q.get('echo-die-after')) : -1, reply.name);
   };
-  if (delay > 0) setTimeout(send, delay);
-  else send();
+  if (delay > 0) {
+    const timer = setTimeout(send, delay);
+    res.on('close', () => clearTimeout(timer));
+  } else send();
 }
 
 /** Streams `total` bytes honouring back-pressure; optionally dies after `dieAfter` bytes. */
