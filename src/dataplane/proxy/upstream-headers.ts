@@ -46,7 +46,9 @@ function classify(rawName: string): number {
   if (cached !== undefined) return cached;
   const lower = rawName.toLowerCase();
   let cls = CLASSES.get(lower);
-  if (cls === undefined) cls = lower.startsWith('proxy-') || lower.charCodeAt(0) === 58 /* : */ ? DROP : FORWARD;
+  // Names with '_' are dropped: CGI-style backends map '_' and '-' alike, so `X_Forwarded_For`
+  // would otherwise pass as the X-Forwarded-For this proxy replaces (nginx drops them too).
+  if (cls === undefined) cls = lower.startsWith('proxy-') || lower.charCodeAt(0) === 58 /* : */ || lower.includes('_') ? DROP : FORWARD;
   if (rawNameCache.size < RAW_NAME_CACHE_MAX) rawNameCache.set(rawName, cls);
   return cls;
 }
