@@ -23,6 +23,8 @@ export interface ManifestSourceOptions {
   settleMs?: number;
   /** Safety-net scan interval. Default 1000 ms. */
   pollIntervalMs?: number;
+  /** Use fs.watch besides the scan. Default true; false leaves only the scan (tests, odd file systems). */
+  watch?: boolean;
   /** Paths in messages are shown relative to this folder when inside it. Default process.cwd(). */
   displayBase?: string;
 }
@@ -99,12 +101,11 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       object: fileRef(p.path),
       message: `${display(p.path)}: cannot read (${p.code}); objects from it are kept until it is readable again`,
     }));
-    let changed = false;
     const seen = new Set<string>();
     const unreadableRoots = new Set(listing.problems.map((p) => p.path));
     for (const file of listing.files) {
       seen.add(file.path);
-      if (await refresh(file)) changed = true;
+      await refresh(file);
     }
     for (const path of [...records.keys()]) {
       if (seen.has(path)) continue;
@@ -112,41 +113,41 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       if ([...unreadableRoots].some((root) => path === root || path.startsWith(root + '/'))) continue;
       records.delete(path);
       log.info('manifest file removed', { file: display(path) });
-      changed = true;
     }
     ensureWatchers(listing.roots);
-    if (changed || lastEmitted === '') publish();
+    // Also when no file changed: a root may have become (un)readable. publish() skips repeats.
+    publish();
   };
 
-  /** Re-reads a file whose signature changed; true when what it contributes changed. */
-  const refresh = async (file: ManifestFile): Promise<boolean> => {
+  /** Re-reads a file whose signature changed and records what it contributes now. */
+  const refresh = async (file: ManifestFile): Promise<void> => {
     const previous = records.get(file.path);
-    if (previous !== undefined && previous.signature === file.signature && !previous.emptySeen) return false;
+    if (previous !== undefined && previous.signature === file.signature && !previous.emptySeen) return;
     const name = display(file.path);
     if (file.size > MAX_FILE_BYTES) {
       const diagnostics = [fileDiagnostic(file.path, 'ManifestReadError', `${name}: larger than ${MAX_FILE_BYTES} bytes; not read`)];
       records.set(file.path, { signature: file.signature, text: '', objects: previous?.objects ?? [], diagnostics, emptySeen: false });
-      return true;
+      return;
     }
     let text: string;
     try {
       text = await readFile(file.path, 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
-      if (code === 'ENOENT') return false; // gone since the listing: the next scan removes it
+      if (code === 'ENOENT') return; // gone since the listing: the next scan removes it
       const diagnostics = [fileDiagnostic(file.path, 'ManifestReadError', `${name}: cannot read (${code}); its last good objects keep serving`)];
       records.set(file.path, { signature: '', text: previous?.text ?? '', objects: previous?.objects ?? [], diagnostics, emptySeen: false });
-      return true;
+      return;
     }
     if (previous !== undefined && previous.text === text && !previous.emptySeen) {
       previous.signature = file.signature; // touched, not changed
-      return false;
+      return;
     }
     if (text.trim() === '' && previous !== undefined && previous.objects.length > 0 && !previous.emptySeen) {
       // Probably caught between truncate and write: look again after the settle time.
       previous.emptySeen = true;
       scheduleScan();
-      return false;
+      return;
     }
     const parsed = parseManifestText(text, name, file.format);
     if (!parsed.ok) {
@@ -160,12 +161,11 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       if (parsed.line !== undefined) diagnostic.field = `line ${parsed.line}`;
       log.warn('manifest file does not parse', { file: name, line: parsed.line, reason: parsed.reason });
       records.set(file.path, { signature: file.signature, text, objects: kept, diagnostics: [diagnostic], emptySeen: false });
-      return true;
+      return;
     }
     const { objects, diagnostics } = keepLastGoodOfInvalid(parsed.objects, parsed.diagnostics, previous?.objects ?? []);
     records.set(file.path, { signature: file.signature, text, objects, diagnostics, emptySeen: false });
     log.info(previous === undefined ? 'manifest file loaded' : 'manifest file changed', { file: name, objects: objects.length });
-    return true;
   };
 
   const publish = (): void => {
@@ -206,7 +206,7 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
 
   /** Folders are watched recursively; a file root through its folder, so a rename-over is seen. */
   const ensureWatchers = (roots: ReadonlyMap<string, 'dir' | 'file' | 'missing'>): void => {
-    if (stopped) return;
+    if (stopped || options.watch === false) return;
     for (const root of options.paths) {
       const kind = roots.get(root) ?? 'missing';
       const existing = watchers.get(root);
