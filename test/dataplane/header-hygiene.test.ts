@@ -94,7 +94,7 @@ test('a Content-Length body is forwarded with the proxy’s own Content-Length a
   assert.equal(reply.bodyBytes, 7);
 });
 
-test('X-Forwarded-* and X-Real-IP from an untrusted client are replaced, and Forwarded is dropped', async () => {
+test('X-Forwarded-* and X-Real-IP from an untrusted client are replaced, and so is Forwarded (RFC 7239)', async () => {
   const { reply } = await forwarded(
     fx.port,
     'GET /xff HTTP/1.1\r\nHost: Echo.Test:8080\r\n' +
@@ -107,7 +107,7 @@ test('X-Forwarded-* and X-Real-IP from an untrusted client are replaced, and For
   assert.equal(h['x-forwarded-host'], 'Echo.Test:8080');
   assert.equal(h['x-forwarded-port'], String(fx.port));
   assert.equal(h['x-real-ip'], '127.0.0.1');
-  assert.equal(h.forwarded, undefined);
+  assert.equal(h.forwarded, 'for=127.0.0.1;proto=http;host="Echo.Test:8080"');
   assert.equal(h.host, 'Echo.Test:8080');
   for (const name of ['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-real-ip', 'host']) {
     assert.equal(reply.rawHeaders.filter((n, i) => i % 2 === 0 && n.toLowerCase() === name).length, 1, `one ${name}`);

@@ -46,7 +46,7 @@ export interface RecordingBackend {
   requests: SeenRequest[];
   /** Every byte received, on every connection, concatenated in connection order. */
   allBytes(): Buffer;
-  /** Forgets what was recorded so far (connections stay open and keep recording into new entries). */
+  /** Forgets what was recorded so far; open connections keep recording from empty. */
   reset(): void;
   /** Replaces the default JSON answer (undefined restores it). */
   respondWith(fn: HttpResponder | undefined): void;
@@ -185,7 +185,9 @@ export async function startRecordingBackend(options: RecordingBackendOptions = {
     },
     allBytes: () => Buffer.concat(connections.map((c) => c.data)),
     reset: () => {
-      connections = [];
+      // Open connections (the proxy's pooled ones) stay listed and keep recording, from empty.
+      connections = connections.filter((c) => !c.closed);
+      for (const c of connections) c.data = Buffer.alloc(0);
       requests = [];
     },
     respondWith: (fn) => {

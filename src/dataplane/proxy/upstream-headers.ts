@@ -2,6 +2,7 @@
 // end-to-end headers in their order, minus hop-by-hop ones (and any named in Connection), minus
 // client framing (the proxy sends its own Content-Length or chunked framing), minus the forwarding
 // headers we own, which are then set from what the proxy knows.
+import { forwardedElement } from '../http/forwarded-for.ts';
 import { tokenList } from '../http/header-value.ts';
 
 const FORWARD = 0;
@@ -92,6 +93,7 @@ export function buildUpstreamHeaders(
   let xfProto: string | undefined;
   let xfHost: string | undefined;
   let xfPort: string | undefined;
+  let fwd: string | undefined;
   let cookies: string | undefined;
   for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;
@@ -116,7 +118,7 @@ export function buildUpstreamHeaders(
         if (f.trustedPeer) xfPort ??= value;
         break;
       case FORWARDED:
-        if (f.trustedPeer) out.push(name, value);
+        if (f.trustedPeer) fwd = fwd === undefined ? value : `${fwd}, ${value}`;
         break;
       case TE:
         // Only "trailers" is end-to-end; transfer codings are negotiated per hop.
@@ -143,6 +145,9 @@ export function buildUpstreamHeaders(
     f.clientAddress,
     'x-request-id',
     f.requestId,
+    // RFC 7239: replaced from an untrusted peer, appended to from a trusted one (hardening).
+    'forwarded',
+    fwd === undefined ? forwardedElement(f.peerAddress, f.scheme, f.host) : `${fwd}, ${forwardedElement(f.peerAddress, f.scheme, f.host)}`,
   );
   return out;
 }
