@@ -14,10 +14,16 @@ export interface DiagnosticCodeInfo {
 }
 
 export const DIAGNOSTIC_CODES = {
+  AnnotationInvalid: { severity: 'error', summary: 'An annotation value does not parse as its type (duration, size, number, enum, cookie name...); it is ignored and the default applies.' },
+  AnnotationNoEffect: { severity: 'warning', summary: 'A valid annotation cannot take effect with the other annotations of the Ingress (e.g. a session-cookie setting without cookie affinity).' },
+  AnnotationUnknown: { severity: 'warning', summary: 'A gatehouse.dev/ annotation that Gatehouse does not know, often a typo; it is ignored.' },
+  AnnotationUnsupported: { severity: 'info', summary: 'An ingress-nginx annotation that Gatehouse does not read; it is ignored.' },
+  AnnotationValueUnsafe: { severity: 'error', summary: 'An annotation value holds control characters, is very long or looks like injected configuration; it is refused and the default applies.' },
   BackendMissing: { severity: 'error', summary: 'An Ingress backend names neither a service nor a resource.' },
   BackendServiceNotFound: { severity: 'error', summary: 'The Service named by a backend does not exist in the Ingress namespace.' },
   BackendServicePortNotFound: { severity: 'error', summary: 'The Service has no port with the number or name the backend gives.' },
   DefaultBackendConflict: { severity: 'error', summary: 'Another, older Ingress already provides the default backend for this host or for the whole controller.' },
+  DuplicateObject: { severity: 'warning', summary: 'The same object (kind, namespace, name) is defined in two manifest files; the one read last is used.' },
   EndpointAddressInvalid: { severity: 'warning', summary: 'An EndpointSlice address is not an IP address of the slice addressType; that endpoint is skipped.' },
   EndpointSliceAddressTypeUnsupported: { severity: 'info', summary: 'An EndpointSlice whose addressType is not IPv4 or IPv6 (FQDN) is ignored.' },
   EndpointsPartiallyConverted: { severity: 'warning', summary: 'A v1 Endpoints object converts to several EndpointSlices; only the first was kept where one object was expected.' },
@@ -25,6 +31,7 @@ export const DIAGNOSTIC_CODES = {
   HostInvalid: { severity: 'error', summary: 'A host is not a valid lower-case DNS name (optionally with a leading "*." label); IP addresses are not allowed.' },
   IngressClassAnnotationIgnored: { severity: 'warning', summary: 'Both spec.ingressClassName and the legacy kubernetes.io/ingress.class annotation are set; the field wins.' },
   LegacyIngressAPIVersion: { severity: 'warning', summary: 'The Ingress was written in a removed API version and converted to networking.k8s.io/v1.' },
+  ManifestReadError: { severity: 'error', summary: 'A manifest file or folder cannot be read (or is too large); objects it held before keep serving.' },
   ObjectInvalid: { severity: 'error', summary: 'A manifest object is malformed (wrong type or missing required field); that object alone is skipped.' },
   PathConflict: { severity: 'error', summary: 'An older Ingress (or an earlier path of the same Ingress) already claims this host, path and pathType.' },
   PathInvalid: { severity: 'error', summary: 'A path is missing where required, or does not match the Ingress path grammar.' },

@@ -39,7 +39,7 @@ export interface RoutePolicy {
   connectTimeoutMs?: number;
   readTimeoutMs?: number;
   sendTimeoutMs?: number;
-  /** Bytes; undefined means the controller-wide default. */
+  /** Bytes; undefined means the controller-wide default; UNLIMITED_BODY_SIZE means no limit. */
   maxBodySize?: number;
   /** Passive health: also count 5xx responses as failures. */
   ejectOn5xx: boolean;
@@ -51,3 +51,6 @@ export const DEFAULT_POLICY: RoutePolicy = Object.freeze({
   retries: 1,
   ejectOn5xx: false,
 }) as RoutePolicy;
+
+/** maxBodySize for "no limit" (`0` in the annotation): a plain number, so the table stays JSON. */
+export const UNLIMITED_BODY_SIZE = Number.MAX_SAFE_INTEGER;

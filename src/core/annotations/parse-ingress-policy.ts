@@ -1,8 +1,169 @@
-// STUB (owned by the traffic-policy work): parses an Ingress's annotations into a typed RoutePolicy.
-import type { Diagnostic } from '../diagnostics.ts';
-import type { Ingress } from '../model.ts';
-import { DEFAULT_POLICY, type RoutePolicy } from '../policy.ts';
+// An Ingress's annotations → its typed RoutePolicy, driven by the tables in annotation-schema.ts.
+// Each value passes the safety gate, then its typed parse; a bad value is reported against its
+// annotation and the default applies. Unknown `gatehouse.dev/` keys are reported as likely typos,
+// and ingress-nginx keys Gatehouse does not read are reported as unsupported, so nothing is
+// silently ignored. Nothing here is ever evaluated, templated or copied into a header.
 
-export function parseIngressPolicy(_ingress: Ingress): { policy: RoutePolicy; diagnostics: Diagnostic[] } {
-  return { policy: { ...DEFAULT_POLICY }, diagnostics: [] };
+import type { Diagnostic } from '../diagnostics.ts';
+import { makeDiagnostic, type DiagnosticCode } from '../diagnostic-codes.ts';
+import type { Ingress } from '../model.ts';
+import { objectRef } from '../object-ref.ts';
+import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type RoutePolicy } from '../policy.ts';
+import { quoteValue } from '../quote-value.ts';
+import {
+  ANNOTATIONS,
+  GATEHOUSE_NAMES,
+  GATEHOUSE_PREFIX,
+  NGINX_ANNOTATIONS,
+  NGINX_NOT_MAPPED,
+  NGINX_PREFIX,
+  type AnnotationField,
+  type AnnotationValues,
+} from './annotation-schema.ts';
+import { checkAnnotationValue } from './check-annotation-value.ts';
+import { closestName } from './closest-name.ts';
+import { parseValue, type ValueType } from './value-types.ts';
+
+export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
+export const DEFAULT_HSTS_MAX_AGE = 31_536_000;
+
+const GATEHOUSE_BY_NAME = new Map(ANNOTATIONS.map((a) => [a.name, a]));
+const NGINX_BY_NAME = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
+const NGINX_WHY = new Map(NGINX_NOT_MAPPED.map((m) => [m.name, m.why]));
+
+/** Which annotation key gave each field its value (for diagnostics about combinations). */
+type Sources = Partial<Record<AnnotationField, string>>;
+
+export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; diagnostics: Diagnostic[] } {
+  const object = objectRef(ingress);
+  const diagnostics: Diagnostic[] = [];
+  const report = (code: DiagnosticCode, key: string, message: string): void => {
+    diagnostics.push(makeDiagnostic(code, object, fieldOf(key), message));
+  };
+  const annotations = ingress.metadata.annotations;
+  const values: Partial<AnnotationValues> = {};
+  const sources: Sources = {};
+
+  // Sorted keys: the diagnostics come out in the same order whatever order the source gave.
+  const keys = Object.keys(annotations).sort();
+  // gatehouse.dev/ first, so it wins over an ingress-nginx key for the same setting.
+  for (const key of keys) {
+    if (!key.startsWith(GATEHOUSE_PREFIX)) continue;
+    const name = key.slice(GATEHOUSE_PREFIX.length);
+    const spec = GATEHOUSE_BY_NAME.get(name);
+    if (spec === undefined) {
+      const suggestion = closestName(name, GATEHOUSE_NAMES);
+      report('AnnotationUnknown', key, `${quoteValue(key)} is not a Gatehouse annotation and is ignored${suggestion === undefined ? '' : `; did you mean "${GATEHOUSE_PREFIX}${suggestion}"?`}`);
+      continue;
+    }
+    const parsed = readValue(key, annotations[key]!, spec.type, report);
+    if (parsed !== undefined) set(values, sources, spec.field, parsed, key);
+  }
+  // Mapped ingress-nginx keys in table order, which is their precedence.
+  for (const mapping of NGINX_ANNOTATIONS) {
+    const key = NGINX_PREFIX + mapping.name;
+    const text = annotations[key];
+    if (text === undefined || !Object.hasOwn(annotations, key)) continue;
+    if (sources[mapping.field] !== undefined) continue; // a gatehouse.dev/ key or an earlier nginx key set it
+    const parsed = readValue(key, text, mapping.type, report);
+    if (parsed !== undefined) set(values, sources, mapping.field, mapping.convert ? mapping.convert(parsed) : parsed, key);
+  }
+  for (const key of keys) {
+    if (!key.startsWith(NGINX_PREFIX)) continue;
+    const name = key.slice(NGINX_PREFIX.length);
+    if (NGINX_BY_NAME.has(name)) continue;
+    const why = NGINX_WHY.get(name);
+    report('AnnotationUnsupported', key, `${quoteValue(key)} is an ingress-nginx annotation Gatehouse does not read${why === undefined ? '' : `: ${why}`}; see docs/annotations.md`);
+  }
+  return { policy: assemblePolicy(values, sources, report), diagnostics };
+}
+
+function readValue(key: string, text: string, type: ValueType, report: (code: DiagnosticCode, key: string, message: string) => void): unknown {
+  const unsafe = checkAnnotationValue(text);
+  if (unsafe !== undefined) {
+    report('AnnotationValueUnsafe', key, `the value of ${quoteValue(key)} ${unsafe}; it is ignored and the default applies`);
+    return undefined;
+  }
+  const parsed = parseValue(type, text);
+  if (!parsed.ok) {
+    report('AnnotationInvalid', key, `${quoteValue(text)} is not a valid value for ${quoteValue(key)}: ${parsed.reason}; the default applies`);
+    return undefined;
+  }
+  return parsed.value;
+}
+
+function set(values: Partial<AnnotationValues>, sources: Sources, field: AnnotationField, value: unknown, key: string): void {
+  // The type descriptor of the key decided the value's type; the table pairs each field with it.
+  (values as Record<string, unknown>)[field] = value;
+  sources[field] = key;
+}
+
+/** Combines the values into a policy, with defaults, and reports settings that cannot take effect. */
+function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: (code: DiagnosticCode, key: string, message: string) => void): RoutePolicy {
+  const policy: RoutePolicy = { ...DEFAULT_POLICY };
+  const noEffect = (field: AnnotationField, why: string): void => {
+    const key = sources[field];
+    if (key !== undefined) report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: ${why}`);
+  };
+
+  if (v.sslRedirect !== undefined) policy.sslRedirect = v.sslRedirect;
+
+  if (v.hsts === true) {
+    policy.hsts = { maxAgeSeconds: v.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE, includeSubDomains: v.hstsIncludeSubdomains ?? false, preload: v.hstsPreload ?? false };
+  } else {
+    for (const f of ['hstsMaxAge', 'hstsIncludeSubdomains', 'hstsPreload'] as const) noEffect(f, `${GATEHOUSE_PREFIX}hsts is not "true"`);
+  }
+
+  if (v.affinity === 'cookie') {
+    policy.affinity = cookieAffinity(v, sources, report, noEffect);
+  } else {
+    for (const f of ['sessionCookieName', 'sessionCookiePath', 'sessionCookieMaxAge', 'sessionCookieSameSite', 'sessionCookieSecure'] as const) {
+      noEffect(f, 'cookie affinity is not on (affinity: "cookie")');
+    }
+  }
+
+  const hashFromNginx = sources.hashKey?.startsWith(NGINX_PREFIX) === true;
+  policy.loadBalance = v.loadBalance ?? (hashFromNginx ? 'consistent-hash' : DEFAULT_POLICY.loadBalance);
+  if (policy.loadBalance === 'consistent-hash') policy.hashKey = v.hashKey ?? { kind: 'client-ip' };
+  else noEffect('hashKey', `load balancing is ${policy.loadBalance}, not consistent-hash`);
+
+  if (v.retries !== undefined) policy.retries = v.retries;
+  if (v.connectTimeout !== undefined) policy.connectTimeoutMs = v.connectTimeout;
+  if (v.readTimeout !== undefined) policy.readTimeoutMs = v.readTimeout;
+  if (v.sendTimeout !== undefined) policy.sendTimeoutMs = v.sendTimeout;
+  if (v.maxBodySize !== undefined) policy.maxBodySize = v.maxBodySize === 0 ? UNLIMITED_BODY_SIZE : v.maxBodySize;
+  if (v.ejectOn5xx !== undefined) policy.ejectOn5xx = v.ejectOn5xx;
+  return policy;
+}
+
+function cookieAffinity(
+  v: Partial<AnnotationValues>,
+  sources: Sources,
+  report: (code: DiagnosticCode, key: string, message: string) => void,
+  noEffect: (field: AnnotationField, why: string) => void,
+): CookieAffinity {
+  const cookieName = v.sessionCookieName ?? DEFAULT_COOKIE_NAME;
+  let path = v.sessionCookiePath ?? '/';
+  // Cookie name prefixes (RFC 6265bis §4.1.3): browsers drop such cookies without these attributes.
+  const hostPrefix = cookieName.startsWith('__Host-');
+  if (hostPrefix && path !== '/') {
+    const key = sources.sessionCookiePath!;
+    report('AnnotationInvalid', key, `${quoteValue(path)} is not a valid value for ${quoteValue(key)}: a __Host- cookie must have the path /; the default applies`);
+    path = '/';
+  }
+  const affinity: CookieAffinity = { cookieName, path };
+  if (v.sessionCookieMaxAge !== undefined) affinity.maxAgeSeconds = v.sessionCookieMaxAge;
+  if (v.sessionCookieSameSite !== undefined) affinity.sameSite = v.sessionCookieSameSite;
+  const secureRequired = v.sessionCookieSameSite === 'None' ? 'SameSite=None' : hostPrefix || cookieName.startsWith('__Secure-') ? 'the cookie name prefix' : undefined;
+  if (secureRequired !== undefined) {
+    if (v.sessionCookieSecure === false) noEffect('sessionCookieSecure', `${secureRequired} requires the Secure attribute, so it is always set`);
+    affinity.secure = true;
+  } else if (v.sessionCookieSecure !== undefined) {
+    affinity.secure = v.sessionCookieSecure;
+  }
+  return affinity;
+}
+
+function fieldOf(key: string): string {
+  return `metadata.annotations[${quoteValue(key)}]`;
 }

@@ -1,0 +1,225 @@
+// Every annotation Gatehouse reads, in one declarative table: name, type, default, doc and example.
+// Parsing (parse-ingress-policy.ts), unknown-name detection and the docs test
+// (docs/annotations.md) all derive from these tables, so an annotation cannot be supported without
+// being documented, nor documented without being supported.
+
+import type { HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import { MAX_DURATION_MS } from '../units.ts';
+import { LOAD_BALANCE_VALUES, SAME_SITE_VALUES, type ValueType } from './value-types.ts';
+
+export const GATEHOUSE_PREFIX = 'gatehouse.dev/';
+export const NGINX_PREFIX = 'nginx.ingress.kubernetes.io/';
+
+/** The parsed annotation values, before they are assembled into a RoutePolicy. */
+export interface AnnotationValues {
+  affinity: 'cookie' | 'none';
+  sessionCookieName: string;
+  sessionCookiePath: string;
+  sessionCookieMaxAge: number;
+  sessionCookieSameSite: SameSite;
+  sessionCookieSecure: boolean;
+  loadBalance: LoadBalanceAlgorithm;
+  hashKey: HashKey;
+  retries: number;
+  connectTimeout: number;
+  readTimeout: number;
+  sendTimeout: number;
+  maxBodySize: number;
+  ejectOn5xx: boolean;
+  sslRedirect: boolean;
+  hsts: boolean;
+  hstsMaxAge: number;
+  hstsIncludeSubdomains: boolean;
+  hstsPreload: boolean;
+}
+
+export type AnnotationField = keyof AnnotationValues;
+
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS';
+
+export interface AnnotationSpec {
+  /** The key is `gatehouse.dev/<name>`. */
+  name: string;
+  field: AnnotationField;
+  type: ValueType;
+  group: AnnotationGroup;
+  /** The default, as documented (the assembly in parse-ingress-policy.ts applies it). */
+  default: string;
+  doc: string;
+  example: string;
+}
+
+export const MAX_RETRIES = 5;
+/** RFC 6265bis caps cookie lifetimes at 400 days; browsers clamp anything longer. */
+export const MAX_COOKIE_AGE_SECONDS = 400 * 24 * 3600;
+const MAX_HSTS_AGE_SECONDS = 2 * 365 * 24 * 3600;
+const CONNECT_TIMEOUT = { minMs: 1, maxMs: 600_000 } as const;
+const IO_TIMEOUT = { minMs: 1, maxMs: Math.min(MAX_DURATION_MS, 24 * 3_600_000) } as const;
+
+export const ANNOTATIONS: readonly AnnotationSpec[] = [
+  {
+    name: 'affinity', field: 'affinity', group: 'Session affinity',
+    type: { kind: 'enum', values: ['cookie', 'none'] }, default: 'none', example: 'cookie',
+    doc: 'Pins each client to one endpoint with a cookie Gatehouse sets. The cookie value is a keyed hash that identifies the endpoint without revealing its address. When the pinned endpoint goes away, becomes not ready or is ejected, the client moves to another endpoint and gets a new cookie; endpoints added later never take over existing sessions.',
+  },
+  {
+    name: 'session-cookie-name', field: 'sessionCookieName', group: 'Session affinity',
+    type: { kind: 'cookie-name' }, default: 'GATEHOUSE', example: 'route',
+    doc: 'Name of the affinity cookie. A name starting with `__Secure-` or `__Host-` always gets the Secure attribute; `__Host-` also requires the path `/`.',
+  },
+  {
+    name: 'session-cookie-path', field: 'sessionCookiePath', group: 'Session affinity',
+    type: { kind: 'cookie-path' }, default: '/', example: '/shop',
+    doc: 'Path attribute of the affinity cookie.',
+  },
+  {
+    name: 'session-cookie-max-age', field: 'sessionCookieMaxAge', group: 'Session affinity',
+    type: { kind: 'int', min: 1, max: MAX_COOKIE_AGE_SECONDS }, default: 'none (a browser-session cookie)', example: '3600',
+    doc: 'Max-Age attribute of the affinity cookie, in seconds (at most 400 days, the limit browsers apply).',
+  },
+  {
+    name: 'session-cookie-samesite', field: 'sessionCookieSameSite', group: 'Session affinity',
+    type: { kind: 'enum', values: SAME_SITE_VALUES, caseInsensitive: true }, default: 'none (attribute not set)', example: 'Lax',
+    doc: 'SameSite attribute of the affinity cookie. `None` always comes with Secure, as browsers require.',
+  },
+  {
+    name: 'session-cookie-secure', field: 'sessionCookieSecure', group: 'Session affinity',
+    type: { kind: 'bool' }, default: 'on over HTTPS, off over plain HTTP', example: 'true',
+    doc: 'Secure attribute of the affinity cookie. `true` sets it on every response, `false` never (unless SameSite=None or a `__Secure-`/`__Host-` name requires it). HttpOnly is always set.',
+  },
+  {
+    name: 'load-balance', field: 'loadBalance', group: 'Load balancing',
+    type: { kind: 'enum', values: LOAD_BALANCE_VALUES }, default: 'round-robin', example: 'least-request',
+    doc: 'How an endpoint is chosen: `round-robin` in turn; `least-request` the less busy of two endpoints drawn at random (power of two choices on requests in flight); `random`; `consistent-hash` by `gatehouse.dev/hash-key`, so a key keeps its endpoint and only the share of keys owned by an added or removed endpoint moves. With cookie affinity, this chooses the endpoint of new sessions. A Service with `sessionAffinity: ClientIP` is balanced by a hash of the client address instead, unless cookie affinity is on.',
+  },
+  {
+    name: 'hash-key', field: 'hashKey', group: 'Load balancing',
+    type: { kind: 'hash-key' }, default: 'client-ip', example: 'header:x-user-id',
+    doc: 'The key of `consistent-hash`: a request header, a cookie, or the client address. A request without the header or cookie is balanced round-robin.',
+  },
+  {
+    name: 'retries', field: 'retries', group: 'Health and retries',
+    type: { kind: 'int', min: 0, max: MAX_RETRIES }, default: '1', example: '2',
+    doc: 'How many times a request is retried on another endpoint after a failed connection (any method) or a connection reset before any response byte (idempotent methods only). Requests with a body are never retried. Retries are also bounded by a budget per backend (20% of recent requests plus a small floor), so an outage cannot multiply the load.',
+  },
+  {
+    name: 'eject-on-5xx', field: 'ejectOn5xx', group: 'Health and retries',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Passive health checks always count failed connections; with this on, 5xx responses count as failures too. An endpoint with 5 consecutive failures is ejected for 5 s, doubling at each new ejection up to 5 min; it is brought back after it. The last endpoints of a backend are never all ejected: when every endpoint is ejected, all are used (panic mode).',
+  },
+  {
+    name: 'connect-timeout', field: 'connectTimeout', group: 'Timeouts and limits',
+    type: { kind: 'duration', ...CONNECT_TIMEOUT }, default: 'the --connect-timeout flag (5s)', example: '500ms',
+    doc: 'Time to connect to an endpoint. When it fires the client gets 504 (after the retries, if any) and the access log says `limit: "connect-timeout"`.',
+  },
+  {
+    name: 'read-timeout', field: 'readTimeout', group: 'Timeouts and limits',
+    type: { kind: 'duration', ...IO_TIMEOUT }, default: 'the --read-timeout flag (60s)', example: '30s',
+    doc: 'Time to the response head, and between two reads of the response body. 504 before the head (access log `limit: "read-timeout"`); an aborted response after it.',
+  },
+  {
+    name: 'send-timeout', field: 'sendTimeout', group: 'Timeouts and limits',
+    type: { kind: 'duration', ...IO_TIMEOUT }, default: 'the --send-timeout flag (60s)', example: '2m',
+    doc: 'Time between two writes of the request body to the endpoint. 504 when it fires (access log `limit: "send-timeout"`).',
+  },
+  {
+    name: 'max-body-size', field: 'maxBodySize', group: 'Timeouts and limits',
+    type: { kind: 'byte-size' }, default: 'the --max-body-size flag (no limit)', example: '10m',
+    doc: 'Largest request body. 413 before anything is read when Content-Length says so, otherwise as soon as the streamed body passes the limit (access log `limit: "max-body-size"`). `0` means no limit.',
+  },
+  {
+    name: 'ssl-redirect', field: 'sslRedirect', group: 'TLS',
+    type: { kind: 'bool' }, default: 'true', example: 'false',
+    doc: 'Plain-HTTP requests for a host with TLS get a 308 redirect to HTTPS; `false` serves them over plain HTTP.',
+  },
+  {
+    name: 'hsts', field: 'hsts', group: 'TLS',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Adds Strict-Transport-Security to responses served over HTTPS.',
+  },
+  {
+    name: 'hsts-max-age', field: 'hstsMaxAge', group: 'TLS',
+    type: { kind: 'int', min: 0, max: MAX_HSTS_AGE_SECONDS }, default: '31536000', example: '63072000',
+    doc: 'max-age of Strict-Transport-Security, in seconds.',
+  },
+  {
+    name: 'hsts-include-subdomains', field: 'hstsIncludeSubdomains', group: 'TLS',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Adds includeSubDomains to Strict-Transport-Security. Off by default: it binds every subdomain, including other tenants\' hosts, to HTTPS.',
+  },
+  {
+    name: 'hsts-preload', field: 'hstsPreload', group: 'TLS',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Adds preload to Strict-Transport-Security.',
+  },
+];
+
+export interface NginxMapping {
+  /** The key is `nginx.ingress.kubernetes.io/<name>`. */
+  name: string;
+  field: AnnotationField;
+  type: ValueType;
+  /** The nginx value as Gatehouse's (e.g. `ewma` → `least-request`, tries → retries). */
+  convert?: (value: unknown) => unknown;
+  /** For docs: how the value is read. */
+  note: string;
+}
+
+const NGINX_LOAD_BALANCE: Record<string, LoadBalanceAlgorithm> = { round_robin: 'round-robin', ewma: 'least-request', least_conn: 'least-request' };
+
+/**
+ * ingress-nginx annotations read as their Gatehouse equivalent. A `gatehouse.dev/` annotation for
+ * the same setting wins; among nginx names for one field, the first listed wins.
+ */
+export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
+  { name: 'affinity', field: 'affinity', type: { kind: 'enum', values: ['cookie'] }, note: 'same values (`cookie`)' },
+  { name: 'session-cookie-name', field: 'sessionCookieName', type: { kind: 'cookie-name' }, note: 'same' },
+  { name: 'session-cookie-path', field: 'sessionCookiePath', type: { kind: 'cookie-path' }, note: 'same' },
+  { name: 'session-cookie-max-age', field: 'sessionCookieMaxAge', type: { kind: 'int', min: 1, max: MAX_COOKIE_AGE_SECONDS }, note: 'same (seconds)' },
+  { name: 'session-cookie-expires', field: 'sessionCookieMaxAge', type: { kind: 'int', min: 1, max: MAX_COOKIE_AGE_SECONDS }, note: 'seconds, read as Max-Age when session-cookie-max-age is absent' },
+  { name: 'session-cookie-samesite', field: 'sessionCookieSameSite', type: { kind: 'enum', values: SAME_SITE_VALUES, caseInsensitive: true }, note: 'same' },
+  { name: 'session-cookie-secure', field: 'sessionCookieSecure', type: { kind: 'bool' }, note: 'same' },
+  {
+    name: 'load-balance', field: 'loadBalance', type: { kind: 'enum', values: Object.keys(NGINX_LOAD_BALANCE) },
+    convert: (v) => NGINX_LOAD_BALANCE[v as string], note: '`round_robin` → `round-robin`; `ewma` and `least_conn` → `least-request`',
+  },
+  {
+    name: 'upstream-hash-by', field: 'hashKey', type: { kind: 'nginx-hash-by' },
+    note: '`$remote_addr`/`$binary_remote_addr` → `client-ip`, `$http_x_user` → `header:x-user`, `$cookie_NAME` → `cookie:NAME`; also selects `consistent-hash`',
+  },
+  {
+    name: 'proxy-next-upstream-tries', field: 'retries', type: { kind: 'int', min: 0, max: 100 },
+    convert: (v) => ((v as number) === 0 ? MAX_RETRIES : Math.min((v as number) - 1, MAX_RETRIES)),
+    note: `tries count the first attempt: retries = tries − 1 (at most ${MAX_RETRIES}); \`0\` (unlimited) → ${MAX_RETRIES}`,
+  },
+  { name: 'proxy-connect-timeout', field: 'connectTimeout', type: { kind: 'seconds-or-duration', ...CONNECT_TIMEOUT }, note: 'seconds (`5`), or a duration' },
+  { name: 'proxy-read-timeout', field: 'readTimeout', type: { kind: 'seconds-or-duration', ...IO_TIMEOUT }, note: 'seconds (`60`), or a duration' },
+  { name: 'proxy-send-timeout', field: 'sendTimeout', type: { kind: 'seconds-or-duration', ...IO_TIMEOUT }, note: 'seconds (`60`), or a duration' },
+  { name: 'proxy-body-size', field: 'maxBodySize', type: { kind: 'byte-size' }, note: 'same sizes (`8m`, `1g`, `0` = no limit)' },
+  { name: 'ssl-redirect', field: 'sslRedirect', type: { kind: 'bool' }, note: 'same' },
+];
+
+/**
+ * ingress-nginx annotations users often carry over that Gatehouse deliberately does not read, and
+ * why. Each gives an info diagnostic; any other `nginx.ingress.kubernetes.io/` key gets a generic one.
+ */
+export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
+  { name: 'affinity-mode', why: 'sessions are always persistent: added endpoints never take over existing sessions' },
+  { name: 'session-cookie-change-on-failure', why: 'a client whose endpoint fails or goes away always moves, with a new cookie' },
+  { name: 'session-cookie-conditional-samesite-none', why: 'no user-agent sniffing; set session-cookie-samesite explicitly' },
+  { name: 'session-cookie-domain', why: 'the cookie stays host-only, so it never reaches other tenants\' hosts' },
+  { name: 'force-ssl-redirect', why: 'redirects apply to hosts with TLS configured (gatehouse.dev/ssl-redirect)' },
+  { name: 'proxy-next-upstream', why: 'retries happen on connection failures and resets before any response byte; not on statuses' },
+  { name: 'proxy-next-upstream-timeout', why: 'retries are bounded by count and a budget, not by time' },
+  { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
+  { name: 'configuration-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
+  { name: 'server-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
+  { name: 'auth-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
+  { name: 'stream-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
+  { name: 'rewrite-target', why: 'paths are forwarded as requested; rewriting is not supported' },
+  { name: 'use-regex', why: 'paths are matched as the Ingress spec says (Exact and Prefix), never as regular expressions' },
+  { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1' },
+  { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
+];
+
+export const GATEHOUSE_NAMES: readonly string[] = ANNOTATIONS.map((a) => a.name);

@@ -1,0 +1,194 @@
+// The value types an annotation can have, and their strict parsers. A parser either returns a typed
+// value or a reason (a short phrase for the diagnostic); it never guesses, trims or coerces, so what
+// is accepted is exactly what is documented. No regular expression is ever built from a value.
+
+import type { HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import { parseByteSize, parseDuration } from '../units.ts';
+
+export type ValueType =
+  | { kind: 'bool' }
+  | { kind: 'int'; min: number; max: number }
+  | { kind: 'duration'; minMs: number; maxMs: number }
+  /** ingress-nginx timeouts: a bare integer is seconds; a duration with a unit is also read. */
+  | { kind: 'seconds-or-duration'; minMs: number; maxMs: number }
+  /** A byte size; '0' means no limit. */
+  | { kind: 'byte-size' }
+  | { kind: 'enum'; values: readonly string[]; caseInsensitive?: boolean }
+  | { kind: 'cookie-name' }
+  | { kind: 'cookie-path' }
+  | { kind: 'hash-key' }
+  /** ingress-nginx upstream-hash-by: only the three variable forms that mean a hash key. */
+  | { kind: 'nginx-hash-by' };
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** Names (cookie, header) longer than this are refused: no real one is, and it bounds messages. */
+export const MAX_NAME_LENGTH = 128;
+export const MAX_COOKIE_PATH_LENGTH = 256;
+
+/** RFC 9110 tchar (also RFC 6265's token for cookie names). */
+function isTchar(c: number): boolean {
+  if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
+  // ! # $ % & ' * + - . ^ _ ` | ~
+  return c === 0x21 || (c >= 0x23 && c <= 0x27) || c === 0x2a || c === 0x2b || c === 0x2d || c === 0x2e || c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e;
+}
+
+/** An RFC 9110 token (header field names, RFC 6265 cookie names), 1..MAX_NAME_LENGTH characters. */
+export function isToken(text: string): boolean {
+  if (text.length === 0 || text.length > MAX_NAME_LENGTH) return false;
+  for (let i = 0; i < text.length; i++) if (!isTchar(text.charCodeAt(i))) return false;
+  return true;
+}
+
+function isHexDigit(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x46) || (c >= 0x61 && c <= 0x66);
+}
+
+/**
+ * A cookie Path attribute: starts with '/', then URL path characters only (unreserved, the
+ * sub-delims other than ';' ',' and quote, ':' '@' '/', and well-formed %HH). Stricter than
+ * RFC 6265's "any CHAR except CTLs or ';'", so the value is safe inside a Set-Cookie header.
+ */
+export function isCookiePath(text: string): boolean {
+  if (text.length === 0 || text.length > MAX_COOKIE_PATH_LENGTH || text.charCodeAt(0) !== 0x2f) return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x25) {
+      if (!isHexDigit(text.charCodeAt(i + 1)) || !isHexDigit(text.charCodeAt(i + 2))) return false;
+      i += 2;
+      continue;
+    }
+    const ok =
+      (c >= 0x30 && c <= 0x39) ||
+      (c >= 0x41 && c <= 0x5a) ||
+      (c >= 0x61 && c <= 0x7a) ||
+      c === 0x2d || c === 0x2e || c === 0x5f || c === 0x7e || // - . _ ~
+      c === 0x21 || c === 0x24 || c === 0x26 || c === 0x28 || c === 0x29 || c === 0x2a || c === 0x2b || c === 0x3d || // ! $ & ( ) * + =
+      c === 0x3a || c === 0x40 || c === 0x2f; // : @ /
+    if (!ok) return false;
+  }
+  return true;
+}
+
+const TRUE_WORDS = new Set(['true', 'True', 'TRUE', '1', 't', 'T']);
+const FALSE_WORDS = new Set(['false', 'False', 'FALSE', '0', 'f', 'F']);
+
+/** Go's strconv.ParseBool set, which Kubernetes tooling and ingress-nginx users write. */
+export function parseBool(text: string): Parsed<boolean> {
+  if (TRUE_WORDS.has(text)) return { ok: true, value: true };
+  if (FALSE_WORDS.has(text)) return { ok: true, value: false };
+  return { ok: false, reason: 'expected true or false' };
+}
+
+/** Decimal digits only (no sign, no exponent, no spaces), within [min, max]. */
+export function parseIntInRange(text: string, min: number, max: number): Parsed<number> {
+  if (text.length === 0 || text.length > 12) return { ok: false, reason: `expected a whole number from ${min} to ${max}` };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return { ok: false, reason: `expected a whole number from ${min} to ${max}` };
+  }
+  const n = Number(text);
+  if (n < min || n > max) return { ok: false, reason: `${n} is outside ${min} to ${max}` };
+  return { ok: true, value: n };
+}
+
+function durationInRange(ms: number | undefined, minMs: number, maxMs: number): Parsed<number> {
+  if (ms === undefined) return { ok: false, reason: 'expected a duration such as 500ms, 5s or 2m' };
+  if (ms < minMs || ms > maxMs) return { ok: false, reason: `must be from ${minMs}ms to ${maxMs / 1000}s` };
+  return { ok: true, value: ms };
+}
+
+export function parseHashKey(text: string): Parsed<HashKey> {
+  if (text === 'client-ip') return { ok: true, value: { kind: 'client-ip' } };
+  const colon = text.indexOf(':');
+  const kind = colon === -1 ? '' : text.slice(0, colon);
+  const name = colon === -1 ? '' : text.slice(colon + 1);
+  if (kind === 'header' && isToken(name)) return { ok: true, value: { kind: 'header', name: name.toLowerCase() } };
+  if (kind === 'cookie' && isToken(name)) return { ok: true, value: { kind: 'cookie', name } };
+  return { ok: false, reason: 'expected header:NAME, cookie:NAME or client-ip' };
+}
+
+/**
+ * ingress-nginx `upstream-hash-by` is an nginx variable expression. Only the forms that mean a
+ * Gatehouse hash key are read ($remote_addr, $binary_remote_addr, $http_NAME, $cookie_NAME), by
+ * grammar; nothing is evaluated.
+ */
+export function parseNginxHashBy(text: string): Parsed<HashKey> {
+  if (text === '$remote_addr' || text === '$binary_remote_addr') return { ok: true, value: { kind: 'client-ip' } };
+  for (const [prefix, kind] of [['$http_', 'header'], ['$cookie_', 'cookie']] as const) {
+    if (!text.startsWith(prefix)) continue;
+    const rest = text.slice(prefix.length);
+    let ok = rest.length > 0 && rest.length <= MAX_NAME_LENGTH;
+    for (let i = 0; ok && i < rest.length; i++) {
+      const c = rest.charCodeAt(i);
+      ok = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x5f;
+    }
+    if (!ok) break;
+    // nginx spells header names with '_' for '-' and lower case.
+    if (kind === 'header') return { ok: true, value: { kind: 'header', name: rest.toLowerCase().replaceAll('_', '-') } };
+    return { ok: true, value: { kind: 'cookie', name: rest } };
+  }
+  return { ok: false, reason: 'only $remote_addr, $binary_remote_addr, $http_NAME and $cookie_NAME map to a Gatehouse hash key' };
+}
+
+/** Parses `text` as `type`. The value's TypeScript type follows the kind (see TypeValue). */
+export function parseValue(type: ValueType, text: string): Parsed<unknown> {
+  switch (type.kind) {
+    case 'bool':
+      return parseBool(text);
+    case 'int':
+      return parseIntInRange(text, type.min, type.max);
+    case 'duration':
+      return durationInRange(parseDuration(text), type.minMs, type.maxMs);
+    case 'seconds-or-duration': {
+      const seconds = parseIntInRange(text, 0, Math.floor(type.maxMs / 1000));
+      if (seconds.ok) return durationInRange(seconds.value * 1000, type.minMs, type.maxMs);
+      return durationInRange(parseDuration(text), type.minMs, type.maxMs);
+    }
+    case 'byte-size': {
+      const bytes = parseByteSize(text);
+      return bytes === undefined ? { ok: false, reason: 'expected a size such as 512k, 10m, 1g or a byte count' } : { ok: true, value: bytes };
+    }
+    case 'enum': {
+      const found = type.caseInsensitive ? type.values.find((v) => v.toLowerCase() === text.toLowerCase()) : type.values.find((v) => v === text);
+      return found === undefined ? { ok: false, reason: `expected one of ${type.values.join(', ')}` } : { ok: true, value: found };
+    }
+    case 'cookie-name':
+      return isToken(text) ? { ok: true, value: text } : { ok: false, reason: 'expected a cookie name (an RFC 6265 token: letters, digits and !#$%&\'*+-.^_`|~)' };
+    case 'cookie-path':
+      return isCookiePath(text) ? { ok: true, value: text } : { ok: false, reason: 'expected a path starting with / made of URL path characters' };
+    case 'hash-key':
+      return parseHashKey(text);
+    case 'nginx-hash-by':
+      return parseNginxHashBy(text);
+  }
+}
+
+/** One line for docs and messages: what values the type takes. */
+export function describeType(type: ValueType): string {
+  switch (type.kind) {
+    case 'bool':
+      return 'boolean (`true` or `false`)';
+    case 'int':
+      return `integer, ${type.min} to ${type.max}`;
+    case 'duration':
+      return 'duration (`500ms`, `5s`, `2m`, `1h`, `1m30s`)';
+    case 'seconds-or-duration':
+      return 'seconds (an integer) or a duration';
+    case 'byte-size':
+      return 'byte size (`512k`, `10m`, `1g`, or a byte count; `0` = no limit)';
+    case 'enum':
+      return `one of ${type.values.map((v) => `\`${v}\``).join(', ')}`;
+    case 'cookie-name':
+      return 'cookie name (RFC 6265 token)';
+    case 'cookie-path':
+      return 'cookie path (starts with `/`)';
+    case 'hash-key':
+      return '`header:NAME`, `cookie:NAME` or `client-ip`';
+    case 'nginx-hash-by':
+      return '`$remote_addr`, `$binary_remote_addr`, `$http_NAME` or `$cookie_NAME`';
+  }
+}
+
+export const LOAD_BALANCE_VALUES: readonly LoadBalanceAlgorithm[] = ['round-robin', 'least-request', 'random', 'consistent-hash'];
+export const SAME_SITE_VALUES: readonly SameSite[] = ['Strict', 'Lax', 'None'];
