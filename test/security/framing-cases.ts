@@ -134,7 +134,7 @@ export const FRAMING_CASES: readonly FramingCase[] = [
   { cls: 'host', name: 'two identical Host headers', bytes: `GET / HTTP/1.1\r\n${H}${H}\r\n`, status: [400], by: 'gatehouse' },
   { cls: 'host', name: 'empty Host', bytes: `GET / HTTP/1.1\r\nHost:\r\n\r\n`, status: [400], by: 'gatehouse' },
   { cls: 'host', name: 'Host of only spaces', bytes: `GET / HTTP/1.1\r\nHost:   \r\n\r\n`, status: [400], by: 'gatehouse' },
-  { cls: 'host', name: 'no Host on HTTP/1.1', bytes: `GET / HTTP/1.1\r\nX-A: 1\r\n\r\n`, status: [400], by: 'node', nodeCode: 'requireHostHeader' },
+  { cls: 'host', name: 'no Host on HTTP/1.1', bytes: `GET / HTTP/1.1\r\nX-A: 1\r\n\r\n`, status: [400], by: 'gatehouse' },
   ...['a b', 'a@evil.example', `${HOST}:80:80`, `${HOST}:99999`, `${HOST}:`, `${HOST}:-1`, '[::1', '::1', `${HOST}/x`, 'a%2eb', `${HOST},evil.example`, 'a..b', `${HOST};x`, `${HOST}\\x`].map(
     (bad): FramingCase => ({ cls: 'host', name: `malformed Host ${JSON.stringify(bad)}`, bytes: `GET / HTTP/1.1\r\nHost: ${bad}\r\n\r\n`, status: [400], by: 'gatehouse' }),
   ),

@@ -55,11 +55,6 @@ for (const c of FRAMING_CASES) {
       assert.ok(reached.length >= 1, `Node refused it before the handler (${codes.join(',')}): it could be marked by: 'node'`);
       return;
     }
-    if (c.nodeCode === 'requireHostHeader') {
-      assert.deepEqual(reached, []);
-      assert.match(result.raw.toString('latin1'), /^HTTP\/1\.1 400 /);
-      return;
-    }
     assert.ok(result.closed, 'the connection must end');
     if (c.bodyError) assert.equal(reached.length, 1, 'the head is accepted, the body fails');
     else assert.deepEqual(reached, [], 'Node must refuse this before any handler runs');
@@ -121,4 +116,22 @@ test('llhttp pin: a head above maxHeaderSize is refused with HPE_HEADER_OVERFLOW
   await rawExchange(port, `GET /a HTTP/1.1\r\nHost: h\r\nX: ${'a'.repeat(DEFAULT_LIMITS.maxHeaderSize)}\r\n\r\n`, { timeoutMs: 2000 });
   assert.deepEqual(reached, []);
   assert.deepEqual(codes, ['HPE_HEADER_OVERFLOW']);
+});
+
+test('Node pin: requireHostHeader answers 400 yet still hands the next pipelined request to the handler (why it is off)', async () => {
+  const seen: string[] = [];
+  const strict = http.createServer({ requireHostHeader: true }, (req, res) => {
+    seen.push(req.url ?? '');
+    res.end('reached');
+  });
+  await new Promise<void>((resolve) => strict.listen(0, '127.0.0.1', resolve));
+  try {
+    const p = (strict.address() as AddressInfo).port;
+    const r = await rawExchange(p, `GET /no-host HTTP/1.1\r\n\r\nGET /behind HTTP/1.1\r\nHost: h\r\n\r\n`, { timeoutMs: 2000 });
+    assert.match(r.raw.toString('latin1'), /^HTTP\/1\.1 400 /);
+    assert.deepEqual(seen, ['/behind'], 'the request behind the rejected one reaches the handler');
+  } finally {
+    strict.close();
+  }
+  assert.equal(httpServerOptions(DEFAULT_LIMITS).requireHostHeader, false, 'the data plane leaves the Host check to checkRequestHead');
 });

@@ -12,7 +12,9 @@ export function httpServerOptions(limits: DataPlaneLimits): ServerOptions {
   return {
     maxHeaderSize: limits.maxHeaderSize,
     insecureHTTPParser: false,
-    requireHostHeader: true,
+    // checkRequestHead answers an HTTP/1.1 request without Host itself: Node's built-in 400 still
+    // hands the requests pipelined behind it to the handler (pinned in test/security/node-parser).
+    requireHostHeader: false,
     joinDuplicateHeaders: false,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
