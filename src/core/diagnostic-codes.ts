@@ -31,6 +31,7 @@ export const DIAGNOSTIC_CODES = {
   HostInvalid: { severity: 'error', summary: 'A host is not a valid lower-case DNS name (optionally with a leading "*." label); IP addresses are not allowed.' },
   IngressClassAnnotationIgnored: { severity: 'warning', summary: 'Both spec.ingressClassName and the legacy kubernetes.io/ingress.class annotation are set; the field wins.' },
   LegacyIngressAPIVersion: { severity: 'warning', summary: 'The Ingress was written in a removed API version and converted to networking.k8s.io/v1.' },
+  ManifestParseError: { severity: 'error', summary: 'A manifest file is not valid YAML or JSON; the objects it held before keep serving.' },
   ManifestReadError: { severity: 'error', summary: 'A manifest file or folder cannot be read (or is too large); objects it held before keep serving.' },
   ObjectInvalid: { severity: 'error', summary: 'A manifest object is malformed (wrong type or missing required field); that object alone is skipped.' },
   PathConflict: { severity: 'error', summary: 'An older Ingress (or an earlier path of the same Ingress) already claims this host, path and pathType.' },

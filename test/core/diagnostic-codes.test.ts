@@ -28,8 +28,12 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-// `code: 'X'` anywhere, and 'X' as the first argument of any function named like diag or Diagnostic.
-const CODE_LITERALS = [/\bcode:\s*['"]([A-Za-z][A-Za-z0-9_]*)['"]/g, /\b\w*(?:[dD]iag|Diagnostic)\w*\(\s*['"]([A-Za-z][A-Za-z0-9_]*)['"]/g];
+// `code: 'X'` anywhere, and 'X' as the first or second argument of any function named like diag
+// or Diagnostic (`makeDiagnostic('X', …)`, `fileDiagnostic(path, 'X', …)`).
+const CODE_LITERALS = [
+  /\bcode:\s*['"]([A-Za-z][A-Za-z0-9_]*)['"]/g,
+  /\b\w*(?:[dD]iag|Diagnostic)\w*\(\s*(?:[^,()'"{}]+,\s*)?['"]([A-Z][A-Za-z0-9_]*)['"]/g,
+];
 
 function codesUsedIn(text: string): string[] {
   return CODE_LITERALS.flatMap((pattern) => [...text.matchAll(pattern)].map((m) => m[1] as string)).filter((code) => !code.startsWith('ERR_'));
@@ -64,10 +68,12 @@ test('the scanner finds code literals in the shapes the source uses', () => {
   const sample = `
     makeDiagnostic('PathConflict', ref, f, m);
     diag('UnknownKind', 'info', ref);
+    fileDiagnostic(file.path, 'ManifestParseError', \`\${name}: bad\`);
+    makeDiagnostic(code, { kind: 'Ingress', namespace: 'x' }, field, 'Message');
     const d = { code: "HostInvalid", severity: 'error' };
     throw Object.assign(new Error('x'), { code: 'ERR_SOMETHING' });
   `;
-  assert.deepEqual(codesUsedIn(sample).sort(), ['HostInvalid', 'PathConflict', 'UnknownKind']);
+  assert.deepEqual(codesUsedIn(sample).sort(), ['HostInvalid', 'ManifestParseError', 'PathConflict', 'UnknownKind']);
 });
 
 test('catalogue entries are PascalCase, sorted, with a one-line summary', () => {
