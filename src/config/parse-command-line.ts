@@ -136,6 +136,7 @@ function explainParseError(err: unknown, command: Command): Error {
     }
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
       if (err.message.includes('argument missing')) return new ConfigError(`${flag}: missing value`);
+      if (err.message.includes('ambiguous')) return new ConfigError(`${flag}: missing value (write a value that starts with "-" as ${flag}=VALUE)`);
       if (err.message.includes('does not take an argument')) return new ConfigError(`${flag}: takes no value (use ${flag} or --no-${flag.slice(2)})`);
       return new ConfigError(err.message);
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
