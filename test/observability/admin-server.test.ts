@@ -1,0 +1,101 @@
+// The admin listener over real sockets, and the metrics text it serves.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { request } from 'node:http';
+import { createAdminServer } from '../../src/observability/admin-server.ts';
+import { createMetricsRegistry } from '../../src/observability/metrics.ts';
+import { createGatehouseMetrics, statusClass } from '../../src/observability/gatehouse-metrics.ts';
+import { silentLogger } from '../../src/observability/logger.ts';
+import { emptyRouteTable, type RouteTable } from '../../src/core/route-table.ts';
+import type { Diagnostic } from '../../src/core/diagnostics.ts';
+
+function get(port: number, path: string, method = 'GET'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('probes, debug views and metrics', async (t) => {
+  let reason: string | undefined = 'loading manifests';
+  let table: RouteTable | undefined;
+  const diagnostics: Diagnostic[] = [
+    { code: 'BackendServiceNotFound', severity: 'error', object: { kind: 'Ingress', namespace: 'default', name: 'a' }, field: 'spec.rules[0]', message: 'no Service' },
+  ];
+  const metrics = createGatehouseMetrics();
+  const server = createAdminServer({
+    metrics: metrics.registry,
+    logger: silentLogger,
+    state: { notReadyReason: () => reason, table: () => table, diagnostics: () => diagnostics },
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  t.after(() => server.close());
+  const port = (server.address() as AddressInfo).port;
+
+  assert.equal((await get(port, '/healthz')).status, 200);
+  const notReady = await get(port, '/readyz');
+  assert.equal(notReady.status, 503);
+  assert.equal(notReady.body, 'not ready: loading manifests\n');
+  assert.deepEqual(JSON.parse((await get(port, '/debug/routes')).body), { applied: false });
+
+  table = emptyRouteTable();
+  table.certificates['default/tls'] = { id: 'default/tls', certPem: '-----BEGIN CERTIFICATE-----', keyPem: '-----BEGIN PRIVATE KEY-----secret', fingerprint: 'ab', dnsNames: ['a.example.com'] };
+  reason = undefined;
+  assert.equal((await get(port, '/readyz')).status, 200);
+  const routes = await get(port, '/debug/routes');
+  assert.equal(routes.headers['content-type'], 'application/json; charset=utf-8');
+  assert.equal(routes.headers['cache-control'], 'no-store');
+  assert.ok(!routes.body.includes('secret'), 'key material is redacted');
+  assert.equal(JSON.parse(routes.body).table.certificates['default/tls'].keyPem, '<redacted>');
+  const diag = JSON.parse((await get(port, '/debug/diagnostics')).body);
+  assert.deepEqual(diag.counts, { error: 1, warning: 0, info: 0 });
+  assert.equal(diag.diagnostics[0].code, 'BackendServiceNotFound');
+
+  metrics.requests.inc({ listener: 'http', class: statusClass(204) });
+  metrics.requests.inc({ listener: 'http', class: statusClass(204) });
+  metrics.builds.inc();
+  const text = (await get(port, '/metrics')).body;
+  assert.match(text, /^# HELP gatehouse_builds_total /m);
+  assert.match(text, /^# TYPE gatehouse_builds_total counter$/m);
+  assert.match(text, /^gatehouse_builds_total 1$/m);
+  assert.match(text, /^gatehouse_http_requests_total\{listener="http",class="2xx"\} 2$/m);
+  assert.match(text, /^# TYPE gatehouse_ready gauge$/m);
+
+  reason = 'shutting down';
+  assert.equal((await get(port, '/readyz')).status, 503);
+  assert.equal((await get(port, '/healthz', 'POST')).status, 405);
+  assert.equal((await get(port, '/nope')).status, 404);
+  const head = await get(port, '/healthz', 'HEAD');
+  assert.equal(head.status, 200);
+  assert.equal(head.body, '');
+});
+
+test('metrics registry: labels escaped, series sorted, counters never go down, names checked', () => {
+  const r = createMetricsRegistry();
+  const c = r.counter({ name: 'x_total', help: 'with\nnewline', labelNames: ['code'] });
+  c.inc({ code: 'b' });
+  c.inc({ code: 'a"\\\n' }, 2);
+  c.inc({ code: 'b' }, -5);
+  const g = r.gauge({ name: 'g', help: 'a gauge' });
+  g.set(undefined, 1.5);
+  assert.equal(
+    r.render(),
+    ['# HELP x_total with\\nnewline', '# TYPE x_total counter', 'x_total{code="a\\"\\\\\\n"} 2', 'x_total{code="b"} 1', '# HELP g a gauge', '# TYPE g gauge', 'g 1.5', ''].join('\n'),
+  );
+  assert.throws(() => r.counter({ name: 'bad name', help: '' }));
+  assert.throws(() => r.counter({ name: 'x_total', help: '' }), /twice/);
+  assert.throws(() => r.gauge({ name: 'ok', help: '', labelNames: ['bad-label'] }));
+  const d = r.gauge({ name: 'd', help: 'resettable', labelNames: ['k'] });
+  d.inc({ k: 'one' });
+  d.reset();
+  assert.ok(!r.render().includes('d{'));
+  assert.equal(statusClass(99), 'other');
+  assert.equal(statusClass(503), '5xx');
+});
