@@ -139,7 +139,10 @@ export class DataPlane {
     this.#servers.add(server);
     applyServerLimits(server, this.options.limits);
     const s = server as HttpServer;
-    s.on('request', this.handler(scheme));
+    const handler = this.handler(scheme);
+    s.on('request', handler);
+    // With a 'checkContinue' listener Node leaves 100 Continue to the handler (sent once routed).
+    s.on('checkContinue', handler);
     // Only WebSocket upgrades are proxied as upgrades; others are plain requests with Upgrade dropped.
     (s as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = isWebSocketUpgrade;
     s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {

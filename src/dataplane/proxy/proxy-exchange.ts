@@ -179,6 +179,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
       contentLength,
       joinCookies: this.isH2,
     });
+    // Expect: 100-continue is answered only now that the body will be read (the servers listen to
+    // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
+    if (this.hasBody && headers.expect !== undefined && (this.isH2 || req.httpVersionMinor === 1)) (res as ServerResponse).writeContinue();
     this.forward();
   }
 
