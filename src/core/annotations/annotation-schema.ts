@@ -90,7 +90,7 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
   {
     name: 'load-balance', field: 'loadBalance', group: 'Load balancing',
     type: { kind: 'enum', values: LOAD_BALANCE_VALUES }, default: 'round-robin', example: 'least-request',
-    doc: 'How an endpoint is chosen: `round-robin` in turn; `least-request` the less busy of two endpoints drawn at random (power of two choices on requests in flight); `random`; `consistent-hash` by `gatehouse.dev/hash-key`, so a key keeps its endpoint and only the share of keys owned by an added or removed endpoint moves. With cookie affinity, this chooses the endpoint of new sessions. A Service with `sessionAffinity: ClientIP` is balanced by a hash of the client address instead, unless cookie affinity is on.',
+    doc: 'How an endpoint is chosen: `round-robin` in turn; `least-request` the less busy of two endpoints drawn at random (power of two choices on requests in flight); `random`; `consistent-hash` by `gatehouse.dev/hash-key`, so a key keeps its endpoint and only the share of keys owned by an added or removed endpoint moves. With cookie affinity, this chooses the endpoint of new sessions. A Service with `sessionAffinity: ClientIP` is balanced by a hash of the client address instead of `round-robin`, `least-request` or `random` (cookie affinity and `consistent-hash` keep their own stickiness).',
   },
   {
     name: 'hash-key', field: 'hashKey', group: 'Load balancing',

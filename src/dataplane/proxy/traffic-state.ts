@@ -1,0 +1,66 @@
+// The traffic state that outlives pickers: passive health per endpoint, a retry budget and a panic
+// counter per backend, and the affinity cookie key. Pickers are rebuilt whenever a backend's
+// endpoints change, so none of this can live in them. One per process by default (the DataPlane
+// reads defaultTrafficState); tests make their own with short intervals.
+import { createAffinityKey } from './cookie-affinity.ts';
+import { PassiveHealth, type EndpointHealthSnapshot, type PassiveHealthOptions } from './passive-health.ts';
+import { RetryBudget, type RetryBudgetOptions, type RetryBudgetSnapshot } from './retry-budget.ts';
+
+export interface TrafficStateOptions {
+  health?: Partial<PassiveHealthOptions>;
+  retryBudget?: Partial<RetryBudgetOptions>;
+  /** Key of the affinity cookie HMAC; default random per process (at least 16 bytes). */
+  affinityKey?: Buffer;
+}
+
+export interface BackendTraffic {
+  readonly budget: RetryBudget;
+  /** Times every usable endpoint was ejected and all were used anyway (panic mode). */
+  panics: number;
+}
+
+export interface TrafficSnapshot {
+  ejectedEndpoints: number;
+  ejectionsTotal: number;
+  endpoints: EndpointHealthSnapshot[];
+  backends: { backend: string; panics: number; retryBudget: RetryBudgetSnapshot }[];
+}
+
+export class TrafficState {
+  readonly health: PassiveHealth;
+  readonly affinityKey: Buffer;
+  readonly #budgetOptions: Partial<RetryBudgetOptions>;
+  readonly #backends = new Map<string, BackendTraffic>();
+
+  constructor(options: TrafficStateOptions = {}) {
+    this.health = new PassiveHealth(options.health);
+    if (options.affinityKey !== undefined && options.affinityKey.length < 16) throw new RangeError('the affinity key must be at least 16 bytes');
+    this.affinityKey = options.affinityKey ?? createAffinityKey();
+    this.#budgetOptions = { now: this.health.options.now, ...options.retryBudget };
+  }
+
+  backend(id: string): BackendTraffic {
+    let b = this.#backends.get(id);
+    if (b === undefined) {
+      b = { budget: new RetryBudget(this.#budgetOptions), panics: 0 };
+      this.#backends.set(id, b);
+    }
+    return b;
+  }
+
+  /** For /debug and metrics: every endpoint's health counters and every backend's budget. */
+  snapshot(): TrafficSnapshot {
+    const backends = [...this.#backends.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([backend, b]) => ({ backend, panics: b.panics, retryBudget: b.budget.snapshot() }));
+    return {
+      ejectedEndpoints: this.health.ejectedCount,
+      ejectionsTotal: this.health.ejectionsTotal,
+      endpoints: this.health.snapshot(),
+      backends,
+    };
+  }
+}
+
+/** The process-wide state behind createEndpointPicker. */
+export const defaultTrafficState = new TrafficState();
