@@ -65,6 +65,8 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
   /** The last lease record seen and when we first saw it (our clock). */
   let observed: { record: string; at: number } | undefined;
   let lastLease: Lease | undefined;
+  /** When the lease held by someone else expires by our clock, if it is held by someone else. */
+  let othersExpireAt: number | undefined;
 
   const observe = (lease: Lease): void => {
     const record = JSON.stringify(lease.spec ?? {});
@@ -105,7 +107,8 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     const holder = spec.holderIdentity ?? '';
     const heldByOther = holder !== '' && holder !== options.identity;
     const durationMs = (spec.leaseDurationSeconds ?? Math.ceil(leaseDurationMs / 1000)) * 1000;
-    if (heldByOther && observed !== undefined && observed.at + durationMs > Date.now()) return false;
+    othersExpireAt = heldByOther && observed !== undefined ? observed.at + durationMs : undefined;
+    if (othersExpireAt !== undefined && othersExpireAt > Date.now()) return false;
     const next: Lease = {
       ...current,
       spec: {
@@ -150,7 +153,10 @@ export function createLeaderElector(options: LeaderElectorOptions): LeaderElecto
     while (!stopper.signal.aborted) {
       // Campaign.
       if (!(await attempt())) {
-        await sleep(jittered(retryPeriodMs), stopper.signal);
+        // Poll every retry period to see renewals, but wake right at the expiry if that is sooner,
+        // so a dead leader is replaced as soon as its lease runs out.
+        const untilExpiry = othersExpireAt === undefined ? Infinity : Math.max(0, othersExpireAt - Date.now()) + 10;
+        await sleep(Math.min(jittered(retryPeriodMs), untilExpiry), stopper.signal);
         continue;
       }
       if (stopper.signal.aborted) break;

@@ -8,7 +8,9 @@ export interface BackoffOptions {
   jitter?: number;
 }
 
-export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 30_000, jitter: 0.2 };
+// Capped at 10 s: after an API server outage Gatehouse is back within seconds of it, and even many
+// replicas retrying five watches each every 10 s are no load for an API server.
+export const DEFAULT_BACKOFF: BackoffOptions = { initialMs: 500, maxMs: 10_000, jitter: 0.2 };
 
 /** Delay before retry number `attempt` (1-based). */
 export function backoffDelay(attempt: number, options: BackoffOptions, random: () => number = Math.random): number {
