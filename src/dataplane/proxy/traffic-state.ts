@@ -53,12 +53,8 @@ export class TrafficState {
     const backends = [...this.#backends.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([backend, b]) => ({ backend, panics: b.panics, retryBudget: b.budget.snapshot() }));
-    return {
-      ejectedEndpoints: this.health.ejectedCount,
-      ejectionsTotal: this.health.ejectionsTotal,
-      endpoints: this.health.snapshot(),
-      backends,
-    };
+    const endpoints = this.health.snapshot(); // first: it brings back endpoints whose interval is over
+    return { ejectedEndpoints: this.health.ejectedCount, ejectionsTotal: this.health.ejectionsTotal, endpoints, backends };
   }
 }
 
