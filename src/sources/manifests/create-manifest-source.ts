@@ -64,6 +64,9 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
   let scanning: Promise<void> | undefined;
   let scanAgain = false;
   let lastEmitted = '';
+  /** Something a publish would show changed since the last one (keeps idle scans cheap). */
+  let dirty = true;
+  let lastRootDiagnostics = '';
 
   const display = (path: string): string => {
     const rel = relative(base, path);
@@ -101,6 +104,11 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       object: fileRef(p.path),
       message: `${display(p.path)}: cannot read (${p.code}); objects from it are kept until it is readable again`,
     }));
+    const rootText = JSON.stringify(rootDiagnostics);
+    if (rootText !== lastRootDiagnostics) {
+      lastRootDiagnostics = rootText;
+      dirty = true;
+    }
     const seen = new Set<string>();
     const unreadableRoots = new Set(listing.problems.map((p) => p.path));
     for (const file of listing.files) {
@@ -112,11 +120,11 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       // A root that errored (rather than vanished cleanly from a readable folder) keeps its objects.
       if ([...unreadableRoots].some((root) => path === root || path.startsWith(root + '/'))) continue;
       records.delete(path);
+      dirty = true;
       log.info('manifest file removed', { file: display(path) });
     }
     ensureWatchers(listing.roots);
-    // Also when no file changed: a root may have become (un)readable. publish() skips repeats.
-    publish();
+    if (dirty) publish();
   };
 
   /** Re-reads a file whose signature changed and records what it contributes now. */
@@ -126,6 +134,7 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
     const name = display(file.path);
     if (file.size > MAX_FILE_BYTES) {
       const diagnostics = [fileDiagnostic(file.path, 'ManifestReadError', `${name}: larger than ${MAX_FILE_BYTES} bytes; not read`)];
+      dirty = true;
       records.set(file.path, { signature: file.signature, text: '', objects: previous?.objects ?? [], diagnostics, emptySeen: false });
       return;
     }
@@ -136,6 +145,7 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
       if (code === 'ENOENT') return; // gone since the listing: the next scan removes it
       const diagnostics = [fileDiagnostic(file.path, 'ManifestReadError', `${name}: cannot read (${code}); its last good objects keep serving`)];
+      dirty = true;
       records.set(file.path, { signature: '', text: previous?.text ?? '', objects: previous?.objects ?? [], diagnostics, emptySeen: false });
       return;
     }
@@ -160,15 +170,18 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
       );
       if (parsed.line !== undefined) diagnostic.field = `line ${parsed.line}`;
       log.warn('manifest file does not parse', { file: name, line: parsed.line, reason: parsed.reason });
+      dirty = true;
       records.set(file.path, { signature: file.signature, text, objects: kept, diagnostics: [diagnostic], emptySeen: false });
       return;
     }
     const { objects, diagnostics } = keepLastGoodOfInvalid(parsed.objects, parsed.diagnostics, previous?.objects ?? []);
+    dirty = true;
     records.set(file.path, { signature: file.signature, text, objects, diagnostics, emptySeen: false });
     log.info(previous === undefined ? 'manifest file loaded' : 'manifest file changed', { file: name, objects: objects.length });
   };
 
   const publish = (): void => {
+    dirty = false;
     const byKey = new Map<string, { object: KubeObject; file: string }>();
     const diagnostics: Diagnostic[] = [...rootDiagnostics];
     for (const [path, record] of records) {
