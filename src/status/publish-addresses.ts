@@ -27,7 +27,10 @@ export function parsePublishAddress(value: string): IngressLoadBalancerIngress {
   const v = value.trim();
   if (isIP(v) !== 0) return { ip: v };
   const host = v.toLowerCase().replace(/\.$/, '');
-  if (host.length > 0 && host.length <= 253 && host.split('.').every((label) => DNS_LABEL.test(label))) return { hostname: host };
+  const labels = host.split('.');
+  // An all-numeric last label is a mistyped IP address, never a real top-level domain.
+  const looksNumeric = /^\d+$/.test(labels[labels.length - 1] ?? '');
+  if (host.length > 0 && host.length <= 253 && !looksNumeric && labels.every((label) => DNS_LABEL.test(label))) return { hostname: host };
   throw new PublishAddressError(`--publish-address: not an IP address or DNS name: ${JSON.stringify(value).slice(0, 80)}`);
 }
 

@@ -46,8 +46,11 @@ export function loadKubeConfig(options: KubeConfigOptions = {}): LoadedKubeConfi
       for (const file of files.slice(1)) {
         const more = new KubeConfig();
         more.loadFromFile(file);
-        // Like kubectl, the first file that sets a value wins.
-        kc.mergeConfig(more, true);
+        // Like kubectl, the first file that defines a name wins (client-node's mergeConfig throws on duplicates).
+        for (const c of more.clusters) if (kc.getCluster(c.name) === null) kc.addCluster(c);
+        for (const u of more.users) if (kc.getUser(u.name) === null) kc.addUser(u);
+        for (const x of more.contexts) if (kc.getContextObject(x.name) === null) kc.addContext(x);
+        if (!kc.currentContext && more.currentContext) kc.setCurrentContext(more.currentContext);
       }
       origin = files.join(delimiter);
     } else if (env.KUBERNETES_SERVICE_HOST !== undefined && existsSync(SERVICE_ACCOUNT_TOKEN)) {
