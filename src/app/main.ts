@@ -5,7 +5,7 @@ import { ConfigError, EXIT_USAGE } from '../config/config-error.ts';
 import { parseCommandLine } from '../config/parse-command-line.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { runDemo } from './run-demo.ts';
-import { startGatehouse, type RunningGatehouse } from './start-gatehouse.ts';
+import { startGatehouse } from './start-gatehouse.ts';
 
 export interface MainIo {
   stdout: (text: string) => void;
@@ -43,13 +43,22 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
   });
   process.on('unhandledRejection', (err) => logger.error('unhandled rejection', { err, code: 'ERR_UNHANDLED_REJECTION' }));
 
+  // Signals are caught from the start: one that arrives while starting shuts down once started.
+  const signals = catchSignals(logger);
   let running: { shutdown(reason: string): Promise<void> };
   try {
     running = config.command === 'demo' ? await runDemo(config, logger, io) : await startGatehouse(config, logger);
   } catch (err) {
     return startFailure(err, logger, io);
   }
-  return waitForSignal(running, logger);
+  const signal = await signals.first;
+  try {
+    await running.shutdown(signal);
+    return 0;
+  } catch (err) {
+    logger.error('shutdown failed', { err });
+    return 1;
+  }
 }
 
 function startFailure(err: unknown, logger: Logger, io: MainIo): number {
@@ -61,25 +70,20 @@ function startFailure(err: unknown, logger: Logger, io: MainIo): number {
   return code === 'ERR_KUBECONFIG' ? EXIT_USAGE : 1;
 }
 
-/** SIGTERM/SIGINT drain and exit 0; a second signal during the drain exits at once. */
-function waitForSignal(running: Pick<RunningGatehouse, 'shutdown'>, logger: Logger): Promise<number> {
-  return new Promise((resolve) => {
-    let signalled = false;
-    const onSignal = (signal: NodeJS.Signals): void => {
-      if (signalled) {
-        logger.warn('second signal: exiting without waiting for the drain', { signal });
-        process.exit(1);
-      }
-      signalled = true;
-      running.shutdown(signal).then(
-        () => resolve(0),
-        (err: unknown) => {
-          logger.error('shutdown failed', { err });
-          resolve(1);
-        },
-      );
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-  });
+/** SIGTERM/SIGINT start the drain; a second signal during the drain exits at once. */
+function catchSignals(logger: Logger): { first: Promise<NodeJS.Signals> } {
+  let signalled = false;
+  let resolveFirst: (signal: NodeJS.Signals) => void = () => {};
+  const first = new Promise<NodeJS.Signals>((resolve) => (resolveFirst = resolve));
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (signalled) {
+      logger.warn('second signal: exiting without waiting for the drain', { signal });
+      process.exit(1);
+    }
+    signalled = true;
+    resolveFirst(signal);
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  return { first };
 }
