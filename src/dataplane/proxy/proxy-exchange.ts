@@ -286,7 +286,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     if (this.limit === undefined) this.limit = failure.limit;
     if (!this.responseStarted) {
       const retries = this.target!.policy.retries;
-      if (failure.retryable && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
+      // A reset may come after the backend acted on the request: only idempotent methods retry it.
+      const safe = failure.outcome !== 'reset' || IDEMPOTENT.has(this.req.method ?? '');
+      if (failure.retryable && safe && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
         this.failed = [...this.failed, this.endpoint];
         this.retryStatus = failure.status;
         this.upstreamDone = false;
@@ -416,6 +418,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     });
   }
 }
+
+/** RFC 9110 §9.2.2. */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 
 function isDigits(s: string): boolean {
   if (s.length === 0 || s.length > 16) return false;
