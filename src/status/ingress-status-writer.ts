@@ -60,6 +60,13 @@ export function createIngressStatusWriter(options: IngressStatusWriterOptions): 
   const stopSignal = new AbortController();
   const watches: ListWatch[] = [];
 
+  // managedFields can be most of an object's size and a status PUT without them keeps the server's.
+  const slim = (o: RawIngress): RawIngress => {
+    if (o.metadata === undefined || !('managedFields' in o.metadata)) return o;
+    const { managedFields: _dropped, ...metadata } = o.metadata as RawIngress['metadata'] & { managedFields?: unknown };
+    return { ...o, metadata };
+  };
+
   const keyOf = (o: RawIngress): string => `${o.metadata?.namespace ?? 'default'}/${o.metadata?.name ?? ''}`;
 
   const schedule = (): void => {
@@ -120,7 +127,7 @@ export function createIngressStatusWriter(options: IngressStatusWriterOptions): 
       };
       try {
         const updated = await client.request<RawIngress>({ method: 'PUT', path: `${objectPath(INGRESS, ns, name)}/status`, body, signal: stopSignal.signal });
-        observed.set(key, updated);
+        observed.set(key, slim(updated));
         log.info('ingress status updated', { ingress: key, admitted, addresses: desired });
         return;
       } catch (err) {
@@ -133,7 +140,7 @@ export function createIngressStatusWriter(options: IngressStatusWriterOptions): 
         // Conflict: someone changed the Ingress since we read it. Re-read and try again.
         log.debug('ingress status conflict; re-reading', { ingress: key, attempt });
         try {
-          observed.set(key, await client.request<RawIngress>({ method: 'GET', path: objectPath(INGRESS, ns, name), signal: stopSignal.signal }));
+          observed.set(key, slim(await client.request<RawIngress>({ method: 'GET', path: objectPath(INGRESS, ns, name), signal: stopSignal.signal })));
         } catch (readErr) {
           if (readErr instanceof KubeApiError && readErr.status === 404) {
             observed.delete(key);
@@ -156,14 +163,14 @@ export function createIngressStatusWriter(options: IngressStatusWriterOptions): 
         logger: log,
         onList(items) {
           for (const key of [...observed.keys()]) if (ns === undefined || key.startsWith(`${ns}/`)) observed.delete(key);
-          for (const raw of items) observed.set(keyOf(raw as RawIngress), raw as RawIngress);
+          for (const raw of items) observed.set(keyOf(raw as RawIngress), slim(raw as RawIngress));
           options.onIngressObserved?.();
           schedule();
         },
         onEvent(type, raw) {
           const key = keyOf(raw as RawIngress);
           if (type === 'DELETED') observed.delete(key);
-          else observed.set(key, raw as RawIngress);
+          else observed.set(key, slim(raw as RawIngress));
           options.onIngressObserved?.();
           if (intents.has(key)) schedule();
         },
