@@ -12,6 +12,7 @@ import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/
 import { httpServerOptions } from '../dataplane/http/server-limits.ts';
 import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-listener.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
+import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -87,9 +88,21 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     if (reconciler.table() === undefined) return 'no route table applied yet';
     return undefined;
   };
+  metrics.registry.onCollect(() => {
+    const stats = dataPlane.stats();
+    metrics.connections.set(undefined, stats.connections);
+    metrics.inFlightRequests.set(undefined, stats.inFlightRequests);
+    metrics.ejectedEndpoints.set(undefined, defaultTrafficState.snapshot().ejectedEndpoints);
+  });
   const admin = createAdminServer({
     metrics: metrics.registry,
     logger,
+    debug: {
+      // Passive health, retry budgets and panics (the data plane's default picker state).
+      traffic: () => defaultTrafficState.snapshot(),
+      tls: () => https.status(),
+      dataplane: () => dataPlane.stats(),
+    },
     state: {
       notReadyReason: () => {
         const reason = notReadyReason();

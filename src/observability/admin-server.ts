@@ -19,6 +19,8 @@ export interface AdminServerOptions {
   state: AdminState;
   metrics: MetricsRegistry;
   logger: Logger;
+  /** More read-only JSON views: `/debug/<name>` answers with what the function returns. */
+  debug?: Record<string, () => unknown>;
 }
 
 export function createAdminServer(options: AdminServerOptions): Server {
@@ -64,10 +66,17 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
       for (const d of diagnostics) counts[d.severity]++;
       return sendJson(res, { counts, diagnostics });
     }
-    case '/':
-      return send(res, 200, 'text/plain; charset=utf-8', 'Gatehouse admin: /healthz /readyz /metrics /debug/routes /debug/diagnostics\n');
-    default:
+    case '/': {
+      const extra = Object.keys(options.debug ?? {}).map((n) => ` /debug/${n}`).join('');
+      return send(res, 200, 'text/plain; charset=utf-8', `Gatehouse admin: /healthz /readyz /metrics /debug/routes /debug/diagnostics${extra}\n`);
+    }
+    default: {
+      const name = path.startsWith('/debug/') ? path.slice('/debug/'.length) : '';
+      const views = options.debug ?? {};
+      // hasOwn: a path such as /debug/constructor must not reach Object.prototype.
+      if (name !== '' && Object.hasOwn(views, name)) return sendJson(res, views[name]!());
       return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+    }
   }
 }
 

@@ -17,6 +17,9 @@ export interface GatehouseMetrics {
   routes: Gauge;
   backends: Gauge;
   objects: Gauge;
+  connections: Gauge;
+  inFlightRequests: Gauge;
+  ejectedEndpoints: Gauge;
 }
 
 export function createGatehouseMetrics(registry: MetricsRegistry = createMetricsRegistry()): GatehouseMetrics {
@@ -33,6 +36,9 @@ export function createGatehouseMetrics(registry: MetricsRegistry = createMetrics
     routes: registry.gauge({ name: 'gatehouse_routes', help: 'Routes in the active route table.' }),
     backends: registry.gauge({ name: 'gatehouse_backends', help: 'Backends in the active route table.' }),
     objects: registry.gauge({ name: 'gatehouse_objects', help: 'Objects held in the store, by kind.', labelNames: ['kind'] }),
+    connections: registry.gauge({ name: 'gatehouse_client_connections', help: 'Open client connections on the traffic listeners.' }),
+    inFlightRequests: registry.gauge({ name: 'gatehouse_requests_in_flight', help: 'Client requests being handled.' }),
+    ejectedEndpoints: registry.gauge({ name: 'gatehouse_endpoints_ejected', help: 'Endpoints currently ejected by passive health checks.' }),
   };
 }
 

@@ -27,12 +27,13 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
   const threshold = LEVELS[level];
-  const write = options.write ?? ((line: string) => void process.stdout.write(line));
+  const write = options.write ?? stdoutBatched;
   const base = options.base ?? {};
   const emit = (lvl: LogLevel, msg: string, fields?: LogFields): void => {
     if (LEVELS[lvl] < threshold) return;
     const record = { time: new Date().toISOString(), level: lvl, msg, ...base, ...fields };
-    write(JSON.stringify(record, errorReplacer) + '\n');
+    // The replacer runs for every key; most lines (access logs) hold only primitives and skip it.
+    write(JSON.stringify(record, needsReplacer(record) ? errorReplacer : undefined) + '\n');
   };
   return {
     level,
@@ -56,3 +57,37 @@ function errorReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
+
+function needsReplacer(record: Record<string, unknown>): boolean {
+  for (const key in record) {
+    const v = record[key];
+    if (typeof v === 'object' ? v !== null : typeof v === 'bigint') return true;
+  }
+  return false;
+}
+
+// Lines written to stdout together once per event-loop turn (or at 64 KiB) instead of one write
+// per line: at tens of thousands of access-log lines per second the per-line write was ~10% of the
+// proxy's CPU. Whatever is pending is written synchronously when the process exits.
+let pending = '';
+let flushScheduled = false;
+function flushStdout(): void {
+  flushScheduled = false;
+  if (pending.length === 0) return;
+  const out = pending;
+  pending = '';
+  process.stdout.write(out);
+}
+function stdoutBatched(line: string): void {
+  pending += line;
+  if (pending.length >= 65536) return flushStdout();
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flushStdout).unref();
+    if (!exitHooked) {
+      exitHooked = true;
+      process.once('exit', flushStdout);
+    }
+  }
+}
+let exitHooked = false;

@@ -26,6 +26,8 @@ export interface MetricOptions {
 export interface MetricsRegistry {
   counter(options: MetricOptions): Counter;
   gauge(options: MetricOptions): Gauge;
+  /** Runs before every render: for values read from elsewhere at scrape time (gauges of live state). */
+  onCollect(collect: () => void): void;
   /** The exposition text (Content-Type: text/plain; version=0.0.4). */
   render(): string;
 }
@@ -43,6 +45,7 @@ interface Family {
 
 export function createMetricsRegistry(): MetricsRegistry {
   const families = new Map<string, Family>();
+  const collectors: (() => void)[] = [];
 
   const register = (type: Family['type'], options: MetricOptions): Family => {
     if (!NAME.test(options.name)) throw new TypeError(`invalid metric name ${options.name}`);
@@ -92,7 +95,17 @@ export function createMetricsRegistry(): MetricsRegistry {
         },
       };
     },
+    onCollect(collect) {
+      collectors.push(collect);
+    },
     render() {
+      for (const collect of collectors) {
+        try {
+          collect();
+        } catch {
+          // A failing collector leaves its gauges at their last values; the scrape still answers.
+        }
+      }
       const out: string[] = [];
       for (const family of families.values()) {
         out.push(`# HELP ${family.options.name} ${escapeHelp(family.options.help)}`);

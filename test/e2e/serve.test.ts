@@ -114,6 +114,11 @@ test('serve: ready after the first table; routes by host; debug views and metric
   assert.match(metrics, /^gatehouse_http_requests_total\{listener="http",class="2xx"\} [1-9]/m);
   assert.match(metrics, /^gatehouse_http_requests_total\{listener="http",class="4xx"\} 1$/m);
   assert.match(metrics, /^gatehouse_ready 1$/m);
+  assert.match(metrics, /^gatehouse_endpoints_ejected 0$/m);
+  const traffic = JSON.parse((await get(`${gh.adminUrl}/debug/traffic`, '127.0.0.1')).body) as { ejectedEndpoints: number };
+  assert.equal(traffic.ejectedEndpoints, 0);
+  const tls = JSON.parse((await get(`${gh.adminUrl}/debug/tls`, '127.0.0.1')).body) as { defaultCertificate: { source: string } };
+  assert.equal(tls.defaultCertificate.source, 'self-signed');
 
   // An access log line per request, with the fields the issue names.
   await gh.waitForLog((l) => l.msg === 'access' && l['host'] === 'app.example.com' && l['status'] === 200, 'an access log line');

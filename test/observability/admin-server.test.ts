@@ -34,6 +34,7 @@ test('probes, debug views and metrics', async (t) => {
     metrics: metrics.registry,
     logger: silentLogger,
     state: { notReadyReason: () => reason, table: () => table, diagnostics: () => diagnostics },
+    debug: { traffic: () => ({ ejectedEndpoints: 2 }) },
   });
   await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
   t.after(() => server.close());
@@ -72,6 +73,9 @@ test('probes, debug views and metrics', async (t) => {
   assert.equal((await get(port, '/readyz')).status, 503);
   assert.equal((await get(port, '/healthz', 'POST')).status, 405);
   assert.equal((await get(port, '/nope')).status, 404);
+  assert.deepEqual(JSON.parse((await get(port, '/debug/traffic')).body), { ejectedEndpoints: 2 });
+  assert.equal((await get(port, '/debug/constructor')).status, 404);
+  assert.equal((await get(port, '/debug/')).status, 404);
   const head = await get(port, '/healthz', 'HEAD');
   assert.equal(head.status, 200);
   assert.equal(head.body, '');
@@ -92,6 +96,14 @@ test('metrics registry: labels escaped, series sorted, counters never go down, n
   assert.throws(() => r.counter({ name: 'bad name', help: '' }));
   assert.throws(() => r.counter({ name: 'x_total', help: '' }), /twice/);
   assert.throws(() => r.gauge({ name: 'ok', help: '', labelNames: ['bad-label'] }));
+  let live = 0;
+  const collected = r.gauge({ name: 'live', help: 'read at scrape time' });
+  r.onCollect(() => collected.set(undefined, ++live));
+  r.onCollect(() => {
+    throw new Error('a broken collector does not break the scrape');
+  });
+  assert.match(r.render(), /^live 1$/m);
+  assert.match(r.render(), /^live 2$/m);
   const d = r.gauge({ name: 'd', help: 'resettable', labelNames: ['k'] });
   d.inc({ k: 'one' });
   d.reset();
