@@ -1,0 +1,306 @@
+// Side-by-side benchmark: the same backend behind nginx (an equivalent reverse proxy with upstream
+// keep-alive) and behind Gatehouse (the real CLI in manifest mode), each loaded with the same
+// bounded wrk run. Prints requests/s, p50/p99 latency, RSS and the ratio Gatehouse/nginx.
+//
+//   npm run bench                      # builds, then one run of each (10 s, 2 threads, 64 connections)
+//   npm run bench -- --profile         # also CPU-profiles Gatehouse and prints where the time goes
+//   node bench/run.ts --duration 5 --connections 32 --backend node
+//
+// Needs wrk and nginx (Debian: apt-get install wrk nginx). Everything listens on 127.0.0.x and is
+// stopped at the end, whatever happens. Both proxies run one process (nginx: worker_processes 1),
+// both log every request to a file, both set X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP and
+// X-Request-ID.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { printProfileSummary, summarizeProfile } from './profile-summary.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
+const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
+const HOST = 'bench.example.com';
+
+const { values: args } = parseArgs({
+  options: {
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    threads: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '64' },
+    backend: { type: 'string', default: 'nginx' },
+    profile: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+interface Result {
+  name: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: string;
+  rssMiB: number;
+  peakRssMiB: number;
+}
+
+const children: ChildProcess[] = [];
+const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+chmodSync(work, 0o755); // nginx workers may run as another user
+
+async function main(): Promise<void> {
+  if (!NGINX || !WRK) {
+    console.error('bench: needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx)');
+    process.exit(1);
+  }
+  const cli = join(ROOT, 'dist/src/cli.js');
+  if (!existsSync(cli)) {
+    console.error('bench: dist/src/cli.js is missing: run `npm run build` first (npm run bench does)');
+    process.exit(1);
+  }
+  const backendPort = await freePort('127.0.0.2');
+  const backend = args.backend === 'node' ? await startNodeBackend(backendPort) : await startNginx('backend', backendConfig(backendPort));
+  await waitForHttp('127.0.0.2', backendPort, undefined);
+
+  const results: Result[] = [];
+  if (args.only !== 'gatehouse') {
+    const port = await freePort('127.0.0.1');
+    const nginx = await startNginx('proxy', proxyConfig(port, backendPort));
+    await waitForHttp('127.0.0.1', port, HOST);
+    results.push(await load('nginx', port, nginx.pid!));
+    await stop(nginx);
+  }
+  if (args.only !== 'nginx') {
+    const port = await freePort('127.0.0.1');
+    const gatehouse = await startGatehouse(cli, port, backendPort);
+    await waitForHttp('127.0.0.1', port, HOST);
+    results.push(await load('gatehouse', port, gatehouse.pid!));
+    await stop(gatehouse);
+  }
+  await stop(backend);
+  report(results);
+  if (args.profile) {
+    const profiles = readdirSync(join(work, 'profile')).filter((f) => f.endsWith('.cpuprofile'));
+    if (profiles.length === 0) console.log('\n(no CPU profile was written)');
+    for (const f of profiles) {
+      const path = join(work, 'profile', f);
+      printProfileSummary(summarizeProfile(path));
+      console.log(`\nprofile: ${path}`);
+    }
+  }
+}
+
+function backendConfig(port: number): string {
+  return `
+worker_processes 1;
+daemon off;
+pid ${work}/backend.pid;
+error_log ${work}/backend-error.log warn;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  ${tempPaths('backend')}
+  keepalive_requests 1000000;
+  keepalive_timeout 75s;
+  server {
+    listen 127.0.0.2:${port} reuseport;
+    location / { default_type text/plain; return 200 "hello from the backend\\n"; }
+  }
+}`;
+}
+
+function proxyConfig(port: number, backendPort: number): string {
+  return `
+worker_processes 1;
+daemon off;
+pid ${work}/proxy.pid;
+error_log ${work}/proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+  ${tempPaths('proxy')}
+  log_format json escape=json '{"time":"$time_iso8601","msg":"access","method":"$request_method","host":"$host","path":"$uri",'
+    '"status":$status,"upstream":"$upstream_addr","duration":$request_time,"bytesIn":$request_length,"bytesOut":$bytes_sent,"requestId":"$request_id"}';
+  access_log ${work}/nginx-access.log json;
+  keepalive_requests 1000000;
+  upstream backend {
+    server 127.0.0.2:${backendPort};
+    keepalive 64;
+    keepalive_requests 1000000;
+  }
+  server {
+    listen 127.0.0.1:${port};
+    server_name ${HOST};
+    location / {
+      proxy_pass http://backend;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $http_host;
+      proxy_set_header X-Forwarded-For $remote_addr;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      proxy_set_header X-Forwarded-Host $http_host;
+      proxy_set_header X-Forwarded-Port $server_port;
+      proxy_set_header X-Real-IP $remote_addr;
+      proxy_set_header X-Request-ID $request_id;
+    }
+  }
+}`;
+}
+
+function tempPaths(name: string): string {
+  const dir = join(work, `${name}-temp`);
+  mkdirSync(dir, { recursive: true });
+  chmodSync(dir, 0o777);
+  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join('\n  ');
+}
+
+async function startNginx(name: string, config: string): Promise<ChildProcess> {
+  const file = join(work, `${name}.conf`);
+  writeFileSync(file, config);
+  const test = spawnSync(NGINX!, ['-t', '-q', '-c', file, '-p', work], { encoding: 'utf8' });
+  if (test.status !== 0) throw new Error(`nginx config for ${name} rejected:\n${test.stderr}`);
+  return track(spawn(NGINX!, ['-c', file, '-p', work], { stdio: ['ignore', 'ignore', 'inherit'] }));
+}
+
+async function startNodeBackend(port: number): Promise<ChildProcess> {
+  const code = `require('node:http').createServer({ keepAliveTimeout: 75000 }, (q, s) => { s.writeHead(200, { 'content-type': 'text/plain', 'content-length': 23 }); s.end('hello from the backend\\n'); }).listen(${port}, '127.0.0.2');`;
+  return track(spawn(process.execPath, ['-e', code], { stdio: 'inherit' }));
+}
+
+async function startGatehouse(cli: string, port: number, backendPort: number): Promise<ChildProcess> {
+  const manifests = join(work, 'manifests');
+  mkdirSync(manifests, { recursive: true });
+  // Multi-document YAML (each document written as JSON, which YAML reads as is).
+  const docs = [
+    {
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: { name: 'bench', namespace: 'default' },
+      spec: { rules: [{ host: HOST, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'bench', port: { number: 80 } } } }] } }] },
+    },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'bench', namespace: 'default' }, spec: { ports: [{ name: 'http', port: 80, targetPort: backendPort }] } },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'bench-1', namespace: 'default', labels: { 'kubernetes.io/service-name': 'bench' } },
+      addressType: 'IPv4',
+      ports: [{ name: 'http', port: backendPort, protocol: 'TCP' }],
+      endpoints: [{ addresses: ['127.0.0.2'], conditions: { ready: true } }],
+    },
+  ];
+  writeFileSync(join(manifests, 'bench.yaml'), docs.map((d) => JSON.stringify(d)).join('\n---\n'));
+  const log = openSync(join(work, 'gatehouse.log'), 'w');
+  const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
+  const [httpsPort, adminPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
+  return track(
+    spawn(
+      process.execPath,
+      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1'],
+      { stdio: ['ignore', log, 'inherit'] },
+    ),
+  );
+}
+
+async function load(name: string, port: number, pid: number): Promise<Result> {
+  const url = `http://127.0.0.1:${port}/`;
+  const common = ['-t', args.threads!, '-c', args.connections!, '-H', `Host: ${HOST}`];
+  console.log(`${name}: warm-up ${args.warmup} s, then ${args.duration} s with ${args.threads} threads and ${args.connections} connections`);
+  spawnSync(WRK!, [...common, '-d', `${args.warmup}s`, url], { encoding: 'utf8' });
+  const run = spawnSync(WRK!, [...common, '-d', `${args.duration}s`, '--latency', url], { encoding: 'utf8', timeout: (Number(args.duration) + 30) * 1000 });
+  const out = run.stdout;
+  if (args.keep) writeFileSync(join(work, `${name}-wrk.txt`), out);
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const errors = [/Socket errors:[^\n]*/.exec(out)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(out)?.[0]].filter(Boolean).join('; ') || 'none';
+  const rss = processTreeKiB(pid, 'VmRSS') / 1024;
+  const peak = processTreeKiB(pid, 'VmHWM') / 1024;
+  return { name, requestsPerSecond: rps, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
+}
+
+function latency(out: string, pct: string): number {
+  const m = new RegExp(`^\\s+${pct.replace('%', '%')}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+  if (!m) return NaN;
+  const v = Number(m[1]);
+  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+/** Sum of a /proc status field over a process and its children (nginx master + worker). */
+function processTreeKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
+      if (Number(entry) !== pid && ppid !== pid) continue;
+      total += Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+    } catch {
+      // the process went away meanwhile
+    }
+  }
+  return total;
+}
+
+function report(results: Result[]): void {
+  console.log('');
+  console.log('proxy       req/s      p50 ms   p99 ms   RSS MiB (peak)   errors');
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(10)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
+    );
+  }
+  const n = results.find((r) => r.name === 'nginx');
+  const g = results.find((r) => r.name === 'gatehouse');
+  if (n && g) console.log(`\nratio gatehouse/nginx: ${(g.requestsPerSecond / n.requestsPerSecond).toFixed(2)}x (goal >= 0.5x)`);
+  console.log(`backend: ${args.backend}; machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs; node ${process.version}`);
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.push(child);
+  return child;
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill(child.spawnfile.includes('nginx') ? 'SIGQUIT' : 'SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const s = createNetServer();
+    s.once('error', reject);
+    s.listen({ host, port: 0 }, () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHttp(address: string, port: number, host: string | undefined): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const status = await new Promise<number>((done) => {
+      const req = httpRequest({ host: address, port, path: '/', headers: host ? { host } : {}, agent: false }, (res) => {
+        res.resume();
+        done(res.statusCode ?? 0);
+      });
+      req.on('error', () => done(0));
+      req.end();
+    });
+    if (status === 200) return;
+    if (Date.now() > deadline) throw new Error(`nothing answered 200 on ${address}:${port} within 20 s (last status ${status})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+try {
+  await main();
+} finally {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  if (!args.keep && !args.profile) rmSync(work, { recursive: true, force: true });
+}
