@@ -2,11 +2,11 @@
 // wildcard suffixes (one label), the '*' virtual host, and per virtual host a PathMatcher. Every
 // answer a lookup can give is a RouteTarget built here, so the request path allocates nothing to route.
 //
-// Host fall-through (a choice where the Ingress spec is silent on how rules of different hosts
-// combine): the request's host picks its candidates in order exact host, then one-label wildcard,
-// then the host-less rules ('*', which "match every host"). The first candidate with a matching
-// path wins, so a more specific host always beats a less specific one. With no path match anywhere,
-// the first candidate's default backend answers, then the table's default backend, else 404.
+// The routing contract is docs/routing.md (src/core/resolve-request.ts is its plain reference, and
+// a property test holds this compiled form to it): the request's host picks ONE virtual host, the
+// first that exists of exact name, one-label wildcard, '*'; there is no fall-through to the next.
+// A path that matches none of its routes goes to that host's default backend, then the table's
+// default backend, else 404.
 import type { Backend, Endpoint, RouteTable, VirtualHost } from '../core/route-table.ts';
 import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
@@ -112,8 +112,8 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
   const tableDefault = td ? targetFor(td.ingress ? `default:${td.ingress}` : 'default', td.backend, td.policy, false) : undefined;
   const hasWildcards = wildcard.size > 0;
 
-  // A TLS host whose path fell through to a less specific host still redirects to HTTPS: the twin
-  // target carries the host's TLS flag. Built on first use, then reused.
+  // The table's default backend reached from a TLS host still redirects to HTTPS: the twin target
+  // carries the host's TLS flag. Built on first use, then reused.
   const tlsTwins = new WeakMap<RouteTarget, RouteTarget>();
   const withHostTls = (t: RouteTarget): RouteTarget => {
     if (t.tlsRedirect || !t.policy.sslRedirect) return t;
@@ -130,25 +130,18 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     endpointKeys,
     pickers,
     lookup(host: string, path: string): RouteTarget | undefined {
-      const h = exact.get(host);
-      if (h !== undefined) {
-        const t = h.matcher.match(path);
-        if (t !== undefined) return t;
-      }
-      let w: CompiledHost | undefined;
-      if (hasWildcards) {
+      let h = exact.get(host);
+      if (h === undefined && hasWildcards) {
         const dot = host.indexOf('.');
-        if (dot > 0) {
-          w = wildcard.get(host.slice(dot + 1));
-          if (w !== undefined) {
-            const t = w.matcher.match(path);
-            if (t !== undefined) return h?.hasTls ? withHostTls(t) : t;
-          }
-        }
+        if (dot > 0) h = wildcard.get(host.slice(dot + 1));
       }
-      const hostTls = h !== undefined ? h.hasTls : w !== undefined && w.hasTls;
-      const found = star?.matcher.match(path) ?? h?.defaultTarget ?? w?.defaultTarget ?? star?.defaultTarget ?? tableDefault;
-      return found !== undefined && hostTls ? withHostTls(found) : found;
+      if (h === undefined) h = star;
+      if (h === undefined) return tableDefault;
+      const t = h.matcher.match(path);
+      if (t !== undefined) return t;
+      if (h.defaultTarget !== undefined) return h.defaultTarget;
+      // The catch-all serves a TLS host too: plain HTTP to that host still redirects.
+      return tableDefault !== undefined && h.hasTls ? withHostTls(tableDefault) : tableDefault;
     },
   };
 }

@@ -6,6 +6,9 @@ import { compileTable } from '../../src/dataplane/compile-table.ts';
 import { normalizeHost } from '../../src/dataplane/normalize-host.ts';
 import type { EndpointPicker } from '../../src/dataplane/proxy/endpoint-picker.ts';
 import { routeTable, type RouteSpec } from '../support/route-tables.ts';
+import { resolveRequest } from '../../src/core/resolve-request.ts';
+import { normaliseHost } from '../../src/core/host-match.ts';
+import { compareMatchSpecificity } from '../../src/core/path-match.ts';
 
 const EP = ['127.0.0.2:80'];
 
@@ -133,7 +136,7 @@ test('host normalisation: case, port, trailing dot, IPv6 literal, missing host',
   for (const [raw, want] of cases) assert.equal(normalizeHost(raw), want, String(raw));
 });
 
-test('exact host beats wildcard beats host-less rules; unmatched paths fall through to less specific hosts', () => {
+test('the host picks one virtual host (exact, then wildcard, then host-less); no fall-through to the next', () => {
   const compiled = compileTable(
     routeTable({
       hosts: {
@@ -141,14 +144,16 @@ test('exact host beats wildcard beats host-less rules; unmatched paths fall thro
         '*.example.com': { routes: [{ path: '/api', backend: 'default/wild:80' }, { path: '/wild', backend: 'default/wild:80' }] },
         '*': { routes: [{ path: '/', backend: 'default/any:80' }] },
       },
-      backends: { 'default/exact:80': EP, 'default/wild:80': EP, 'default/any:80': EP },
+      backends: { 'default/exact:80': EP, 'default/wild:80': EP, 'default/any:80': EP, 'default/global:80': EP },
+      defaultBackend: 'default/global:80',
     }),
   );
   const cases: [string, string, string | undefined][] = [
     ['foo.example.com', '/api/x', 'default/exact:80'],
     ['bar.example.com', '/api/x', 'default/wild:80'],
-    ['foo.example.com', '/wild', 'default/wild:80'], // foo has no /wild: the wildcard host's rule applies
-    ['foo.example.com', '/other', 'default/any:80'], // a rule with no host matches every host
+    ['foo.example.com', '/wild', 'default/global:80'], // foo exists: the wildcard's /wild is not tried
+    ['foo.example.com', '/other', 'default/global:80'], // nor the host-less '/'
+    ['bar.example.com', '/other', 'default/global:80'],
     ['x.y.example.com', '/api', 'default/any:80'],
     ['example.com', '/api', 'default/any:80'],
     ['', '/', 'default/any:80'],
@@ -217,14 +222,84 @@ test('pickers are reused across compiles when backend and policy are unchanged, 
   assert.deepEqual([...changed.endpointKeys].sort(), ['127.0.0.2:80', '127.0.0.3:80', '127.0.0.4:80']);
 });
 
-test('a host with TLS whose path falls through to the host-less rules still redirects', () => {
+test('a TLS host whose request goes to the table’s default backend still redirects', () => {
   const compiled = compileTable(
     routeTable({
-      hosts: { 'secure.example.com': { tls: 'default/cert', routes: [{ path: '/app', backend: 'default/a:80' }] }, '*': { routes: [{ path: '/', backend: 'default/a:80' }] } },
-      backends: { 'default/a:80': EP },
+      hosts: { 'secure.example.com': { tls: 'default/cert', routes: [{ path: '/app', backend: 'default/a:80' }] }, 'plain.example.com': { routes: [{ path: '/app', backend: 'default/a:80' }] } },
+      backends: { 'default/a:80': EP, 'default/global:80': EP },
+      defaultBackend: 'default/global:80',
     }),
   );
-  assert.equal(compiled.lookup('secure.example.com', '/other')?.tlsRedirect, true);
-  assert.equal(compiled.lookup('other.example.com', '/other')?.tlsRedirect, false);
-  assert.equal(compiled.lookup('secure.example.com', '/other'), compiled.lookup('secure.example.com', '/more'), 'the TLS twin is reused');
+  const secure = compiled.lookup('secure.example.com', '/other');
+  assert.equal(secure?.backend.id, 'default/global:80');
+  assert.equal(secure?.tlsRedirect, true);
+  assert.equal(compiled.lookup('plain.example.com', '/other')?.tlsRedirect, false);
+  assert.equal(compiled.lookup('unknown.example.com', '/other')?.tlsRedirect, false);
+  assert.equal(compiled.lookup('secure.example.com', '/more'), secure, 'the TLS twin is reused');
+});
+
+// The compiled lookup against the routing contract's plain reference (src/core/resolve-request.ts)
+// on generated tables and requests: same route or default backend for every request, fixed seed.
+test('property: compiled lookup agrees with resolveRequest on generated tables (fixed seed)', () => {
+  let seed = 0x5eed1234;
+  const rand = (n: number): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) % n;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)]!;
+  const HOSTS = ['a.example.com', 'b.example.com', '*.example.com', 'x.a.example.com', '*.a.example.com', 'other.test', '*'];
+  const SEGMENTS = ['foo', 'bar', 'baz', 'api', 'v1', 'Foo'];
+  const randomPath = (max: number): string => '/' + Array.from({ length: rand(max + 1) }, () => pick(SEGMENTS)).join('/');
+  const REQUEST_HOSTS = ['a.example.com', 'A.Example.com:8080', 'b.example.com.', 'c.example.com', 'x.a.example.com', 'y.a.example.com', 'z.y.a.example.com', 'example.com', 'other.test', 'unknown.test', '[::1]:80', ''];
+  let compared = 0;
+  for (let round = 0; round < 200; round++) {
+    const backends: Record<string, string[]> = {};
+    const hosts: Record<string, { routes: { path: string; match: 'Exact' | 'Prefix'; backend: string }[]; defaultBackend?: string }> = {};
+    for (const host of HOSTS) {
+      if (rand(3) === 0) continue;
+      const seen = new Set<string>();
+      const routes: { path: string; match: 'Exact' | 'Prefix'; backend: string }[] = [];
+      for (let i = rand(6); i > 0; i--) {
+        const match = rand(3) === 0 ? 'Exact' : 'Prefix';
+        let path = randomPath(3);
+        if (rand(4) === 0 && path !== '/') path += '/';
+        // The builder removes conflicts: one route per (match, path elements) for Prefix, per path for Exact.
+        const key = match === 'Exact' ? `E${path}` : `P${path.replace(/\/+$/, '')}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const backend = `default/b${round}-${routes.length}-${host}:80`;
+        backends[backend] = ['127.0.0.2:80'];
+        routes.push({ path, match, backend });
+      }
+      const spec: (typeof hosts)[string] = { routes };
+      if (rand(3) === 0) {
+        spec.defaultBackend = `default/hostdefault-${host}:80`;
+        backends[spec.defaultBackend] = ['127.0.0.2:80'];
+      }
+      hosts[host] = spec;
+    }
+    const tableDefault = rand(2) === 0 ? 'default/global:80' : undefined;
+    if (tableDefault) backends[tableDefault] = ['127.0.0.2:80'];
+    const table = routeTable({ hosts, backends, ...(tableDefault ? { defaultBackend: tableDefault } : {}) });
+    // Order routes exactly as the builder does (docs/routing.md): elements, then Exact first, then path.
+    for (const vh of table.virtualHosts) {
+      vh.routes.sort((x, y) => compareMatchSpecificity(x, y) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+    }
+    const compiled = compileTable(table);
+    for (let q = 0; q < 40; q++) {
+      const hostHeader = pick(REQUEST_HOSTS);
+      let path = randomPath(4);
+      if (rand(4) === 0 && path !== '/') path += '/';
+      const expected = resolveRequest(table, hostHeader, path);
+      const got = compiled.lookup(normalizeHost(hostHeader), path);
+      const want = expected.kind === 'route' ? expected.route.backend : expected.kind === 'default' ? expected.backend : undefined;
+      assert.equal(normalizeHost(hostHeader), normaliseHost(hostHeader), `host normalisation of ${hostHeader}`);
+      assert.equal(got?.backend.id, want, `round ${round}: ${hostHeader}${path}`);
+      if (expected.kind === 'route') assert.equal(got?.routeId, expected.route.id);
+      compared++;
+    }
+  }
+  assert.equal(compared, 8000);
 });
