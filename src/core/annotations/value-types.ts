@@ -3,7 +3,7 @@
 // is accepted is exactly what is documented. No regular expression is ever built from a value.
 
 import type { HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
-import { parseByteSize, parseDuration } from '../units.ts';
+import { formatDuration, parseByteSize, parseDuration } from '../units.ts';
 
 export type ValueType =
   | { kind: 'bool' }
@@ -172,9 +172,9 @@ export function describeType(type: ValueType): string {
     case 'int':
       return `integer, ${type.min} to ${type.max}`;
     case 'duration':
-      return 'duration (`500ms`, `5s`, `2m`, `1h`, `1m30s`)';
+      return `duration (\`500ms\`, \`5s\`, \`2m\`, \`1m30s\`), ${formatDuration(type.minMs)} to ${formatDuration(type.maxMs)}`;
     case 'seconds-or-duration':
-      return 'seconds (an integer) or a duration';
+      return `seconds (an integer) or a duration, ${formatDuration(type.minMs)} to ${formatDuration(type.maxMs)}`;
     case 'byte-size':
       return 'byte size (`512k`, `10m`, `1g`, or a byte count; `0` = no limit)';
     case 'enum':
