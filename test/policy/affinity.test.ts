@@ -7,6 +7,7 @@ import { request as httpsRequest } from 'node:https';
 import { after, test } from 'node:test';
 import type { EchoBackend } from '../support/echo-backend.ts';
 import { createHttpsListener } from '../../src/dataplane/tls/https-listener.ts';
+import { connectWebSocket } from '../support/websocket.ts';
 import { CookieClient, endpointOf, HOST, policyFrom, pool, send, startBackends, startPolicyPlane, tableFor } from './plane.ts';
 import { spread, tally } from './support.ts';
 
@@ -177,6 +178,28 @@ test('Service sessionAffinity ClientIP: each client address always reaches the s
     const spreadOver = tally([...homes.values()].map((s) => [...s][0]!));
     assert.ok(Object.keys(spreadOver).length >= 2, JSON.stringify(spreadOver));
     t.diagnostic(`24 client addresses × 10 requests: addresses per endpoint ${JSON.stringify(spreadOver)} (max/min ${spread(spreadOver).toFixed(2)})`);
+  } finally {
+    await plane.stop();
+  }
+});
+
+test('a WebSocket upgrade with cookie affinity gets its cookie on the 101, and a pinned one reaches its endpoint', async () => {
+  const two = await echoes(2, 14);
+  const plane = await startPolicyPlane(tableFor(two.map((b) => endpointOf(b)), policyFrom(COOKIE)));
+  try {
+    const first = await connectWebSocket(plane.port, { host: HOST });
+    assert.equal(first.status, 101);
+    const cookie = /\r\nset-cookie: (GATEHOUSE=[A-Za-z0-9_-]{22}); Path=\/; HttpOnly(?:\r\n|$)/i.exec(first.responseHead)?.[1];
+    assert.ok(cookie !== undefined, first.responseHead);
+    const backend = /\r\nx-backend: (\S+)(?:\r\n|$)/i.exec(first.responseHead)![1];
+    first.close();
+    for (let i = 0; i < 4; i++) {
+      const again = await connectWebSocket(plane.port, { host: HOST, headers: { cookie } });
+      assert.equal(again.status, 101);
+      assert.equal(/\r\nx-backend: (\S+)(?:\r\n|$)/i.exec(again.responseHead)![1], backend);
+      assert.doesNotMatch(again.responseHead, /set-cookie/i);
+      again.close();
+    }
   } finally {
     await plane.stop();
   }
