@@ -15,7 +15,7 @@ import { checkRequestHead, markConnectionClosing, type RequestCheckOptions } fro
 import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
-import { logAccess } from '../http/access-log.ts';
+import { logAccess, type AccessLogEntry } from '../http/access-log.ts';
 import { plainBody } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
@@ -399,24 +399,36 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     const opts = this.rt.options;
     if (!opts.accessLog) return;
     const ep = this.endpoint;
-    logAccess(opts.logger, {
+    const entry: AccessLogEntry = {
       method: this.req.method ?? '',
       scheme: this.scheme,
       host: this.host,
       path: this.path,
       status: this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status,
       route: this.target?.routeId,
-      upstream: ep === undefined ? undefined : ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`,
+      upstream: ep === undefined ? undefined : endpointLabel(ep),
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       requestId: this.requestId,
       client: this.clientIp,
-      ...(this.limit === undefined ? {} : { limit: this.limit }),
-      ...(this.error === undefined ? {} : { error: this.error }),
-      ...(this.aborted ? { aborted: true } : {}),
-    });
+    };
+    if (this.limit !== undefined) entry.limit = this.limit;
+    if (this.error !== undefined) entry.error = this.error;
+    if (this.aborted) entry.aborted = true;
+    logAccess(opts.logger, entry);
   }
+}
+
+// 'address:port' per endpoint, built once: table Endpoint objects are stable between swaps.
+const endpointLabels = new WeakMap<Endpoint, string>();
+export function endpointLabel(ep: Endpoint): string {
+  let label = endpointLabels.get(ep);
+  if (label === undefined) {
+    label = ep.address.includes(':') ? `[${ep.address}]:${ep.port}` : `${ep.address}:${ep.port}`;
+    endpointLabels.set(ep, label);
+  }
+  return label;
 }
 
 /** RFC 9110 §9.2.2. */

@@ -16,7 +16,7 @@ import { rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext } from './endpoint-picker.ts';
-import { parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
+import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
@@ -289,7 +289,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
       path: this.path,
       status: this.status === 0 ? 499 : this.status,
       route: this.target?.routeId,
-      upstream: ep === undefined ? undefined : `${ep.address}:${ep.port}`,
+      upstream: ep === undefined ? undefined : endpointLabel(ep),
       durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
       bytesIn: 0,
       bytesOut: this.bytesOut,
