@@ -1,0 +1,57 @@
+// The listener limits a DataPlane sets on every server it serves, and the counters it exposes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, Agent } from 'node:http';
+import { createServer as createH2Server } from 'node:http2';
+import { DataPlane } from '../../src/dataplane/data-plane.ts';
+import { httpServerOptions } from '../../src/dataplane/http/server-limits.ts';
+import { startEchoBackend } from '../support/echo-backend.ts';
+import { httpRequest } from '../support/http-client.ts';
+import { waitFor } from '../support/data-plane-fixture.ts';
+import { routeTable } from '../support/route-tables.ts';
+
+const limits = { maxHeaderSize: 8192, maxHeadersCount: 50, headersTimeoutMs: 7000, requestTimeoutMs: 90_000, keepAliveTimeoutMs: 12_000, connectionsCheckingIntervalMs: 500, maxConnections: 300 };
+
+test('attach() sets explicit limits on HTTP/1 and HTTP/2 servers, never an insecure parser', () => {
+  const dp = new DataPlane({ limits });
+  for (const server of [createServer(httpServerOptions(dp.options.limits)), createH2Server()]) {
+    dp.attach(server, 'http');
+    const s = server as unknown as Record<string, unknown>;
+    assert.equal(s.maxHeaderSize, 8192);
+    assert.equal(s.maxHeadersCount, 50);
+    assert.equal(s.headersTimeout, 7000);
+    assert.equal(s.requestTimeout, 90_000);
+    assert.equal(s.keepAliveTimeout, 12_000);
+    assert.equal(s.connectionsCheckingInterval, 500);
+    assert.equal(s.maxRequestsPerSocket, 0);
+    assert.equal(s.maxConnections, 300);
+    assert.equal(s.insecureHTTPParser, false);
+    assert.throws(() => dp.attach(server, 'http'), /already attached/);
+  }
+  const options = httpServerOptions(dp.options.limits);
+  assert.equal(options.insecureHTTPParser, false);
+  assert.equal(options.maxHeaderSize, 8192);
+});
+
+test('connection and request counters', async () => {
+  const backend = await startEchoBackend({ address: '127.0.0.2' });
+  const dp = new DataPlane();
+  dp.apply(routeTable({ hosts: { 'c.test': { routes: [{ path: '/', backend: 'default/c:80' }] } }, backends: { 'default/c:80': [`127.0.0.2:${backend.port}`] } }));
+  const { port } = await dp.listenHttp('127.0.0.1', 0);
+  const agent = new Agent({ keepAlive: true, maxSockets: 3 });
+  try {
+    await Promise.all([1, 2, 3].map(() => httpRequest(port, { host: 'c.test', path: '/?echo-delay-ms=50', agent })));
+    assert.equal(dp.connectionCount, 3);
+    const stats = dp.stats();
+    assert.equal(stats.requestsTotal, 3);
+    assert.equal(stats.inFlightRequests, 0);
+    assert.equal(stats.upstreamPools, 1);
+    assert.equal(stats.tablesApplied, 1);
+    agent.destroy();
+    await waitFor(() => dp.connectionCount === 0, 5000, 'connections to close');
+  } finally {
+    agent.destroy();
+    await dp.stop(1000);
+    await backend.close();
+  }
+});
