@@ -4,7 +4,8 @@
 import { connect as h2connect } from 'node:http2';
 import type { ClientHttp2Session, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
-import type { Agent, IncomingHttpHeaders } from 'node:https';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Agent } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, SecureVersion } from 'node:tls';
 
@@ -58,7 +59,8 @@ export function handshake(port: number, o: HandshakeOptions = {}): Promise<Hands
     const socket = tlsConnect(options, () => {
       const cert = socket.getPeerCertificate(true);
       result = {
-        fingerprint: fingerprintOf(cert.fingerprint256),
+        // A resumed session may carry no peer certificate.
+        fingerprint: fingerprintOf(cert.fingerprint256 ?? ''),
         subjectAltName: cert.subjectaltname,
         issuerCN: typeof cert.issuer?.CN === 'string' ? cert.issuer.CN : undefined,
         authorized: socket.authorized,
