@@ -1,0 +1,136 @@
+// The real thing for abuse tests: the built CLI in its own process (so "the process survives" means
+// exactly that, and its memory can be read from /proc), serving manifests that point at two
+// recording backends on 127.0.0.2 and 127.0.0.3.
+
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { startGatehouseProcess, waitFor, type StartedGatehouse } from '../support/spawn-gatehouse.ts';
+import { startRecordingBackend, type RecordingBackend } from '../support/recording-backend.ts';
+import { RawConnection } from '../support/raw-http.ts';
+import { HOST } from './harness.ts';
+
+export interface ProcessFixture {
+  gh: StartedGatehouse;
+  publicBackend: RecordingBackend;
+  adminBackend: RecordingBackend;
+  /** Resident set size of the Gatehouse process, bytes. */
+  rss(): number;
+  /** Peak resident set size of the Gatehouse process, bytes. */
+  peakRss(): number;
+  /** True while the process runs. */
+  alive(): boolean;
+  close(): Promise<void>;
+}
+
+function manifests(publicPort: number, adminPort: number, extraAnnotations = ''): string {
+  const svc = (name: string): string => `apiVersion: v1
+kind: Service
+metadata: { name: ${name}, namespace: sec }
+spec:
+  ports: [{ name: http, port: 80 }]
+`;
+  const slice = (name: string, address: string, port: number): string => `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: ${name}-1
+  namespace: sec
+  labels: { kubernetes.io/service-name: ${name} }
+addressType: IPv4
+ports: [{ name: http, port: ${port} }]
+endpoints: [{ addresses: ["${address}"], conditions: { ready: true } }]
+`;
+  const ingress = `apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata:
+  name: app
+  namespace: sec
+  annotations: {${extraAnnotations}}
+spec:
+  rules:
+  - host: ${HOST}
+    http:
+      paths:
+      - { path: /, pathType: Prefix, backend: { service: { name: public, port: { number: 80 } } } }
+      - { path: /admin, pathType: Prefix, backend: { service: { name: admin, port: { number: 80 } } } }
+`;
+  return [svc('public'), svc('admin'), slice('public', '127.0.0.2', publicPort), slice('admin', '127.0.0.3', adminPort), ingress].join('---\n');
+}
+
+function procField(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${field}:`));
+  if (line === undefined) throw new Error(`${field} missing for ${pid}`);
+  return Number(line.split(/\s+/)[1]) * 1024;
+}
+
+export async function startProcessFixture(args: readonly string[] = [], o: { annotations?: string } = {}): Promise<ProcessFixture> {
+  const publicBackend = await startRecordingBackend({ address: '127.0.0.2', name: 'public' });
+  const adminBackend = await startRecordingBackend({ address: '127.0.0.3', name: 'admin' });
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-sec-'));
+  writeFileSync(join(dir, 'app.yaml'), manifests(publicBackend.port, adminBackend.port, o.annotations ?? ''));
+  let gh: StartedGatehouse | undefined;
+  try {
+    gh = await startGatehouseProcess(['--manifests', dir, ...args]);
+    const adminUrl = gh.adminUrl;
+    await waitFor('readiness', async () => {
+      const r = await fetch(`${adminUrl}/readyz`).catch(() => undefined);
+      return r?.status === 200;
+    });
+    // Routing works before any test starts.
+    const conn = await RawConnection.connect({ port: gh.ports.http });
+    try {
+      await conn.send(`GET /ready-check HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
+      const r = await conn.readResponse();
+      assert.ok(r !== 'closed' && r.status === 200, 'the fixture routes to its backend');
+    } finally {
+      conn.destroy();
+    }
+  } catch (err) {
+    await gh?.stop('SIGKILL');
+    await publicBackend.close();
+    await adminBackend.close();
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const started = gh;
+  const pid = started.child.pid;
+  assert.ok(pid !== undefined);
+  return {
+    gh: started,
+    publicBackend,
+    adminBackend,
+    rss: () => procField(pid, 'VmRSS'),
+    peakRss: () => procField(pid, 'VmHWM'),
+    alive: () => started.child.exitCode === null && started.child.signalCode === null,
+    async close(): Promise<void> {
+      await started.stop('SIGTERM');
+      await publicBackend.close();
+      await adminBackend.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The process is alive, wrote nothing alarming to stderr, and answers a probe on a new connection. */
+export async function assertHealthy(f: ProcessFixture, what: string): Promise<void> {
+  assert.ok(f.alive(), `${what}: the Gatehouse process exited`);
+  const stderr = f.gh.stderr();
+  assert.ok(!/uncaught|unhandled|TypeError|RangeError|FATAL/i.test(stderr), `${what}: stderr: ${stderr.slice(-1000)}`);
+  const crashes = f.gh.logs.filter((l) => /uncaught|unhandled/i.test(l.msg));
+  assert.deepEqual(crashes, [], `${what}: crash log lines`);
+  const conn = await RawConnection.connect({ port: f.gh.ports.http });
+  try {
+    await conn.send(`GET /probe HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
+    const r = await conn.readResponse();
+    assert.ok(r !== 'closed', `${what}: probe got no answer`);
+    assert.equal(r.status, 200, `${what}: probe got ${r.status}`);
+  } finally {
+    conn.destroy();
+  }
+  const admin = await fetch(`${f.gh.adminUrl}/healthz`);
+  assert.equal(admin.status, 200, `${what}: admin /healthz`);
+}
