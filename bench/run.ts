@@ -4,6 +4,7 @@
 //
 //   npm run bench                      # builds, then one run of each (10 s, 2 threads, 64 connections)
 //   npm run bench -- --profile         # also CPU-profiles Gatehouse and prints where the time goes
+//   npm run bench -- --rounds 3        # alternate the two proxies three times; median ratio
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //
 // Needs wrk and nginx (Debian: apt-get install wrk nginx). Everything listens on 127.0.0.x and is
@@ -34,6 +35,7 @@ const { values: args } = parseArgs({
     profile: { type: 'boolean', default: false },
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
+    rounds: { type: 'string', default: '1' },
   },
 });
 
@@ -65,21 +67,24 @@ async function main(): Promise<void> {
   const backend = args.backend === 'node' ? await startNodeBackend(backendPort) : await startNginx('backend', backendConfig(backendPort));
   await waitForHttp('127.0.0.2', backendPort, undefined);
 
-  const results: Result[] = [];
+  // Both proxies stay up for the whole run; rounds alternate between them so that load from
+  // elsewhere on the machine hits both alike. Each round: a warm-up, then the measured run.
+  const targets: { name: string; port: number; child: ChildProcess }[] = [];
   if (args.only !== 'gatehouse') {
     const port = await freePort('127.0.0.1');
-    const nginx = await startNginx('proxy', proxyConfig(port, backendPort));
-    await waitForHttp('127.0.0.1', port, HOST);
-    results.push(await load('nginx', port, nginx.pid!));
-    await stop(nginx);
+    targets.push({ name: 'nginx', port, child: await startNginx('proxy', proxyConfig(port, backendPort)) });
   }
   if (args.only !== 'nginx') {
     const port = await freePort('127.0.0.1');
-    const gatehouse = await startGatehouse(cli, port, backendPort);
-    await waitForHttp('127.0.0.1', port, HOST);
-    results.push(await load('gatehouse', port, gatehouse.pid!));
-    await stop(gatehouse);
+    targets.push({ name: 'gatehouse', port, child: await startGatehouse(cli, port, backendPort) });
   }
+  for (const t of targets) await waitForHttp('127.0.0.1', t.port, HOST);
+  const results: Result[] = [];
+  const rounds = Math.max(1, Number(args.rounds));
+  for (let round = 1; round <= rounds; round++) {
+    for (const t of targets) results.push(await load(t.name, t.port, t.child.pid!, rounds > 1 ? ` (round ${round}/${rounds})` : ''));
+  }
+  for (const t of targets) await stop(t.child);
   await stop(backend);
   report(results);
   if (args.profile) {
@@ -203,10 +208,10 @@ async function startGatehouse(cli: string, port: number, backendPort: number): P
   );
 }
 
-async function load(name: string, port: number, pid: number): Promise<Result> {
+async function load(name: string, port: number, pid: number, label: string): Promise<Result> {
   const url = `http://127.0.0.1:${port}/`;
   const common = ['-t', args.threads!, '-c', args.connections!, '-H', `Host: ${HOST}`];
-  console.log(`${name}: warm-up ${args.warmup} s, then ${args.duration} s with ${args.threads} threads and ${args.connections} connections`);
+  console.log(`${name}${label}: warm-up ${args.warmup} s, then ${args.duration} s with ${args.threads} threads and ${args.connections} connections`);
   spawnSync(WRK!, [...common, '-d', `${args.warmup}s`, url], { encoding: 'utf8' });
   const run = spawnSync(WRK!, [...common, '-d', `${args.duration}s`, '--latency', url], { encoding: 'utf8', timeout: (Number(args.duration) + 30) * 1000 });
   const out = run.stdout;
@@ -250,10 +255,21 @@ function report(results: Result[]): void {
       `${r.name.padEnd(10)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
     );
   }
-  const n = results.find((r) => r.name === 'nginx');
-  const g = results.find((r) => r.name === 'gatehouse');
-  if (n && g) console.log(`\nratio gatehouse/nginx: ${(g.requestsPerSecond / n.requestsPerSecond).toFixed(2)}x (goal >= 0.5x)`);
+  const rps = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.requestsPerSecond);
+  const n = rps('nginx');
+  const g = rps('gatehouse');
+  if (n.length > 0 && g.length > 0) {
+    const ratios = g.map((x, i) => x / (n[i] ?? NaN));
+    const summary = ratios.length > 1 ? ` per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x` : '';
+    console.log(`\nratio gatehouse/nginx: ${(median(g) / median(n)).toFixed(2)}x (goal >= 0.5x)${summary}`);
+  }
   console.log(`backend: ${args.backend}; machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs; node ${process.version}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 function track(child: ChildProcess): ChildProcess {
