@@ -5,7 +5,7 @@ import { connect as h2connect } from 'node:http2';
 import type { ClientHttp2Session, IncomingHttpHeaders as H2Headers } from 'node:http2';
 import { request as httpsRequest } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Agent } from 'node:https';
+import type { Agent, RequestOptions } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import type { ConnectionOptions, SecureVersion } from 'node:tls';
 
@@ -109,7 +109,8 @@ export function httpsGet(
   o: { servername: string; host?: string; path?: string; ca?: string; agent?: Agent | false; headers?: Record<string, string> },
 ): Promise<HttpsResult> {
   return new Promise((resolve, reject) => {
-    const req = httpsRequest({
+    // https.RequestOptions does not list ALPNProtocols, but passes it through to tls.connect.
+    const options: RequestOptions & Pick<ConnectionOptions, 'ALPNProtocols'> = {
       host: '127.0.0.1',
       port,
       servername: o.servername,
@@ -118,21 +119,26 @@ export function httpsGet(
       ca: o.ca,
       rejectUnauthorized: o.ca !== undefined,
       agent: o.agent ?? false,
-    });
+      ALPNProtocols: ['http/1.1'],
+    };
+    const req = httpsRequest(options);
     req.setTimeout(10_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
+      // Read now: a kept-alive socket goes back to its agent (and off res) at the end.
+      const socket = res.socket as import('node:tls').TLSSocket;
+      const fingerprint = fingerprintOf(socket.getPeerCertificate().fingerprint256 ?? '');
+      const alpn = String(socket.alpnProtocol);
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('error', reject);
       res.on('end', () => {
-        const socket = res.socket as import('node:tls').TLSSocket;
         resolve({
           status: res.statusCode ?? 0,
           headers: res.headers,
           body: Buffer.concat(chunks),
-          fingerprint: fingerprintOf(socket.getPeerCertificate().fingerprint256 ?? ''),
-          alpn: String(socket.alpnProtocol),
+          fingerprint,
+          alpn,
         });
       });
     });
