@@ -9,10 +9,9 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
-# The "node" package pins Node for development; the image already has Node 24, so it goes too.
+# The "node" package (a devDependency) pins Node for development; the image has Node 24 itself.
 RUN npm run build \
- && npm prune --omit=dev --no-audit --no-fund \
- && rm -rf node_modules/node node_modules/.bin/node
+ && npm prune --omit=dev --no-audit --no-fund
 
 FROM node:24-slim
 ENV NODE_ENV=production
