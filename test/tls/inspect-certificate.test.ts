@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { inspectCertificate } from '../../src/dataplane/tls/inspect-certificate.ts';
+import { inspectCertificate, inspectPemPair } from '../../src/dataplane/tls/inspect-certificate.ts';
 import { makeCa, makeLeaf, makeSelfSigned } from '../support/certs.ts';
 import type { TestCa } from '../support/certs.ts';
 
@@ -85,8 +85,15 @@ describe('inspectCertificate', () => {
     assert.match(!result.ok ? result.reason : '', /encrypted/);
   });
 
-  it('is deterministic', () => {
+  it('is deterministic, and remembered answers are the uncached ones, in copies the caller owns', () => {
     const a = makeLeaf(ca, { names: ['a.example.com', 'b.example.com'] });
-    assert.deepEqual(inspectCertificate(a.chainPem, a.keyPem), inspectCertificate(a.chainPem, a.keyPem));
+    const first = inspectCertificate(a.chainPem, a.keyPem);
+    assert.deepEqual(first, inspectPemPair(a.chainPem, a.keyPem));
+    assert.ok(first.ok);
+    first.dnsNames.push('mutated.example.com');
+    (first as { fingerprint: string }).fingerprint = 'mutated';
+    const second = inspectCertificate(a.chainPem, a.keyPem);
+    assert.deepEqual(second, inspectPemPair(a.chainPem, a.keyPem));
+    assert.deepEqual(inspectCertificate(a.chainPem, 'junk'), inspectPemPair(a.chainPem, 'junk'));
   });
 });

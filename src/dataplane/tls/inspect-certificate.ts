@@ -16,8 +16,30 @@ function invalid(reason: string): Failure {
 /**
  * Parses tls.crt (leaf first, then any chain) and tls.key, checks that the key belongs to the
  * leaf, and describes the leaf. Deterministic: same PEM in, same answer out.
+ *
+ * The builder calls this for every TLS Secret on every rebuild, so answers are remembered by a
+ * hash of the pair (bounded, least recently used first out): with 1,000 Secrets a rotation
+ * re-inspects one pair instead of 1,000. Only the hash and the answer are kept, never PEM text.
  */
 export function inspectCertificate(certPem: string, keyPem: string): CertificateInspection {
+  const key = createHash('sha256').update(certPem).update('\0').update(keyPem).digest('base64');
+  let answer = remembered.get(key);
+  if (answer === undefined) {
+    answer = inspectPemPair(certPem, keyPem);
+    if (remembered.size >= REMEMBER_LIMIT) remembered.delete(remembered.keys().next().value!);
+  } else {
+    remembered.delete(key); // re-inserted below as the most recent
+  }
+  remembered.set(key, answer);
+  // A copy: callers own what they get and may not change what is remembered.
+  return answer.ok ? { ...answer, dnsNames: [...answer.dnsNames] } : { ...answer };
+}
+
+const REMEMBER_LIMIT = 8192;
+const remembered = new Map<string, CertificateInspection>();
+
+/** The uncached inspection. */
+export function inspectPemPair(certPem: string, keyPem: string): CertificateInspection {
   if (certPem.trim() === '') return { ok: false, code: 'TLSSecretMissingData', reason: 'tls.crt is empty' };
   if (keyPem.trim() === '') return { ok: false, code: 'TLSSecretMissingData', reason: 'tls.key is empty' };
 
