@@ -148,6 +148,22 @@ describe('HTTPS listener: certificate by SNI', () => {
     }
   });
 
+  it('lists table entries it cannot serve in status(), and gives those names the default', async () => {
+    const t = table();
+    t.sni.push({ host: 'ghost.example.com', certificate: 'team-z/ghost', ingress: 'team-z/ing' });
+    const f = await startTlsFixture(t);
+    try {
+      assert.deepEqual(f.https.status().problems, [{ host: 'ghost.example.com', certificate: 'team-z/ghost', code: 'ERR_TLS_CERTIFICATE_NOT_IN_TABLE' }]);
+      assert.equal(f.https.certificateFor('ghost.example.com'), 'self-signed');
+      assert.equal((await handshake(f.httpsPort, { servername: 'ghost.example.com' })).fingerprint, f.https.status().defaultCertificate.fingerprint);
+      assert.equal(f.https.status().sniNames, 5);
+      assert.equal(f.https.status().contexts, 5, 'four certificates and the default');
+      assert.ok(f.logs().some((l) => l.msg === 'certificate not served; its names get the default certificate' && l.host === 'ghost.example.com'));
+    } finally {
+      await f.stop();
+    }
+  });
+
   it('serves only the default certificate before any table, and from an empty table', async () => {
     const f = await startTlsFixture(emptyRouteTable());
     try {

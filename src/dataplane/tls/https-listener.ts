@@ -76,6 +76,8 @@ export interface HttpsListenerStatus {
   defaultCertificate: DefaultCertificateStatus;
   sniNames: number;
   contexts: number;
+  /** SNI entries of the table that could not be served (their names get the default). */
+  problems: { host: string; certificate: string; code: string }[];
 }
 
 export interface ApplySummary {
@@ -282,7 +284,12 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
         notAfter: c.notAfter,
       };
       if (active.problem !== undefined) defaultCertificate.problem = active.problem;
-      return { defaultCertificate, sniNames: index.exact.size + index.wildcard.size, contexts: cache.size };
+      return {
+        defaultCertificate,
+        sniNames: index.exact.size + index.wildcard.size,
+        contexts: cache.size,
+        problems: index.problems.map((p) => ({ ...p })),
+      };
     },
     close(graceMs = 0) {
       clearInterval(rotation);
