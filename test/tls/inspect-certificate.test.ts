@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createPrivateKey } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { inspectCertificate, inspectPemPair } from '../../src/dataplane/tls/inspect-certificate.ts';
 import { makeCa, makeLeaf, makeSelfSigned } from '../support/certs.ts';
@@ -30,6 +31,20 @@ describe('inspectCertificate', () => {
     assert.equal(result.keyType, 'ec');
     assert.equal(result.fingerprint, leaf.fingerprint);
     assert.deepEqual(result.dnsNames, ['ec.example.com']);
+  });
+
+  it('accepts PKCS#1 and PKCS#8 RSA keys and SEC1 and PKCS#8 EC keys alike', () => {
+    for (const keyType of ['rsa', 'ec'] as const) {
+      const leaf = makeLeaf(ca, { names: [`${keyType}.example.com`], keyType });
+      const key = createPrivateKey(leaf.keyPem);
+      const forms = [leaf.keyPem, key.export({ type: 'pkcs8', format: 'pem' }).toString()];
+      forms.push(key.export({ type: keyType === 'rsa' ? 'pkcs1' : 'sec1', format: 'pem' }).toString());
+      for (const form of forms) {
+        const result = inspectCertificate(leaf.certPem, form);
+        assert.ok(result.ok, `${keyType}: ${form.split('\n')[0]}`);
+        assert.equal(result.fingerprint, leaf.fingerprint);
+      }
+    }
   });
 
   it('falls back to the CN when there is no SAN (the tutorial certificate)', () => {
