@@ -180,6 +180,7 @@ describe('TLS end to end through the CLI (manifest mode)', () => {
       'bad-secrets.yaml',
       [
         secretYaml('team-c', 'no-key', { 'tls.crt': stray.chainPem }),
+        secretYaml('team-c', 'no-crt', { 'tls.key': stray.keyPem }),
         secretYaml('team-c', 'bad-pem', { 'tls.crt': '-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n', 'tls.key': stray.keyPem }),
         secretYaml('team-c', 'mismatch', { 'tls.crt': stray.chainPem, 'tls.key': shop.keyPem }),
         secretYaml('team-c', 'opaque', { 'tls.crt': stray.chainPem, 'tls.key': stray.keyPem }, 'Opaque'),
@@ -193,6 +194,7 @@ describe('TLS end to end through the CLI (manifest mode)', () => {
       'bad.yaml',
       [
         ingressYaml('team-c', 'no-key', ['no-key.example.com'], [{ hosts: ['no-key.example.com'], secretName: 'no-key' }]),
+        ingressYaml('team-c', 'no-crt', ['no-crt.example.com'], [{ hosts: ['no-crt.example.com'], secretName: 'no-crt' }]),
         ingressYaml('team-c', 'bad-pem', ['bad-pem.example.com'], [{ hosts: ['bad-pem.example.com'], secretName: 'bad-pem' }]),
         ingressYaml('team-c', 'mismatch', ['mismatch.example.com'], [{ hosts: ['mismatch.example.com'], secretName: 'mismatch' }]),
         ingressYaml('team-c', 'opaque', ['opaque.example.com'], [{ hosts: ['opaque.example.com'], secretName: 'opaque' }]),
@@ -239,6 +241,7 @@ describe('TLS end to end through the CLI (manifest mode)', () => {
     const byIngress = (name: string): DiagnosticJson[] => diagnostics.filter((d) => d.object.kind === 'Ingress' && d.object.namespace === 'team-c' && d.object.name === name);
     const expectations: [string, string, string][] = [
       ['no-key', 'TLSSecretMissingData', 'no-key'],
+      ['no-crt', 'TLSSecretMissingData', 'no-crt'],
       ['bad-pem', 'TLSSecretInvalid', 'bad-pem'],
       ['mismatch', 'TLSSecretInvalid', 'mismatch'],
       ['opaque', 'TLSSecretWrongType', 'opaque'],
@@ -345,6 +348,7 @@ describe('TLS end to end through the CLI (manifest mode)', () => {
       'bad-secrets.yaml',
       [
         secretYaml('team-c', 'no-key', { 'tls.crt': stray.chainPem }),
+        secretYaml('team-c', 'no-crt', { 'tls.key': stray.keyPem }),
         tlsSecretYaml('team-c', 'bad-pem', stray), // fixed
         secretYaml('team-c', 'mismatch', { 'tls.crt': stray.chainPem, 'tls.key': shop.keyPem }),
         secretYaml('team-c', 'opaque', { 'tls.crt': stray.chainPem, 'tls.key': stray.keyPem }, 'Opaque'),
