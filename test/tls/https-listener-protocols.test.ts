@@ -239,3 +239,37 @@ describe('HTTPS listener: session tickets', () => {
     }
   });
 });
+
+describe('HTTP/2 session idle timeout', () => {
+  it('closes an idle session with GOAWAY, letting a slow request in flight finish', async () => {
+    const ca = makeCa();
+    const foo = makeLeaf(ca, { names: ['foo.example.com'], keyType: 'ec' });
+    const backend = await startEchoBackend();
+    const table = routeTable({
+      hosts: { 'foo.example.com': { routes: [{ path: '/', backend: 'default/echo:80' }], tls: 'default/foo-tls' } },
+      backends: { 'default/echo:80': [`127.0.0.1:${backend.port}`] },
+    });
+    const f = await startTlsFixture(tlsTable([{ id: 'default/foo-tls', certPem: foo.chainPem, keyPem: foo.keyPem, hosts: ['foo.example.com'] }], table), {
+      listener: { http2: { idleSessionTimeoutMs: 300 } },
+    });
+    try {
+      const session = await h2Session(f.httpsPort, { servername: 'foo.example.com', ca: ca.certPem });
+      session.on('error', () => {});
+      let goaway = false;
+      let closed = false;
+      session.on('goaway', () => (goaway = true));
+      session.on('close', () => (closed = true));
+      // Quiet for longer than the idle timeout while the backend thinks: the answer still arrives.
+      const slow = await h2Get(session, { authority: 'foo.example.com', path: '/?echo-delay-ms=900' });
+      assert.equal(slow.status, 200);
+      await waitFor(() => closed, 5000, 'the idle session to close');
+      assert.equal(goaway, true, 'closed gracefully, with GOAWAY');
+      // The listener itself is unaffected.
+      assert.equal((await httpsGet(f.httpsPort, { servername: 'foo.example.com', ca: ca.certPem })).status, 200);
+    } finally {
+      await f.stop();
+      await backend.close();
+      ca.dispose();
+    }
+  });
+});

@@ -25,18 +25,24 @@ import { compileSniIndex, lookupSni } from './sni-index.ts';
 import type { SniIndex } from './sni-index.ts';
 import { BASE_CONTEXT_OPTIONS } from './tls-settings.ts';
 
-/** What the listener needs from the data plane: it installs its request handler on the server. */
+/**
+ * What the listener needs from the data plane: it installs its request handler on the server. When
+ * the data plane also exposes its front-side limits, HTTP/2 gets the same header and idle limits.
+ */
 export interface HttpsRequestServing {
   attach(server: Http2SecureServer, scheme: 'https'): void;
+  readonly options?: { readonly limits?: { maxHeaderSize?: number; maxHeadersCount?: number; keepAliveTimeoutMs?: number } };
 }
 
 export interface Http2Limits {
   /** SETTINGS_MAX_CONCURRENT_STREAMS per session. Default 128. */
   maxConcurrentStreams: number;
-  /** SETTINGS_MAX_HEADER_LIST_SIZE in bytes. Default 16 KiB, like the HTTP/1 head limit. */
+  /** SETTINGS_MAX_HEADER_LIST_SIZE in bytes. Default: the data plane's maxHeaderSize, else 16 KiB. */
   maxHeaderListSize: number;
-  /** Header fields per request, pseudo-headers included. Default 128. */
+  /** Header fields per request, pseudo-headers included. Default: the data plane's maxHeadersCount + 4, else 128. */
   maxHeaderListPairs: number;
+  /** A session with no frame either way for this long is closed with GOAWAY (streams in flight finish). Default: the data plane's keepAliveTimeoutMs, else 60 s. */
+  idleSessionTimeoutMs: number;
   /** Megabytes of nghttp2 state per session before new streams are refused. Default 10. */
   maxSessionMemory: number;
   /** Protocol errors (invalid frames) tolerated per session before it is closed. Default 1000. */
@@ -103,6 +109,7 @@ export const DEFAULT_HTTP2_LIMITS: Readonly<Http2Limits> = Object.freeze({
   maxConcurrentStreams: 128,
   maxHeaderListSize: 16 * 1024,
   maxHeaderListPairs: 128,
+  idleSessionTimeoutMs: 60_000,
   maxSessionMemory: 10,
   maxSessionInvalidFrames: 1000,
   maxSessionRejectedStreams: 100,
@@ -117,7 +124,7 @@ interface ActiveDefault {
 
 export function createHttpsListener(options: HttpsListenerOptions): HttpsListener {
   const logger = (options.logger ?? silentLogger).child({ component: 'https' });
-  const limits: Http2Limits = { ...DEFAULT_HTTP2_LIMITS, ...definedOnly(options.http2) };
+  const limits: Http2Limits = { ...DEFAULT_HTTP2_LIMITS, ...fromDataPlane(options.dataPlane), ...definedOnly(options.http2) };
   const sessionTimeout = options.sessionTimeoutSeconds ?? 300;
   const cache: SecureContextCache = createSecureContextCache();
   const selfSigned = selfSignedDefault(generateSelfSignedCertificate({ keyType: options.selfSignedKeyType ?? 'ec' }));
@@ -172,6 +179,9 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
+    // HTTP/2's keep-alive: an idle session is closed gracefully, so it cannot be held open forever
+    // (the data plane sets the legacy server timeout to 0, which would leave sessions unbounded).
+    session.setTimeout(limits.idleSessionTimeoutMs, () => session.close());
   });
   server.on('sessionError', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
   server.on('unknownProtocol', (socket: Socket) => socket.destroy());
@@ -309,6 +319,15 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
       });
     },
   };
+}
+
+function fromDataPlane(dataPlane: HttpsRequestServing): Partial<Http2Limits> {
+  const l = dataPlane.options?.limits;
+  const out: Partial<Http2Limits> = {};
+  if (l?.maxHeaderSize !== undefined) out.maxHeaderListSize = l.maxHeaderSize;
+  if (l?.maxHeadersCount !== undefined) out.maxHeaderListPairs = l.maxHeadersCount + 4; // + :method :scheme :authority :path
+  if (l?.keepAliveTimeoutMs !== undefined) out.idleSessionTimeoutMs = l.keepAliveTimeoutMs;
+  return out;
 }
 
 function codeOf(error: unknown): string {
