@@ -7,7 +7,8 @@ import { DataPlane } from '../../src/dataplane/data-plane.ts';
 import { httpServerOptions } from '../../src/dataplane/http/server-limits.ts';
 import { startEchoBackend } from '../support/echo-backend.ts';
 import { httpRequest } from '../support/http-client.ts';
-import { waitFor } from '../support/data-plane-fixture.ts';
+import { startDataPlane, waitFor } from '../support/data-plane-fixture.ts';
+import { rawExchange } from '../support/raw-http.ts';
 import { routeTable } from '../support/route-tables.ts';
 
 const limits = { maxHeaderSize: 8192, maxHeadersCount: 50, headersTimeoutMs: 7000, requestTimeoutMs: 90_000, keepAliveTimeoutMs: 12_000, connectionsCheckingIntervalMs: 500, maxConnections: 300 };
@@ -52,6 +53,33 @@ test('connection and request counters', async () => {
   } finally {
     agent.destroy();
     await dp.stop(1000);
+    await backend.close();
+  }
+});
+
+test('Node’s timeouts fire on time and the access log says which one: headers-timeout, request-timeout', async () => {
+  const backend = await startEchoBackend({ address: '127.0.0.2' });
+  const fx = await startDataPlane(
+    routeTable({ hosts: { 't.test': { routes: [{ path: '/', backend: 'default/t:80' }] } }, backends: { 'default/t:80': [`127.0.0.2:${backend.port}`] } }),
+    { limits: { headersTimeoutMs: 600, requestTimeoutMs: 900, connectionsCheckingIntervalMs: 100 } },
+  );
+  try {
+    // A head that never completes.
+    const slowHead = await rawExchange(fx.port, 'GET / HTTP/1.1\r\nHost: t.test\r\nX-Slow: ', { timeoutMs: 5000 });
+    assert.match(slowHead.raw.toString('latin1'), /^HTTP\/1\.1 408 /);
+    assert.ok(slowHead.closed);
+    await waitFor(() => fx.accessLogs().some((l) => l.limit === 'headers-timeout'), 2000, 'headers-timeout line');
+    assert.equal(fx.accessLogs().find((l) => l.limit === 'headers-timeout')?.status, 408);
+
+    // A body that never completes: routed and forwarded, then cut by the request timeout.
+    const slowBody = await rawExchange(fx.port, 'POST /upload HTTP/1.1\r\nHost: t.test\r\nContent-Length: 100\r\n\r\nonly-some', { timeoutMs: 5000 });
+    assert.match(slowBody.raw.toString('latin1'), /^HTTP\/1\.1 408 /);
+    await waitFor(() => fx.accessLogs().some((l) => l.path === '/upload'), 2000, 'the exchange’s line');
+    const line = fx.accessLogs().find((l) => l.path === '/upload')!;
+    assert.equal(line.limit, 'request-timeout');
+    assert.equal(line.status, 408);
+  } finally {
+    await fx.stop();
     await backend.close();
   }
 });

@@ -1,18 +1,36 @@
-// Requests Node's strict parser refuses never reach the handler: they arrive here. The client gets
-// a short plain answer (when its socket can still take one) and the connection is closed.
+// Requests Node's strict parser refuses, and connections its timeouts cut, never reach the
+// handler as requests: they arrive here. The client gets a short plain answer (when its socket can
+// still take one), the connection is closed, and an access-log line says which limit fired. When
+// the cut request was already being proxied, its exchange reads the limit from here for its own line.
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../../observability/logger.ts';
+import { plainAddress } from './client-address.ts';
 import { afterInFlightResponses, clientErrorStatus } from './client-error-status.ts';
 import { rawPlainResponse } from './plain-response.ts';
 
-export function handleClientError(err: Error & { code?: string }, socket: Duplex, logger: Logger): void {
+const limitsFired = new WeakMap<object, string>();
+
+/** The limit that cut this client connection, if one did ('request-timeout', 'headers-timeout'...). */
+export function clientLimitFired(socket: object | null | undefined): string | undefined {
+  return socket ? limitsFired.get(socket) : undefined;
+}
+
+export function handleClientError(err: Error & { code?: string }, socket: Duplex, logger: Logger, accessLog = true): void {
   const code = err.code ?? '';
   if (code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
     return;
   }
   const status = clientErrorStatus(err);
-  if (logger.enabled('debug')) logger.debug('client error', { code, status, client: (socket as { remoteAddress?: string }).remoteAddress });
+  // A response attached to the socket means a request was being handled: its exchange logs it.
+  const inFlight = (socket as { _httpMessage?: unknown })._httpMessage != null;
+  const limit = status === 431 ? 'max-header-size' : status === 408 ? (inFlight ? 'request-timeout' : 'headers-timeout') : undefined;
+  if (limit !== undefined) limitsFired.set(socket, limit);
+  if (accessLog && !inFlight) {
+    const entry: Record<string, unknown> = { status, client: plainAddress((socket as { remoteAddress?: string }).remoteAddress), error: code || err.message };
+    if (limit !== undefined) entry.limit = limit;
+    logger.info('access', entry);
+  }
   // Responses to good requests pipelined before the bad one go out first, in order (hardening).
   afterInFlightResponses(socket, () => {
     if (!socket.writable) return void socket.destroy();

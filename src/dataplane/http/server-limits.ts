@@ -20,9 +20,8 @@ export function httpServerOptions(limits: DataPlaneLimits): ServerOptions {
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
-    // Bodiless requests (no Content-Length, no Transfer-Encoding) start as ended streams: no
-    // readable-stream machinery per GET. The proxy never reads their body anyway.
-    optimizeEmptyRequests: true,
+    // Not optimizeEmptyRequests: it leaves bodiless requests with complete === false, which the
+    // pipelining order of clientError answers relies on (client-error-status.ts).
   };
 }
 

@@ -14,6 +14,7 @@ import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
 import { checkRequestHead, markConnectionClosing, type RequestCheckOptions } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
+import { clientLimitFired } from '../http/client-error.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
 import { logAccess, type AccessLogEntry } from '../http/access-log.ts';
 import { plainBody } from '../http/plain-response.ts';
@@ -325,6 +326,12 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     const res = this.res;
     if (!res.writableFinished) {
       this.aborted = true;
+      // Node's request timeout cut the connection (answered 408 by the clientError handler).
+      const fired = clientLimitFired(this.req.socket);
+      if (fired !== undefined && this.limit === undefined) {
+        this.limit = fired;
+        if (!this.responseStarted) this.status = 408;
+      }
       if (!this.upstreamDone) {
         this.clientGone = true;
         this.clearSendTimer();
