@@ -146,12 +146,18 @@ export class DataPlane {
     // Only WebSocket upgrades are proxied as upgrades; others are plain requests with Upgrade dropped.
     (s as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = isWebSocketUpgrade;
     s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      new UpgradeExchange(this.#runtime, scheme, req, socket, head, {
-        add: (tunnel) => {
-          this.#tunnels.add(tunnel);
-          tunnel.once('close', () => this.#tunnels.delete(tunnel));
-        },
-      }).run();
+      try {
+        new UpgradeExchange(this.#runtime, scheme, req, socket, head, {
+          add: (tunnel) => {
+            this.#tunnels.add(tunnel);
+            tunnel.once('close', () => this.#tunnels.delete(tunnel));
+          },
+        }).run();
+      } catch (err) {
+        // A bug must cost one connection, never the process.
+        this.options.logger.error('upgrade handler failed', { err });
+        socket.destroy();
+      }
     });
     s.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);

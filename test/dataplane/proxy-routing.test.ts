@@ -258,3 +258,26 @@ test('before any table is applied every request gets 503', async () => {
     await dp.stop(1000);
   }
 });
+
+test('a failure inside the request path costs one request (500), never the process', async () => {
+  const dp = new DataPlane({
+    createEndpointPicker: (backend) => ({
+      pick: () => {
+        if (backend.id === 'default/a:80') throw new Error('picker bug');
+        return backend.endpoints[0];
+      },
+    }),
+  });
+  dp.apply(fx.dataPlane.table!);
+  const { port } = await dp.listenHttp('127.0.0.1', 0);
+  try {
+    const r = await httpRequest(port, { host: 'foo.example.com', path: '/' });
+    assert.equal(r.status, 500);
+    assert.equal(r.body.toString(), '500 Internal Server Error\n');
+    const ok = await httpRequest(port, { host: 'foo.example.com', path: '/api' });
+    assert.equal(ok.status, 200);
+    assert.equal(json<EchoReply>(ok).name, 'b');
+  } finally {
+    await dp.stop(1000);
+  }
+});
