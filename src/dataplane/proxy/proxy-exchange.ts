@@ -324,7 +324,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
 
   clientClosed(): void {
     const res = this.res;
-    if (!res.writableFinished) {
+    // An HTTP/2 stream the client reset reports writableFinished too: an upstream exchange still
+    // running must be aborted all the same, or rapid resets wedge the pool (hardening).
+    if (!res.writableFinished || (this.endpoint !== undefined && !this.upstreamDone)) {
       this.aborted = true;
       // Node's request timeout cut the connection (answered 408 by the clientError handler).
       const fired = clientLimitFired(this.req.socket);
