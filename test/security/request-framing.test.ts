@@ -88,3 +88,22 @@ test('valid spellings are still accepted and framed correctly: TE with a tab, up
     }
   }
 });
+
+test('[target] OPTIONS * is answered by Gatehouse itself and never routed; the connection stays usable', async () => {
+  f.reset();
+  const conn = await RawConnection.connect({ port: f.port });
+  try {
+    await conn.send(`OPTIONS * HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+    const r = await conn.readResponse();
+    assert.ok(r !== 'closed');
+    assert.equal(r.status, 200);
+    assert.match(r.headers.find(([n]) => n === 'allow')?.[1] ?? '', /OPTIONS/);
+    await conn.send(`GET /after HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+    const next = await conn.readResponse();
+    assert.ok(next !== 'closed');
+    assert.equal(echoBody(next).url, '/after');
+  } finally {
+    conn.destroy();
+  }
+  assert.deepEqual(f.publicBackend.requests.map((r) => r.url), ['/after']);
+});

@@ -2,6 +2,7 @@
 // Bodies are fixed text: nothing from the request is ever echoed into them.
 
 export const REASONS: Readonly<Record<number, string>> = Object.freeze({
+  200: 'OK',
   308: 'Permanent Redirect',
   400: 'Bad Request',
   404: 'Not Found',

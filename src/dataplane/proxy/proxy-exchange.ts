@@ -125,6 +125,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
       this.error = canonical.reason;
       return this.respondPlain(canonical.status, true);
     }
+    // OPTIONS * asks about the server, not a resource: answered here, never routed (hardening).
+    if (canonical.form === 'asterisk') return this.respondPlain(200, false, ['allow', 'OPTIONS, GET, HEAD, POST, PUT, PATCH, DELETE']);
     this.path = canonical.path;
     this.pathAndQuery = canonical.query.length === 0 ? canonical.path : canonical.path + canonical.query;
 
