@@ -5,6 +5,7 @@
 //   npm run bench                      # builds, then one run of each (10 s, 2 threads, 64 connections)
 //   npm run bench -- --profile         # also CPU-profiles Gatehouse and prints where the time goes
 //   npm run bench -- --rounds 3        # alternate the two proxies three times; median ratio
+//   npm run bench -- --baseline        # also a bare Node http + undici proxy: the architecture's ceiling
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //
 // Needs wrk and nginx (Debian: apt-get install wrk nginx). Everything listens on 127.0.0.x and is
@@ -36,6 +37,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     keep: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
+    baseline: { type: 'boolean', default: false },
   },
 });
 
@@ -77,6 +79,11 @@ async function main(): Promise<void> {
   if (args.only !== 'nginx') {
     const port = await freePort('127.0.0.1');
     targets.push({ name: 'gatehouse', port, child: await startGatehouse(cli, port, backendPort) });
+  }
+  if (args.baseline) {
+    const port = await freePort('127.0.0.1');
+    const child = track(spawn(process.execPath, [join(ROOT, 'bench/minimal-proxy.ts'), String(port), String(backendPort)], { stdio: 'inherit' }));
+    targets.push({ name: 'node-bare', port, child });
   }
   for (const t of targets) await waitForHttp('127.0.0.1', t.port, HOST);
   const results: Result[] = [];
@@ -263,6 +270,9 @@ function report(results: Result[]): void {
     const summary = ratios.length > 1 ? ` per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x` : '';
     console.log(`\nratio gatehouse/nginx: ${(median(g) / median(n)).toFixed(2)}x (goal >= 0.5x)${summary}`);
   }
+  const b = rps('node-bare');
+  if (b.length > 0 && n.length > 0) console.log(`ratio node-bare/nginx: ${(median(b) / median(n)).toFixed(2)}x`);
+  if (b.length > 0 && g.length > 0) console.log(`ratio gatehouse/node-bare: ${(median(g) / median(b)).toFixed(2)}x (the cost of every feature)`);
   console.log(`backend: ${args.backend}; machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs; node ${process.version}`);
 }
 
