@@ -57,6 +57,8 @@ export const FRAMING_CASES: readonly FramingCase[] = [
   { cls: 'TE.TE', name: 'two TE headers: chunked, chunked', bytes: te('chunked', 'Transfer-Encoding: chunked\r\n'), status: [400], by: 'node', nodeCode: 'HPE_INVALID_TRANSFER_ENCODING' },
   { cls: 'TE.TE', name: 'two TE headers: identity then chunked', bytes: te('chunked', 'Transfer-Encoding: identity\r\n'), status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
   { cls: 'TE.TE', name: 'TE without CL: final coding not chunked (identity)', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: identity\r\n\r\n${CHUNKED_SMUGGLE}`, status: [400], by: 'node', bodyError: true, nodeCode: 'HPE_INVALID_TRANSFER_ENCODING' },
+  { cls: 'TE.TE', name: 'TE without CL: empty value', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: \r\n\r\n${CHUNKED_SMUGGLE}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_TRANSFER_ENCODING' },
+  { cls: 'TE.TE', name: 'TE without CL: chunked, (trailing comma)', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked,\r\n\r\n${CHUNKED_SMUGGLE}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_TRANSFER_ENCODING' },
   { cls: 'TE.TE', name: 'TE without CL: gzip, chunked (a coding we do not implement)', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: gzip, chunked\r\n\r\n${CHUNKED_SMUGGLE}`, status: [501], by: 'gatehouse' },
   { cls: 'TE.TE', name: 'TE on HTTP/1.0', bytes: `POST / HTTP/1.0\r\n${H}Transfer-Encoding: chunked\r\n\r\n${CHUNKED_SMUGGLE}`, status: [400], by: 'gatehouse' },
 
@@ -71,6 +73,9 @@ export const FRAMING_CASES: readonly FramingCase[] = [
   { cls: 'CL.CL', name: 'Content-Length: 1e1', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 1e1\r\n\r\nhelloworld${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
   { cls: 'CL.CL', name: 'empty Content-Length', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: \r\n\r\n${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
   { cls: 'CL.CL', name: 'Content-Length overflowing 64 bits', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 99999999999999999999999\r\n\r\n${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
+  { cls: 'CL.CL', name: 'Content-Length: -0', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: -0\r\n\r\n${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
+  { cls: 'CL.CL', name: 'Content-Length: 1_0', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 1_0\r\n\r\n0123456789${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
+  { cls: 'CL.CL', name: 'Content-Length: 5,5 (no space)', bytes: `POST / HTTP/1.1\r\n${H}Content-Length: 5,5\r\n\r\nhello${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_CONTENT_LENGTH' },
   { cls: 'CL.CL', name: 'Content-Length with a space before the colon', bytes: `POST / HTTP/1.1\r\n${H}Content-Length : 5\r\n\r\nhello${SMUGGLED}`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_HEADER_TOKEN' },
 
   // ---- chunked body syntax ----
@@ -82,6 +87,28 @@ export const FRAMING_CASES: readonly FramingCase[] = [
   { cls: 'chunked-body', name: 'chunk data longer than its size', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n3\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, status: [400, 'closed'], by: 'node', bodyError: true, nodeCode: 'HPE_STRICT' },
   { cls: 'chunked-body', name: 'chunk extension with a bare LF', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n${SMUGGLED}`, status: [400, 'closed'], by: 'node', bodyError: true, nodeCode: 'HPE_CR_EXPECTED' },
   { cls: 'chunked-body', name: 'space inside the chunk size', bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5 5\r\nhello\r\n0\r\n\r\n${SMUGGLED}`, status: [400, 'closed'], by: 'node', bodyError: true, nodeCode: 'HPE_INVALID_CHUNK_SIZE' },
+
+  // Http11Probe's chunk-syntax family: each a body error after a valid head.
+  ...(
+    [
+      ['chunk data ended by a bare CR', '5\r\nhello\r0\r\n\r\n', 'HPE_STRICT'],
+      ['chunk size with a bare ";"', '5;\r\nhello\r\n0\r\n\r\n', 'HPE_STRICT'],
+      ['control byte in a chunk extension', '5;a=\x01\r\nhello\r\n0\r\n\r\n', 'HPE_STRICT'],
+      ['bare CR in a chunk extension', '5;a\rb\r\nhello\r\n0\r\n\r\n', 'HPE_STRICT'],
+      ['invalid token in a chunk extension', '5;a(b\r\nhello\r\n0\r\n\r\n', 'HPE_STRICT'],
+      ['space before the chunk size', ' 5\r\nhello\r\n0\r\n\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+      ['chunk data ended by a bare LF', '5\r\nhello\n0\r\n\r\n', 'HPE_CR_EXPECTED'],
+      ['last chunk followed by a bare LF', '5\r\nhello\r\n0\r\n\n', 'HPE_INVALID_HEADER_TOKEN'],
+      ['chunk data without its CRLF', '5\r\nhello0\r\n\r\n', 'HPE_STRICT'],
+      ['chunk size with a plus sign', '+5\r\nhello\r\n0\r\n\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+      ['space after the chunk size', '5 \r\nhello\r\n0\r\n\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+      ['underscore in the chunk size', '1_0\r\n0123456789abcdef\r\n0\r\n\r\n', 'HPE_INVALID_CHUNK_SIZE'],
+      ['Content-Length in the trailer section', '5\r\nhello\r\n0\r\nContent-Length: 100\r\n\r\n', 'HPE_INVALID_CONTENT_LENGTH'],
+      ['Transfer-Encoding in the trailer section', '5\r\nhello\r\n0\r\nTransfer-Encoding: gzip\r\n\r\n', 'HPE_INVALID_TRANSFER_ENCODING'],
+    ] as const
+  ).map(
+    ([name, body, code]): FramingCase => ({ cls: 'chunked-body', name, bytes: `POST /c HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n${body}${SMUGGLED}`, status: [400, 'closed'], by: 'node', bodyError: true, nodeCode: code }),
+  ),
 
   // ---- line endings ----
   { cls: 'line-endings', name: 'bare LF after the request line', bytes: `GET / HTTP/1.1\n${H}\r\n`, status: [400], by: 'node', nodeCode: 'HPE_INVALID_VERSION' },

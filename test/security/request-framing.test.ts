@@ -65,13 +65,17 @@ test('[TE.TE] Transfer_Encoding (underscore) is just a header: the body is frame
   await probeNewConnection(f);
 });
 
-test('valid spellings are still accepted and framed correctly: TE with a tab, upper-case CHUNKED, chunk extensions', async () => {
+test('valid spellings are still accepted and framed correctly: OWS, case, list forms, chunk extensions, several chunks, leading zeros', async () => {
   const cases = [
     `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding:\tchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
     `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: CHUNKED\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
     `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n0\r\n\r\n`,
     `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length:  5 \r\n\r\nhello`,
     `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: ,chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked \r\n\r\n5\r\nhello\r\n0\r\n\r\n`,
+    `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n5;a="b c"\r\nhello\r\n0\r\n\r\n`,
+    `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhe\r\nA\r\nllo\r\n\r\n\r\n\r\n0\r\n\r\n`.replace('A\r\nllo\r\n\r\n\r\n\r\n', '3\r\nllo\r\n'),
+    `POST /a HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: 005\r\n\r\nhello`,
   ];
   for (const bytes of cases) {
     f.reset();
@@ -106,4 +110,49 @@ test('[target] OPTIONS * is answered by Gatehouse itself and never routed; the c
     conn.destroy();
   }
   assert.deepEqual(f.publicBackend.requests.map((r) => r.url), ['/after']);
+});
+
+test('a body on GET, HEAD, OPTIONS (or sent before the 100) is framed by its Content-Length, never read as a request', async () => {
+  for (const [method, extra] of [
+    ['GET', ''],
+    ['HEAD', ''],
+    ['OPTIONS', ''],
+    ['DELETE', ''],
+    ['POST', 'Expect: 100-continue\r\n'],
+  ] as const) {
+    f.reset();
+    const conn = await RawConnection.connect({ port: f.port });
+    try {
+      const inner = `GET /${MARKER} HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`;
+      await conn.send(`${method} /carrier HTTP/1.1\r\nHost: ${HOST}\r\n${extra}Content-Length: ${inner.length}\r\n\r\n${inner}GET /next HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
+      let first = await conn.readResponse({ head: method === 'HEAD' });
+      if (first !== 'closed' && first.status === 100) first = await conn.readResponse();
+      assert.ok(first !== 'closed', method);
+      assert.equal(first.status, 200, method);
+      const next = await conn.readResponse();
+      assert.ok(next !== 'closed', method);
+      assert.equal(echoBody(next).url, '/next', method);
+    } finally {
+      conn.destroy();
+    }
+    // The two requests may reach the backend over two pooled connections, in either order.
+    const seen = f.publicBackend.requests.map((r) => `${r.method} ${r.url}`).sort();
+    assert.deepEqual(seen, [`${method} /carrier`, 'GET /next'].sort(), `${method}: the backend parsed ${JSON.stringify(seen)}`);
+  }
+});
+
+test('trailers from the client never become upstream headers', async () => {
+  f.reset();
+  const conn = await RawConnection.connect({ port: f.port });
+  try {
+    await conn.send(`POST /t HTTP/1.1\r\nHost: ${HOST}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\nHost: evil.example\r\nX-Forwarded-For: 6.6.6.6\r\nAuthorization: Basic ${MARKER}\r\n\r\n`);
+    const r = await conn.readResponse();
+    assert.ok(r !== 'closed');
+    assert.equal(r.status, 200);
+    assert.equal(echoBody(r).bodyBytes, 5);
+  } finally {
+    conn.destroy();
+  }
+  const bytes = f.publicBackend.allBytes().toString('latin1');
+  for (const needle of ['evil.example', '6.6.6.6', MARKER]) assert.ok(!bytes.includes(needle), `${needle} reached the backend`);
 });
