@@ -60,7 +60,8 @@ export class DataPlane {
       current: () => this.#compiled,
       pools: this.pools,
       options: this.options,
-      requestChecks: { maxBodySize: this.options.limits.maxBodySize, maxHeadersCount: this.options.limits.maxHeadersCount },
+      // No maxBodySize here: the body limit is per route (a policy may raise the global one), so the exchange checks it after routing.
+      requestChecks: { maxHeadersCount: this.options.limits.maxHeadersCount },
       tracker: {
         begin(): void {
           self.#inFlight++;

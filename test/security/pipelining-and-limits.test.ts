@@ -5,6 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { RawConnection, header } from '../support/raw-http.ts';
 import { DEFAULT_LIMITS } from '../../src/dataplane/data-plane-options.ts';
+import { DataPlane } from '../../src/dataplane/data-plane.ts';
+import { routeTable } from '../support/route-tables.ts';
+import { startRecordingBackend } from '../support/recording-backend.ts';
 import { assertBackendsSawNothing, assertNoMarkerReachedBackends, echoBody, expectRejected, HOST, MARKER, probeNewConnection, startFixture, type Fixture } from './harness.ts';
 
 const MAX_BODY = 1000;
@@ -235,4 +238,40 @@ test('unknown expectations get 417', async () => {
     assertBackendsSawNothing(f, `Expect: ${value}`);
   }
   await probeNewConnection(f);
+});
+
+test('the body limit is per route: a policy may raise or lower the global limit (checked after routing, still before reading)', async () => {
+  const backend = await startRecordingBackend({ address: '127.0.0.2' });
+  const dp = new DataPlane({ accessLog: false, limits: { maxBodySize: 1000 } });
+  dp.apply(
+    routeTable({
+      hosts: { [HOST]: { routes: [{ path: '/big', backend: 'ns/a:80', policy: 'ns/big' }, { path: '/small', backend: 'ns/a:80', policy: 'ns/small' }, { path: '/', backend: 'ns/a:80' }] } },
+      backends: { 'ns/a:80': [backend.endpoint] },
+      policies: { 'ns/big': { maxBodySize: 5000 }, 'ns/small': { maxBodySize: 10 } },
+    }),
+  );
+  const { port } = await dp.listenHttp('127.0.0.1', 0);
+  try {
+    for (const [path, size, status] of [
+      ['/big', 3000, 200],
+      ['/big', 5001, 413],
+      ['/small', 11, 413],
+      ['/other', 1000, 200],
+      ['/other', 1001, 413],
+    ] as const) {
+      const conn = await RawConnection.connect({ port });
+      try {
+        await conn.send(`POST ${path} HTTP/1.1\r\nHost: ${HOST}\r\nContent-Length: ${size}\r\n\r\n`);
+        if (status === 200) await conn.send('x'.repeat(size));
+        const r = await conn.readResponse();
+        assert.ok(r !== 'closed');
+        assert.equal(r.status, status, `${path} with ${size} bytes`);
+      } finally {
+        conn.destroy();
+      }
+    }
+  } finally {
+    await dp.stop(0);
+    await backend.close();
+  }
 });
