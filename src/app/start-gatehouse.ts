@@ -37,6 +37,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const metrics = createGatehouseMetrics();
   let draining = false;
 
+  if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
   const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
   const dataPlane = new DataPlane({
     logger,

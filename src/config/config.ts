@@ -34,6 +34,8 @@ export interface Config {
   watchIngressWithoutClass: boolean;
   defaultBackend?: BackendRef;
   defaultTlsSecret?: { namespace: string; name: string };
+  /** Key of the affinity cookie HMAC, read from --session-affinity-key-file (shared by replicas). */
+  sessionAffinityKey?: Buffer;
   drainSeconds: number;
   logLevel: LogLevel;
   trustedProxies: Cidr[];

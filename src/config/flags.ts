@@ -49,6 +49,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Also serve Ingresses that name no class (and no default IngressClass of ours exists). --no-watch-ingress-without-class turns it off.' },
   { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: BOTH,
     help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
+  { name: 'session-affinity-key-file', type: 'string', value: 'PATH', group: 'Routing', defaultText: 'a random key per process', commands: BOTH,
+    help: 'File holding the key (at least 16 bytes) of the session-affinity cookie HMAC. Give every replica the same key (a mounted Secret) so a cookie issued by one replica pins the client on all of them.' },
   { name: 'default-tls-secret', type: 'string', value: 'NAMESPACE/NAME', group: 'Routing', defaultText: 'a self-signed certificate made at start', commands: BOTH,
     help: 'kubernetes.io/tls Secret served to TLS clients that send no or an unknown server name.' },
 

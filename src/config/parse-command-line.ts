@@ -1,9 +1,10 @@
 // argv → a validated Config (or help/version text). Strict: unknown flags, repeated single-value
 // flags, stray arguments and bad values are ConfigErrors (one line; the CLI exits 2).
 
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MIN_AFFINITY_KEY_BYTES } from '../dataplane/proxy/cookie-affinity.ts';
 import type { Command, Config } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import { FLAGS, flagsFor, type FlagSpec } from './flags.ts';
@@ -212,6 +213,8 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
   if (defaultBackend !== undefined) config.defaultBackend = defaultBackend;
   const defaultTlsSecret = opt('default-tls-secret', parseNamespacedName);
   if (defaultTlsSecret !== undefined) config.defaultTlsSecret = defaultTlsSecret;
+  const affinityKeyFile = str('session-affinity-key-file');
+  if (affinityKeyFile !== undefined) config.sessionAffinityKey = readAffinityKey(resolve(cwd, affinityKeyFile), affinityKeyFile);
   const kubeconfig = str('kubeconfig');
   if (kubeconfig !== undefined) config.kube.kubeconfig = resolve(cwd, kubeconfig);
   const context = str('context');
@@ -237,6 +240,21 @@ function checkManifestPath(absolute: string, given: string): string {
     throw new ConfigError(`--manifests: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
   }
   return absolute;
+}
+
+/** The key is used as bytes, trailing whitespace trimmed (a Secret made with `echo` ends in a newline). */
+function readAffinityKey(absolute: string, given: string): Buffer {
+  let raw: Buffer;
+  try {
+    raw = readFileSync(absolute);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigError(`--session-affinity-key-file: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file' : (code ?? 'error')})`);
+  }
+  let end = raw.length;
+  while (end > 0 && (raw[end - 1] === 0x0a || raw[end - 1] === 0x0d || raw[end - 1] === 0x20 || raw[end - 1] === 0x09)) end--;
+  if (end < MIN_AFFINITY_KEY_BYTES) throw new ConfigError(`--session-affinity-key-file: the key must be at least ${MIN_AFFINITY_KEY_BYTES} bytes`);
+  return raw.subarray(0, end);
 }
 
 /** Two listeners on one fixed port would fail at bind time with a less helpful message. */

@@ -15,6 +15,9 @@ import type { Endpoint } from '../../core/route-table.ts';
 export const DEFAULT_AFFINITY_COOKIE = 'GATEHOUSE';
 
 /** A fresh 256-bit key. */
+/** A shorter HMAC key would make cookie values guessable across endpoints. */
+export const MIN_AFFINITY_KEY_BYTES = 16;
+
 export function createAffinityKey(): Buffer {
   return randomBytes(32);
 }

@@ -2,7 +2,7 @@
 // counter per backend, and the affinity cookie key. Pickers are rebuilt whenever a backend's
 // endpoints change, so none of this can live in them. One per process by default (the DataPlane
 // reads defaultTrafficState); tests make their own with short intervals.
-import { createAffinityKey } from './cookie-affinity.ts';
+import { createAffinityKey, MIN_AFFINITY_KEY_BYTES } from './cookie-affinity.ts';
 import { PassiveHealth, type EndpointHealthSnapshot, type PassiveHealthOptions } from './passive-health.ts';
 import { RetryBudget, type RetryBudgetOptions, type RetryBudgetSnapshot } from './retry-budget.ts';
 
@@ -28,15 +28,25 @@ export interface TrafficSnapshot {
 
 export class TrafficState {
   readonly health: PassiveHealth;
-  readonly affinityKey: Buffer;
+  #affinityKey: Buffer;
   readonly #budgetOptions: Partial<RetryBudgetOptions>;
   readonly #backends = new Map<string, BackendTraffic>();
 
   constructor(options: TrafficStateOptions = {}) {
     this.health = new PassiveHealth(options.health);
-    if (options.affinityKey !== undefined && options.affinityKey.length < 16) throw new RangeError('the affinity key must be at least 16 bytes');
-    this.affinityKey = options.affinityKey ?? createAffinityKey();
+    this.#affinityKey = createAffinityKey();
+    if (options.affinityKey !== undefined) this.useAffinityKey(options.affinityKey);
     this.#budgetOptions = { now: this.health.options.now, ...options.retryBudget };
+  }
+
+  get affinityKey(): Buffer {
+    return this.#affinityKey;
+  }
+
+  /** Replicas behind one load balancer share a key (--session-affinity-key-file); set once at start. */
+  useAffinityKey(key: Buffer): void {
+    if (key.length < MIN_AFFINITY_KEY_BYTES) throw new RangeError(`the affinity key must be at least ${MIN_AFFINITY_KEY_BYTES} bytes`);
+    this.#affinityKey = Buffer.from(key);
   }
 
   backend(id: string): BackendTraffic {
