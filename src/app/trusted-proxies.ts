@@ -1,4 +1,7 @@
-// --trusted-proxies CIDRs → the data plane's isTrustedProxy(peer) check.
+// --trusted-proxies CIDRs (parsed by parseCidr in src/config/parse-values.ts) → the data plane's
+// isTrustedProxy(address) check, used on the peer and on each X-Forwarded-For hop
+// (src/dataplane/http/client-address.ts). No CIDRs: undefined, so no one is trusted. Anything that
+// is not an IP address ('', 'unknown', '10.0.0.1:80') is never trusted.
 
 import { BlockList, isIPv4 } from 'node:net';
 import type { Cidr } from '../config/config.ts';

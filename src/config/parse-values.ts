@@ -117,12 +117,17 @@ export function parsePublishAddressValue(flag: string, value: string): string {
   throw bad(flag, value, 'an IP address or a DNS name');
 }
 
-/** 'ADDR/PREFIX', or a bare address (one host). */
+/**
+ * 'ADDR/PREFIX', or a bare address (one host). The one parser for `--trusted-proxies`; the matcher
+ * is src/app/trusted-proxies.ts. Host bits may be set ('10.1.2.3/8' is 10.0.0.0/8), and an
+ * IPv4-mapped IPv6 network ('::ffff:10.0.0.0/104') matches IPv4 peers: BlockList does both.
+ */
 export function parseCidr(flag: string, value: string): Cidr {
   const slash = value.indexOf('/');
   const address = slash < 0 ? value : value.slice(0, slash);
   const version = isIP(address);
-  if (version === 0) throw bad(flag, value, 'a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or an IP address');
+  // isIP accepts a zone ('fe80::1%eth0') that BlockList would silently drop, trusting every interface.
+  if (version === 0 || address.includes('%')) throw bad(flag, value, 'a CIDR such as 10.0.0.0/8 or 2001:db8::/32, or an IP address');
   const max = version === 4 ? 32 : 128;
   let prefix = max;
   if (slash >= 0) {

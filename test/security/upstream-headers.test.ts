@@ -3,14 +3,16 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RawConnection } from '../support/raw-http.ts';
-import { createTrustedProxyMatcher, parseTrustedProxies } from '../../src/dataplane/http/forwarded-for.ts';
+import { RawConnection, rawRequest } from '../support/raw-http.ts';
+import { createTrustedProxyMatcher } from '../../src/app/trusted-proxies.ts';
+import { parseCidr } from '../../src/config/parse-values.ts';
 import { echoBody, HOST, startFixture, type Fixture } from './harness.ts';
 
+/** `--trusted-proxies TEXT` → isTrustedProxy, as start-gatehouse builds it. */
 function trust(text: string): (a: string) => boolean {
-  const r = parseTrustedProxies(text);
-  assert.ok(r.ok);
-  return createTrustedProxyMatcher(r.cidrs);
+  const m = createTrustedProxyMatcher(text.split(',').map((c) => parseCidr('trusted-proxies', c)));
+  assert.ok(m);
+  return m;
 }
 
 /** Sends one request and returns the header lines of the request as the backend received them. */
@@ -132,4 +134,22 @@ test('trusted peer without any forwarding header: the peer is the client', async
   const { lines } = await upstreamHead(trusted, `GET /xff HTTP/1.1\r\nHost: ${HOST}\r\n\r\n`);
   assert.deepEqual(values(lines, 'x-forwarded-for'), ['127.0.0.1']);
   assert.deepEqual(values(lines, 'x-real-ip'), ['127.0.0.1']);
+});
+
+test('trusted peer: its proto and host are passed on as sent; CR, LF or NUL in them never reach the backend', async () => {
+  const { lines } = await upstreamHead(trusted, `GET /xff HTTP/1.1\r\nHost: ${HOST}\r\nX-Forwarded-Proto: gopher\r\nX-Forwarded-Host: other.example\r\n\r\n`);
+  assert.deepEqual(values(lines, 'x-forwarded-proto'), ['gopher']);
+  assert.deepEqual(values(lines, 'x-forwarded-host'), ['other.example']);
+  for (const [name, value] of [
+    ['X-Forwarded-Host', 'a\rInjected: 1'],
+    ['Forwarded', 'for=x\rInjected: 1'],
+    ['X-Forwarded-Proto', 'http\0Injected: 1'],
+    ['X-Forwarded-For', '1.2.3.4\rInjected: 1'],
+  ] as const) {
+    trusted.reset();
+    const { response, conn } = await rawRequest(trusted.port, `GET /xff HTTP/1.1\r\nHost: ${HOST}\r\n${name}: ${value}\r\n\r\n`);
+    conn.destroy();
+    assert.ok(response === 'closed' || response.status === 400, `${JSON.stringify(value)}: ${response === 'closed' ? 'closed' : response.status}`);
+    assert.equal(trusted.publicBackend.allBytes().length, 0, `${JSON.stringify(value)} was forwarded`);
+  }
 });

@@ -2,7 +2,7 @@
 // end-to-end headers in their order, minus hop-by-hop ones (and any named in Connection), minus
 // client framing (the proxy sends its own Content-Length or chunked framing), minus the forwarding
 // headers we own, which are then set from what the proxy knows.
-import { forwardedElement } from '../http/forwarded-for.ts';
+import { forwardedElement } from '../http/forwarded-element.ts';
 import { tokenList } from '../http/header-value.ts';
 
 const FORWARD = 0;
