@@ -75,6 +75,16 @@ async function until(what: string, check: () => boolean): Promise<void> {
 /** Long enough for any pending debounced build (hold-off 20 ms, cap 100 ms) to have run. */
 const settle = () => new Promise((r) => setTimeout(r, 300));
 
+/** Started, synced with one Service and Ingress 'a', first table applied; returns that table. */
+async function serveOneIngress(h: ReturnType<typeof setup>): Promise<RouteTable | undefined> {
+  await h.reconciler.start();
+  h.emit({ type: 'upsert', object: service });
+  h.emit({ type: 'upsert', object: ingress('a', 'a.example.com') });
+  h.emit({ type: 'synced' });
+  await h.reconciler.firstApplied();
+  return h.reconciler.table();
+}
+
 test('no build before synced; the first build runs at synced and is applied', async () => {
   const h = setup();
   await h.reconciler.start();
@@ -121,12 +131,7 @@ test('a build that throws keeps the last good table, is logged and metered; the 
       return buildRouteTable(s, o);
     },
   });
-  await h.reconciler.start();
-  h.emit({ type: 'upsert', object: service });
-  h.emit({ type: 'upsert', object: ingress('a', 'a.example.com') });
-  h.emit({ type: 'synced' });
-  await h.reconciler.firstApplied();
-  const good = h.reconciler.table();
+  const good = await serveOneIngress(h);
   fail = true;
   h.emit({ type: 'upsert', object: ingress('b', 'b.example.com') });
   await until('the failed build', () => h.metrics.buildErrors.get() === 1);
@@ -147,12 +152,7 @@ test('an apply that throws (the data plane refusing a table) also keeps the last
       if (refuse) throw new Error('compile failed');
     },
   });
-  await h.reconciler.start();
-  h.emit({ type: 'upsert', object: service });
-  h.emit({ type: 'upsert', object: ingress('a', 'a.example.com') });
-  h.emit({ type: 'synced' });
-  await h.reconciler.firstApplied();
-  const good = h.reconciler.table();
+  const good = await serveOneIngress(h);
   refuse = true;
   h.emit({ type: 'upsert', object: ingress('b', 'b.example.com') });
   await until('the refused apply', () => h.metrics.buildErrors.get() === 1);

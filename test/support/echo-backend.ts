@@ -71,6 +71,23 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
   const sockets = new Set<Socket>();
   const upgraded = new Set<Socket>();
 
+  // Plain requests and upgrades alike; only the last `keep` are kept.
+  const recordRequest = (req: IncomingMessage, bodyBytes: number, bodySha256: string): RecordedRequest => {
+    const record: RecordedRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      httpVersion: req.httpVersion,
+      rawHeaders: req.rawHeaders,
+      headers: req.headers,
+      remoteAddress: req.socket.remoteAddress ?? '',
+      bodyBytes,
+      bodySha256,
+    };
+    requests.push(record);
+    if (requests.length > keep) requests.shift();
+    return record;
+  };
+
   const server = createServer({ keepAliveTimeout: 30_000 }, (req, res) => {
     total++;
     if (options.handler) return options.handler(req, res);
@@ -82,18 +99,7 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
     });
     req.on('error', () => {});
     req.on('end', () => {
-      const record: RecordedRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        httpVersion: req.httpVersion,
-        rawHeaders: req.rawHeaders,
-        headers: req.headers,
-        remoteAddress: req.socket.remoteAddress ?? '',
-        bodyBytes,
-        bodySha256: hash.digest('hex'),
-      };
-      requests.push(record);
-      if (requests.length > keep) requests.shift();
+      const record = recordRequest(req, bodyBytes, hash.digest('hex'));
       respond(req, res, { ...record, name });
     });
   });
@@ -115,16 +121,7 @@ export async function startEchoBackend(options: EchoBackendOptions = {}): Promis
       socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\n\r\n');
       return;
     }
-    requests.push({
-      method: req.method ?? '',
-      url: req.url ?? '',
-      httpVersion: req.httpVersion,
-      rawHeaders: req.rawHeaders,
-      headers: req.headers,
-      remoteAddress: req.socket.remoteAddress ?? '',
-      bodyBytes: 0,
-      bodySha256: '',
-    });
+    recordRequest(req, 0, '');
     upgraded.add(socket);
     socket.on('close', () => upgraded.delete(socket));
     // The HTTP server's sockets allow half-open connections; a WebSocket peer that ends is gone.
