@@ -117,9 +117,8 @@ for (const path of MALFORMED_502) {
   });
 }
 
-// A bad first chunk size arrives after a valid head: the proxy has already accepted the head, so
-// today the client sees the connection close with no bytes (safe: never a complete-looking
-// response). Strict 502 needs the data plane to write the head lazily (see the todo below).
+// A bad first chunk size arrives after a valid head: the data plane holds the head until the first
+// body byte, so the error still gets a 502 (and never a complete-looking response).
 for (const path of ['/bad-chunk-size', '/chunk-overflow']) {
   test(`malformed response ${path} → 502 or a closed connection without a response, upstream destroyed`, async () => {
     const { outcome, upstream } = await exchange(path);
@@ -128,7 +127,7 @@ for (const path of ['/bad-chunk-size', '/chunk-overflow']) {
     await waitUntil(() => upstream.closed, `upstream connection of ${path} closed`);
     await probeNotOn(upstream);
   });
-  test(`malformed response ${path} → strictly 502`, { todo: 'data plane: defer writeHead to the first body byte so a body error before it can still answer 502' }, async () => {
+  test(`malformed response ${path} → strictly 502`, async () => {
     const { outcome } = await exchange(path);
     assert.equal(outcome, 502);
   });

@@ -5,6 +5,10 @@
 // Streaming both ways with back-pressure: the client request is the upstream body (undici pauses
 // it when the upstream socket is full); response chunks are written to the client and the upstream
 // read is paused until the client drains.
+//
+// The response head is held until the first body byte (or the end of the response, or the
+// held-heads sweep for a backend that sends its head and then waits): a body that fails before any
+// byte was relayed (a malformed first chunk) is still answered 502 instead of a head and a cut.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Dispatcher } from 'undici';
@@ -21,6 +25,7 @@ import { plainBody } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext, PickOutcome } from './endpoint-picker.ts';
+import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
@@ -57,7 +62,7 @@ function onSendTimeout(ex: ProxyExchange): void {
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
 
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead {
   readonly rt: ExchangeRuntime;
   readonly req: ClientRequest;
   readonly res: ClientResponse;
@@ -78,6 +83,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   failed: readonly Endpoint[] = EMPTY_FAILED;
   responseHeaders: string[] = [];
   controller: Dispatcher.DispatchController | null = null;
+  /** Status of the backend's final response head once received (0 before); its fields wait in headFields. */
+  headStatus = 0;
+  headFields: (string | string[])[] | undefined = undefined;
+  headSweeps = 0;
+  /** The response head was written to the client. */
   responseStarted = false;
   upstreamDone = false;
   clientGone = false;
@@ -217,6 +227,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     }
     const readTimeout = policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs;
     this.controller = null;
+    this.headStatus = 0;
     this.responseStarted = false;
     if (this.hasBody) {
       this.sendTimer = setTimeout(onSendTimeout, policy.sendTimeoutMs ?? opts.timeouts.sendTimeoutMs, this);
@@ -241,26 +252,21 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
     if (this.clientGone) controller.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.clientGone) return; // informational responses are not relayed
-    this.responseStarted = true;
-    this.status = statusCode;
-    const out = buildResponseHeaders(
+    this.headStatus = statusCode;
+    this.headFields = buildResponseHeaders(
       headers as Record<string, string | string[] | undefined>,
       this.scheme === 'https' ? this.target!.hsts : undefined,
       this.responseHeaders,
     );
-    try {
-      // Node validates every name and value here and throws on anything that cannot be a header.
-      (this.res as ServerResponse).writeHead(statusCode, out as string[]);
-    } catch {
-      this.responseStarted = false;
-      controller.abort(new ProxyAbort('ERR_BAD_RESPONSE_HEADER', 'backend sent a header that cannot be relayed'));
-    }
+    // Written with the first body byte, at the end, or by the sweep: not yet (see the top of the file).
+    holdHead(this);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone) return;
+    if (!this.responseStarted && !this.writeHeldHead()) return this.refuseHead(controller);
     this.bytesOut += chunk.length;
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
@@ -274,24 +280,33 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     this.clearSendTimer();
     this.upstreamDone = true;
-    this.release(this.status >= 500 ? 'http-5xx' : 'ok');
+    // An empty body (HEAD, 204, 304, Content-Length: 0): the held head goes out now, with the end.
+    if (!this.clientGone && !this.responseStarted && !this.writeHeldHead()) {
+      this.release('reset');
+      this.error = 'ERR_BAD_RESPONSE_HEADER';
+      return this.respondPlain(502, false);
+    }
+    this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
     if (!this.clientGone) this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.clearSendTimer();
     this.upstreamDone = true;
+    releaseHead(this);
     const failure = classifyUpstreamError(err);
     if (this.clientGone) return this.release('aborted');
     this.release(failure.outcome);
     const code = (err as { code?: unknown }).code;
     this.error = typeof code === 'string' ? code : err.message;
     if (this.limit === undefined) this.limit = failure.limit;
+    // Nothing was relayed yet (at most a held head): the client still gets a plain answer.
     if (!this.responseStarted) {
       const retries = this.target!.policy.retries;
       // A reset may come after the backend acted on the request: only idempotent methods retry it.
       const safe = failure.outcome !== 'reset' || IDEMPOTENT.has(this.req.method ?? '');
-      if (failure.retryable && safe && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
+      // Retried only before any response byte: a received head means the backend answered.
+      if (failure.retryable && safe && this.headStatus === 0 && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
         this.failed = [...this.failed, this.endpoint];
         this.retryStatus = failure.status;
         this.upstreamDone = false;
@@ -313,6 +328,39 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
 
   onRequestSent(): void {
     this.clearSendTimer();
+  }
+
+  /** Writes the held head to the client; false when Node refuses one of its fields (nothing is written then). */
+  writeHeldHead(): boolean {
+    releaseHead(this);
+    try {
+      // Node validates every name and value here and throws on anything that cannot be a header.
+      (this.res as ServerResponse).writeHead(this.headStatus, this.headFields as string[]);
+    } catch {
+      // Node's HTTP/2 compatibility response keeps the fields it stored before refusing one (a
+      // connection-specific header): drop them, or the 502 would carry them and be refused too.
+      if (this.isH2) {
+        const res = this.res as Http2ServerResponse;
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+      }
+      return false;
+    }
+    this.responseStarted = true;
+    this.status = this.headStatus;
+    return true;
+  }
+
+  /** The backend's head cannot be relayed: abort the upstream request (its error path answers 502). */
+  refuseHead(controller: Dispatcher.DispatchController | null): void {
+    controller?.abort(new ProxyAbort('ERR_BAD_RESPONSE_HEADER', 'backend sent a header that cannot be relayed'));
+  }
+
+  /** HeldHead: the backend sent its head and no body byte yet; the client gets the head now. */
+  flushHead(): void {
+    if (this.responseStarted || this.headStatus === 0 || this.upstreamDone || this.clientGone) return;
+    if (!this.writeHeldHead()) return this.refuseHead(this.controller);
+    // HTTP/1 writes a head with the first body write; this sends it alone (HTTP/2's writeHead already did).
+    if (!this.isH2) (this.res as ServerResponse).flushHeaders();
   }
 
   // ---- client side ----
@@ -339,6 +387,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler {
       if (!this.upstreamDone) {
         this.clientGone = true;
         this.clearSendTimer();
+        releaseHead(this);
         this.controller?.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
       }
     }
