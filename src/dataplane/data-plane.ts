@@ -60,7 +60,7 @@ export class DataPlane {
       current: () => this.#compiled,
       pools: this.pools,
       options: this.options,
-      // No maxBodySize here: the body limit is per route (a policy may raise the global one), so the exchange checks it after routing.
+      // The body size limit is per route (an Ingress may raise or lower the global one): checked after routing.
       requestChecks: { maxHeadersCount: this.options.limits.maxHeadersCount },
       tracker: {
         begin(): void {

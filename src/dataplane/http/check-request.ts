@@ -6,8 +6,12 @@
 // HTTP/0.9 and HTTP/2.0 in HTTP/1 framing, Transfer-Encoding on HTTP/1.0, codings before chunked,
 // several or empty or malformed Host headers, a Host that disagrees with an absolute-form target
 // (or :authority), an absolute-form target of the other scheme or with userinfo, `*` outside
-// OPTIONS, unknown expectations, too many headers or too long a target, a Content-Length above the
-// limit, and anything pipelined after a request that ends the connection.
+// OPTIONS, unknown expectations, too many headers or too long a target, and anything pipelined
+// after a request that ends the connection.
+//
+// The body size limit is not checked here: it is per route (an Ingress's annotation overrides the
+// controller-wide default either way), so the exchange checks it after routing, still before
+// reading when Content-Length says so.
 //
 // Every rejection closes the connection: after a framing doubt nothing later on it can be trusted.
 
@@ -17,15 +21,13 @@ import { parseAuthority, type Authority } from './authority.ts';
 import { canonicalizeTarget, DEFAULT_MAX_URL_LENGTH } from './canonical-path.ts';
 
 export interface RequestRejection {
-  status: 400 | 413 | 414 | 417 | 431 | 501 | 505;
+  status: 400 | 414 | 417 | 431 | 501 | 505;
   reason: string; // for the access log; never echoed raw to the client
   /** Close the connection after the answer (always true today; HTTP/2 closes only the stream). */
   close?: boolean;
 }
 
 export interface RequestCheckOptions {
-  /** A Content-Length above this gets 413 before any body byte is read. Default: no limit here. */
-  maxBodySize?: number;
   /** More header fields than this get 431 (Node's server.maxHeadersCount normally answers first). */
   maxHeadersCount?: number;
   /** A longer request target gets 414. Default 8192. */
@@ -146,10 +148,7 @@ function checkHttp1(req: IncomingMessage, options: RequestCheckOptions | undefin
   if (f.contentLengths.length > 1) return reject(400, 'more than one Content-Length header');
   const cl = f.contentLengths[0];
   if (cl !== undefined) {
-    const length = parseContentLength(cl);
-    if (length === undefined) return reject(400, 'malformed Content-Length');
-    const max = options?.maxBodySize;
-    if (max !== undefined && length > max) return reject(413, 'Content-Length above the body size limit');
+    if (parseContentLength(cl) === undefined) return reject(400, 'malformed Content-Length');
   }
 
   const expect = checkExpect(f.expects);
@@ -258,9 +257,7 @@ function checkHttp2(req: Http2ServerRequest, options: RequestCheckOptions | unde
   if (f.contentLengths.length > 1) return reject(400, 'more than one Content-Length header');
   const cl = f.contentLengths[0];
   if (cl !== undefined) {
-    const length = parseContentLength(cl);
-    if (length === undefined) return reject(400, 'malformed Content-Length');
-    if (options?.maxBodySize !== undefined && length > options.maxBodySize) return reject(413, 'Content-Length above the body size limit');
+    if (parseContentLength(cl) === undefined) return reject(400, 'malformed Content-Length');
   }
   const expect = checkExpect(f.expects);
   if (expect !== undefined) return expect;
