@@ -145,16 +145,18 @@ function checkHttp1(req: IncomingMessage, options: RequestCheckOptions | undefin
     const te = checkTransferCodings(f.transferEncodings);
     if (te !== undefined) return te;
   }
-  if (f.contentLengths.length > 1) return reject(400, 'more than one Content-Length header');
-  const cl = f.contentLengths[0];
-  if (cl !== undefined) {
-    if (parseContentLength(cl) === undefined) return reject(400, 'malformed Content-Length');
-  }
-
-  const expect = checkExpect(f.expects);
-  if (expect !== undefined) return expect;
+  const lengthOrExpect = checkLengthAndExpect(f);
+  if (lengthOrExpect !== undefined) return lengthOrExpect;
 
   return checkTargetForm(req, url, host, isEncrypted(req) ? 'https' : 'http');
+}
+
+/** The same on HTTP/1 and HTTP/2: one well-formed Content-Length at most, and only expectations we relay. */
+function checkLengthAndExpect(f: HeadFacts): RequestRejection | undefined {
+  if (f.contentLengths.length > 1) return reject(400, 'more than one Content-Length header');
+  const cl = f.contentLengths[0];
+  if (cl !== undefined && parseContentLength(cl) === undefined) return reject(400, 'malformed Content-Length');
+  return checkExpect(f.expects);
 }
 
 /** RFC 9112 §6.1: chunked must be the final coding, exactly once; other codings are not implemented. */
@@ -254,13 +256,8 @@ function checkHttp2(req: Http2ServerRequest, options: RequestCheckOptions | unde
   } else if (authority === undefined) {
     return reject(400, 'request without :authority or Host');
   }
-  if (f.contentLengths.length > 1) return reject(400, 'more than one Content-Length header');
-  const cl = f.contentLengths[0];
-  if (cl !== undefined) {
-    if (parseContentLength(cl) === undefined) return reject(400, 'malformed Content-Length');
-  }
-  const expect = checkExpect(f.expects);
-  if (expect !== undefined) return expect;
+  const lengthOrExpect = checkLengthAndExpect(f);
+  if (lengthOrExpect !== undefined) return lengthOrExpect;
   if (url.length === 0 || (url.charCodeAt(0) !== 0x2f && !(url === '*' && req.method === 'OPTIONS'))) {
     return reject(400, 'HTTP/2 :path is not origin-form');
   }
