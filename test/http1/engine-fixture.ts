@@ -26,8 +26,10 @@ export interface EngineFixture {
   server: Server | TlsServer;
   seen: SeenRequest[];
   rejections: Http1Rejection[];
-  /** Replace the handler's behaviour for requests (default: echo once the body is read). */
+  /** Replace the handler's answer once the body is read (default: echo). */
   handle: ((ex: Http1Exchange, rec: SeenRequest) => void) | undefined;
+  /** Called first for every request head; returning true means it took the request over. */
+  intercept: ((ex: Http1Exchange, rec: SeenRequest) => boolean) | undefined;
   reset(): void;
   close(): Promise<void>;
 }
@@ -60,7 +62,7 @@ export function echo(ex: Http1Exchange, rec: SeenRequest): void {
 }
 
 export async function startEngineFixture(options: Partial<Http1EngineOptions> = {}, tls?: { key: string | Buffer; cert: string | Buffer }): Promise<EngineFixture> {
-  const f = { seen: [], rejections: [], handle: undefined } as unknown as EngineFixture;
+  const f = { seen: [], rejections: [], handle: undefined, intercept: undefined } as unknown as EngineFixture;
   const listener = new EchoListener(f);
   const handler: Http1Handler = {
     onRequest(ex) {
@@ -68,6 +70,7 @@ export async function startEngineFixture(options: Partial<Http1EngineOptions> = 
       const rec: SeenRequest = { method: h.method, target: h.target, path: h.path, query: h.query, authority: h.authority, rawHeaders: h.rawHeaders, body: Buffer.alloc(0), complete: false, aborted: '' };
       f.seen.push(rec);
       ex.context = rec;
+      if (f.intercept?.(ex, rec) === true) return;
       if (h.method === 'OPTIONS' && h.path === '*') {
         ex.respond(200, ['allow', 'OPTIONS, GET, HEAD, POST, PUT, PATCH, DELETE'], undefined);
         return;
@@ -88,6 +91,8 @@ export async function startEngineFixture(options: Partial<Http1EngineOptions> = 
   f.reset = () => {
     f.seen.length = 0;
     f.rejections.length = 0;
+    f.handle = undefined;
+    f.intercept = undefined;
   };
   f.close = async () => {
     engine.close();
