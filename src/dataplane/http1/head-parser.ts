@@ -167,18 +167,24 @@ const CONN_CLOSE = 1;
 const CONN_KEEP_ALIVE = 2;
 const CONN_UPGRADE = 4;
 
-/** The Connection options we act on, from the value bytes [from, to) (a comma-separated token list). */
+/**
+ * The Connection options we act on, from the value [from, to): a comma-separated list whose
+ * elements are compared whole after trimming OWS (as llhttp does: `x close` is not `close`).
+ */
 function connectionFlags(s: string, from: number, to: number): number {
   let flags = 0;
   let i = from;
-  while (i < to) {
-    while (i < to && (s.charCodeAt(i) === SP || s.charCodeAt(i) === HT || s.charCodeAt(i) === 0x2c)) i++;
-    const at = i;
-    while (i < to && s.charCodeAt(i) !== 0x2c && s.charCodeAt(i) !== SP && s.charCodeAt(i) !== HT) i++;
-    const n = i - at;
-    if (n === 5 && nameIs(s, at, 'close')) flags |= CONN_CLOSE;
-    else if (n === 10 && nameIs(s, at, 'keep-alive')) flags |= CONN_KEEP_ALIVE;
-    else if (n === 7 && nameIs(s, at, 'upgrade')) flags |= CONN_UPGRADE;
+  while (i <= to) {
+    let a = i;
+    while (i < to && s.charCodeAt(i) !== 0x2c) i++;
+    let b = i;
+    while (a < b && (s.charCodeAt(a) === SP || s.charCodeAt(a) === HT)) a++;
+    while (b > a && (s.charCodeAt(b - 1) === SP || s.charCodeAt(b - 1) === HT)) b--;
+    const n = b - a;
+    if (n === 5 && nameIs(s, a, 'close')) flags |= CONN_CLOSE;
+    else if (n === 10 && nameIs(s, a, 'keep-alive')) flags |= CONN_KEEP_ALIVE;
+    else if (n === 7 && nameIs(s, a, 'upgrade')) flags |= CONN_UPGRADE;
+    i++;
   }
   return flags;
 }
@@ -269,6 +275,10 @@ function parseLines(s: string, start: number, end: number, limits: HeadLimits, s
       contentLength = digits(s, valueStart, valueEnd);
       if (contentLength < 0) badLength = true;
     } else if (kind === TRANSFER_ENCODING) {
+      // llhttp reads a tab after a coding as part of it (`chunked\t` is not chunked): refuse tabs
+      // anywhere in the value, trailing ones included, rather than trim them.
+      const tab = s.indexOf('\t', valueStart);
+      if (tab !== -1 && tab < i) return fail(400, 'invalid-transfer-encoding', 'tab in Transfer-Encoding');
       te = te === undefined ? value : `${te},${value}`;
     } else if (kind === CONNECTION) {
       conn |= connectionFlags(s, valueStart, valueEnd);
