@@ -1,7 +1,7 @@
 // The HTTP/1 engine as a bare proxy, side by side (issue 10): nginx (worker_processes 1, upstream
 // keep-alive, no access log), bench/minimal-proxy.ts (Node's http server + undici Pool.dispatch)
 // and bench/engine-minimal-proxy.ts (the engine + the same undici dispatch), all in front of the
-// same nginx backend answering 100-byte bodies. Rounds alternate the three (the machine is shared:
+// same nginx backend answering 100-byte bodies. Rounds alternate the four (the machine is shared:
 // read the ratios within a round). Prints req/s, p99, RSS and the ratios.
 //
 //   node bench/engine-proxy.ts [--duration 3] [--rounds 3] [--connections 50]
@@ -103,9 +103,9 @@ async function main(): Promise<void> {
   const targets: { name: string; port: number; child: ChildProcess }[] = [];
   const nginxPort = await freePort('127.0.0.1');
   targets.push({ name: 'nginx', port: nginxPort, child: nginx('proxy', `upstream backend { server 127.0.0.2:${backendPort}; keepalive 64; keepalive_requests 1000000; } server { listen 127.0.0.1:${nginxPort}; location / { proxy_pass http://backend; proxy_http_version 1.1; proxy_set_header Connection ""; } }`) });
-  for (const [name, script] of [['node-http', 'bench/minimal-proxy.ts'], ['engine', 'bench/engine-minimal-proxy.ts']] as const) {
+  for (const [name, script, client] of [['node-http', 'bench/minimal-proxy.ts', ''], ['engine', 'bench/engine-minimal-proxy.ts', 'undici'], ['engine-own', 'bench/engine-minimal-proxy.ts', 'own']] as const) {
     const port = await freePort('127.0.0.1');
-    const child = spawn(process.execPath, [join(ROOT, script), String(port), String(backendPort)], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [join(ROOT, script), String(port), String(backendPort), client], { stdio: 'inherit' });
     children.push(child);
     targets.push({ name, port, child });
   }
@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const of = (name: string, i: number): Run => runs.filter((r) => r.name === name)[i]!;
   const ratios = (a: string, b: string): number[] => Array.from({ length: rounds }, (_, i) => of(a, i).rps / of(b, i).rps);
   const median = (xs: number[]): number => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  for (const [a, b] of [['engine', 'nginx'], ['node-http', 'nginx'], ['engine', 'node-http']] as const) {
+  for (const [a, b] of [['engine', 'nginx'], ['engine-own', 'nginx'], ['node-http', 'nginx'], ['engine', 'node-http'], ['engine-own', 'engine']] as const) {
     const rs = ratios(a, b);
     console.log(`${a}/${b}: per round ${rs.map((x) => x.toFixed(2)).join(', ')}; median ${median(rs).toFixed(2)}x`);
   }
