@@ -294,7 +294,9 @@ export class Http1Connection implements ChunkSink {
 
   respond(ex: Http1Exchange, status: number, headers: readonly string[], body: Buffer | undefined): void {
     if (ex !== this.current || ex.headersSent || this.pendingHead !== null) return;
-    const length = body === undefined ? 0 : body.length;
+    // No body: `content-length: 0`, except on a 304, where a length would describe the
+    // representation the client already has.
+    const length = body === undefined ? (status === 304 ? -1 : 0) : body.length;
     this.startHead(ex, status, headers, length);
     const head = this.pendingHead!;
     this.pendingHead = null;
