@@ -253,6 +253,20 @@ test('read timeout: 504', async () => {
   }
 });
 
+test('send timeout: a streamed request body that stalls is cut (504), the connection not reused', async () => {
+  const pool = newPool({ sendTimeoutMs: 200 });
+  try {
+    const r = await send(pool, { method: 'POST', path: '/stall', contentLength: -1 }, (_h, call) => {
+      call.write(Buffer.from('start')); // and then nothing more
+    });
+    assert.equal(r.error?.code, 'send-timeout');
+    assert.equal(r.error?.status, 504);
+    await waitUntil(() => pool.size === 0, 'the connection to be gone');
+  } finally {
+    pool.close();
+  }
+});
+
 test('the wait queue is bounded: beyond maxQueue a request is refused at once (503)', async () => {
   const pool = newPool({ maxConnections: 1, maxQueue: 1, readTimeoutMs: 300 });
   try {

@@ -166,7 +166,9 @@ export class UpstreamConnection implements ChunkSink {
       head += '\r\n';
       this.requestDone = true;
     }
-    this.socket.setTimeout(this.pool.options.readTimeoutMs);
+    // While a streamed body is being sent, the inactivity timer is the send timeout (between body
+    // bytes); from its end on, the read timeout (to the response head, between body bytes).
+    this.socket.setTimeout(this.requestDone ? this.pool.options.readTimeoutMs : this.pool.options.sendTimeoutMs);
     if (body !== undefined && body.length > 0) {
       const out = Buffer.allocUnsafe(head.length + body.length);
       out.write(head, 0, 'latin1');
@@ -200,6 +202,7 @@ export class UpstreamConnection implements ChunkSink {
     this.requestDone = true;
     if (this.chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
     if (this.state === IDLE) this.pool.release(this);
+    else if (this.state === WAIT_HEAD) this.socket.setTimeout(this.pool.options.readTimeoutMs);
   }
 
   private onData(d: Buffer): void {
@@ -291,6 +294,7 @@ export class UpstreamConnection implements ChunkSink {
   private onTimeout(): void {
     if (this.state === IDLE) return this.destroy();
     if (this.state === CONNECTING) return this.fail('connect-timeout', 'upstream connect timed out');
+    if (this.state === WAIT_HEAD && !this.requestDone) return this.fail('send-timeout', 'no request body bytes within the send timeout');
     this.fail('read-timeout', 'upstream read timed out');
   }
 
@@ -322,10 +326,10 @@ export class UpstreamConnection implements ChunkSink {
     if (call === null || call.done) return;
     call.done = true;
     call.conn = null;
-    const status = code === 'read-timeout' ? 504 : 502;
+    const status = code === 'read-timeout' || code === 'send-timeout' ? 504 : 502;
     // Nothing received yet on a connection that had carried requests before: the backend may
     // have closed it while idle; the caller may retry (idempotent requests, no body sent).
-    const retryable = !started && code !== 'malformed-response' && code !== 'read-timeout';
+    const retryable = !started && code !== 'malformed-response' && code !== 'read-timeout' && code !== 'send-timeout';
     call.handler.onResponseError(call, new UpstreamError(started ? 'aborted' : code, message, status, retryable));
   }
 

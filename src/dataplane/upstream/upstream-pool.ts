@@ -12,6 +12,8 @@ export interface UpstreamPoolOptions {
   connectTimeoutMs: number;
   /** To the response head, and between response body bytes: 504 (or an aborted response). */
   readTimeoutMs: number;
+  /** Between streamed request body bytes sent upstream: 504. */
+  sendTimeoutMs: number;
   /** An idle connection is closed after this. */
   keepAliveTimeoutMs: number;
   maxHeaderSize: number;
@@ -22,6 +24,7 @@ export const DEFAULT_UPSTREAM_POOL_OPTIONS: Readonly<UpstreamPoolOptions> = Obje
   maxQueue: 1024,
   connectTimeoutMs: 5000,
   readTimeoutMs: 60_000,
+  sendTimeoutMs: 60_000,
   keepAliveTimeoutMs: 4000,
   maxHeaderSize: 64 * 1024,
 });
