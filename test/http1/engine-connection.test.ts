@@ -422,3 +422,27 @@ test('drain: idle connections close at once; a request in flight finishes with C
     await df.close();
   }
 });
+
+test('a handler that throws: 500 (or a cut once the response started); the engine keeps serving', async () => {
+  f.reset();
+  f.intercept = (ex, rec) => {
+    if (rec.target === '/throw-before') throw new Error('handler bug');
+    if (rec.target === '/throw-after') {
+      ex.writeHead(200, [], 10);
+      ex.write(Buffer.from('12345'));
+      throw new Error('handler bug mid-response');
+    }
+    return false;
+  };
+  await withConnection(async (conn) => {
+    await conn.send(get('/throw-before'));
+    assert.equal(urlOf(await conn.readResponse()), 500);
+    await conn.send(get('/after'));
+    assert.equal(urlOf(await conn.readResponse()), '/after', 'the connection survives a 500');
+  });
+  await withConnection(async (conn) => {
+    await conn.send(get('/throw-after'));
+    const r = await conn.readResponseOrTruncation();
+    assert.ok(r !== 'closed' && 'truncated' in r, 'a started response is cut, never completed');
+  });
+});
