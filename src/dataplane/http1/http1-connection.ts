@@ -297,6 +297,8 @@ export class Http1Connection implements ChunkSink {
     // No body: `content-length: 0`, except on a 304, where a length would describe the
     // representation the client already has.
     const length = body === undefined ? (status === 304 ? -1 : 0) : body.length;
+    // A complete answer while the body is still arriving: the connection cannot be reused, say so.
+    if (!this.bodyComplete && this.bodyReading) this.closeAfter = true;
     this.startHead(ex, status, headers, length);
     const head = this.pendingHead!;
     this.pendingHead = null;
