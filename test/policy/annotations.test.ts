@@ -250,7 +250,7 @@ test('an unknown gatehouse.dev/ annotation is a warning with the closest known n
   assert.doesNotMatch(diagnostics[2]!.message, /did you mean/);
 });
 
-test('unread ingress-nginx annotations are info diagnostics; snippets are never run', () => {
+test('unread ingress-nginx annotations that only tune are warnings; a snippet refuses the Ingress', () => {
   const { policy, diagnostics } = parse({
     'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "X: y";',
     'nginx.ingress.kubernetes.io/rewrite-target': '/',
@@ -258,13 +258,14 @@ test('unread ingress-nginx annotations are info diagnostics; snippets are never 
     'kubernetes.io/ingress.class': 'gatehouse',
     'example.com/other': 'ignored silently',
   });
-  assert.deepEqual(policy, DEFAULT_POLICY);
+  assert.deepEqual(policy, { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/configuration-snippet' } });
   assert.deepEqual(summary(diagnostics), [
-    'AnnotationUnsupported info metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"]',
-    'AnnotationUnsupported info metadata.annotations["nginx.ingress.kubernetes.io/rewrite-target"]',
-    'AnnotationUnsupported info metadata.annotations["nginx.ingress.kubernetes.io/some-future-thing"]',
+    'AnnotationProtectionUnsupported error metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"]',
+    'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/rewrite-target"]',
+    'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/some-future-thing"]',
   ]);
-  assert.match(diagnostics[0]!.message, /never runs/);
+  assert.match(diagnostics[0]!.message, /does not enforce/);
+  assert.ok(!diagnostics[0]!.message.includes('more_set_headers'), 'the snippet text is never quoted');
 });
 
 test('settings that cannot take effect are reported with AnnotationNoEffect', () => {

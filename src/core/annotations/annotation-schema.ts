@@ -201,7 +201,8 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
 
 /**
  * ingress-nginx annotations users often carry over that Gatehouse deliberately does not read, and
- * why. Each gives an info diagnostic; any other `nginx.ingress.kubernetes.io/` key gets a generic one.
+ * why. Each gives a warning; any other `nginx.ingress.kubernetes.io/` key gets a generic one. Those
+ * that ask for a protection are not here: they refuse the Ingress (protection-annotations.ts).
  */
 export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'affinity-mode', why: 'sessions are always persistent: added endpoints never take over existing sessions' },
@@ -212,13 +213,9 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'proxy-next-upstream', why: 'retries happen on connection failures and resets before any response byte; not on statuses' },
   { name: 'proxy-next-upstream-timeout', why: 'retries are bounded by count and a budget, not by time' },
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
-  { name: 'configuration-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
-  { name: 'server-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
-  { name: 'auth-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
-  { name: 'stream-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
   { name: 'rewrite-target', why: 'paths are forwarded as requested; rewriting is not supported' },
   { name: 'use-regex', why: 'paths are matched as the Ingress spec says (Exact and Prefix), never as regular expressions' },
-  { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1' },
+  { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1 (HTTPS, GRPCS and AUTO_HTTP refuse the Ingress: see Fail closed)' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
 ];
 

@@ -2,13 +2,15 @@
 // Each value passes the safety gate, then its typed parse; a bad value is reported against its
 // annotation and the default applies. Unknown `gatehouse.dev/` keys are reported as likely typos,
 // and ingress-nginx keys Gatehouse does not read are reported as unsupported, so nothing is
-// silently ignored. Nothing here is ever evaluated, templated or copied into a header.
+// silently ignored. An annotation (of ingress-nginx or another controller) that asks for a
+// protection Gatehouse cannot honour sets `policy.refused`: the Ingress's routes answer 503.
+// Nothing here is ever evaluated, templated or copied into a header.
 
 import type { Diagnostic } from '../diagnostics.ts';
 import { makeDiagnostic, type DiagnosticCode } from '../diagnostic-codes.ts';
 import type { Ingress } from '../model.ts';
 import { objectRef } from '../object-ref.ts';
-import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type RoutePolicy } from '../policy.ts';
+import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type PolicyRefusal, type RoutePolicy } from '../policy.ts';
 import { quoteValue } from '../quote-value.ts';
 import {
   ANNOTATIONS,
@@ -22,6 +24,7 @@ import {
 } from './annotation-schema.ts';
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
+import { matchProtection } from './protection-annotations.ts';
 import { parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
@@ -68,14 +71,28 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     const parsed = readValue(key, text, mapping.type, report);
     if (parsed !== undefined) set(values, sources, mapping.field, mapping.convert ? mapping.convert(parsed) : parsed, key);
   }
+  // Other controllers' annotations (and ingress-nginx's unmapped ones): a protection Gatehouse does
+  // not enforce refuses the Ingress; anything else is a warning that it is not read.
+  let refused: PolicyRefusal | undefined;
   for (const key of keys) {
-    if (!key.startsWith(NGINX_PREFIX)) continue;
-    const name = key.slice(NGINX_PREFIX.length);
-    if (NGINX_BY_NAME.has(name)) continue;
-    const why = NGINX_WHY.get(name);
-    report('AnnotationUnsupported', key, `${quoteValue(key)} is an ingress-nginx annotation Gatehouse does not read${why === undefined ? '' : `: ${why}`}; see docs/annotations.md`);
+    if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
+    const match = matchProtection(key, annotations[key]!);
+    if (match === undefined) continue;
+    if (match.asks && match.rule !== undefined) {
+      report('AnnotationProtectionUnsupported', key, `${quoteValue(key)} asks for ${match.rule.protects}, which Gatehouse does not enforce; every route of this Ingress answers 503 until it is removed (see docs/security.md, Fail closed)`);
+      refused ??= { code: 'AnnotationProtectionUnsupported', annotation: key };
+      continue;
+    }
+    if (key.startsWith(NGINX_PREFIX)) {
+      const why = NGINX_WHY.get(key.slice(NGINX_PREFIX.length)) ?? (match.rule === undefined ? undefined : `this value asks for no ${match.rule.protects}`);
+      report('AnnotationUnsupported', key, `${quoteValue(key)} is an ingress-nginx annotation Gatehouse does not read${why === undefined ? '' : `: ${why}`}; see docs/annotations.md`);
+    } else {
+      report('AnnotationForeignController', key, `${quoteValue(key)} is an annotation of ${match.controller.controller}, which Gatehouse does not read; it is ignored`);
+    }
   }
-  return { policy: assemblePolicy(values, sources, report), diagnostics };
+  const policy = assemblePolicy(values, sources, report);
+  if (refused !== undefined) policy.refused = refused;
+  return { policy, diagnostics };
 }
 
 function readValue(key: string, text: string, type: ValueType, report: (code: DiagnosticCode, key: string, message: string) => void): unknown {

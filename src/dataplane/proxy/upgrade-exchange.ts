@@ -18,6 +18,7 @@ import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext } from './endpoint-picker.ts';
 import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
+import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
@@ -110,6 +111,11 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     this.clientIp = trusted ? resolveClientAddress(peer, req.headers['x-forwarded-for'], opts.isTrustedProxy) : peer;
+    const refusal = checkRouteAccess(target, this.clientIp);
+    if (refusal !== undefined) {
+      this.error = refusal.error;
+      return this.respondRaw(refusal.status);
+    }
     this.requestId = requestIdFor(req.headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, {
       scheme: this.scheme,
