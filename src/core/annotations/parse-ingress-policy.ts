@@ -10,6 +10,7 @@ import type { Diagnostic } from '../diagnostics.ts';
 import { makeDiagnostic, type DiagnosticCode } from '../diagnostic-codes.ts';
 import type { Ingress } from '../model.ts';
 import { objectRef } from '../object-ref.ts';
+import { DEFAULT_BACKEND_ANNOTATION } from '../resolve-annotation-default-backend.ts';
 import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type PolicyRefusal, type RoutePolicy } from '../policy.ts';
 import { quoteValue } from '../quote-value.ts';
 import {
@@ -76,6 +77,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   let refused: PolicyRefusal | undefined;
   for (const key of keys) {
     if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
+    if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {
