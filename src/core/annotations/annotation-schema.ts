@@ -3,7 +3,7 @@
 // (docs/annotations.md) all derive from these tables, so an annotation cannot be supported without
 // being documented, nor documented without being supported.
 
-import type { HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import type { CidrBlock, HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
 import { MAX_DURATION_MS } from '../units.ts';
 import { LOAD_BALANCE_VALUES, SAME_SITE_VALUES, type ValueType } from './value-types.ts';
 
@@ -31,11 +31,13 @@ export interface AnnotationValues {
   hstsMaxAge: number;
   hstsIncludeSubdomains: boolean;
   hstsPreload: boolean;
+  allowSourceRange: CidrBlock[];
+  denySourceRange: CidrBlock[];
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -47,6 +49,11 @@ export interface AnnotationSpec {
   default: string;
   doc: string;
   example: string;
+  /**
+   * It asks for a protection: a value that does not parse refuses the Ingress
+   * (AnnotationProtectionInvalid, every route answers 503) instead of falling back to the default.
+   */
+  protection?: true;
 }
 
 export const MAX_RETRIES = 5;
@@ -152,6 +159,16 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'bool' }, default: 'false', example: 'true',
     doc: 'Adds preload to Strict-Transport-Security.',
   },
+  {
+    name: 'allowlist-source-range', field: 'allowSourceRange', group: 'Access control', protection: true,
+    type: { kind: 'cidr-list' }, default: 'none (every client)', example: '10.0.0.0/8, 2001:db8::/32, 192.0.2.7',
+    doc: 'Only clients whose address is in one of these ranges reach the Ingress\'s routes; others get 403. The client address is the one the data plane computes: the TCP peer, or with `--trusted-proxies` the right-most untrusted X-Forwarded-For hop. IPv4 clients on a dual-stack listener are matched as IPv4. A value that does not parse refuses the Ingress (every route answers 503), never serves it open.',
+  },
+  {
+    name: 'denylist-source-range', field: 'denySourceRange', group: 'Access control', protection: true,
+    type: { kind: 'cidr-list' }, default: 'none', example: '192.0.2.0/24',
+    doc: 'Clients whose address is in one of these ranges get 403. Checked before the allow list, as ingress-nginx does: an address in both is refused. A value that does not parse refuses the Ingress.',
+  },
 ];
 
 export interface NginxMapping {
@@ -163,6 +180,8 @@ export interface NginxMapping {
   convert?: (value: unknown) => unknown;
   /** For docs: how the value is read. */
   note: string;
+  /** As AnnotationSpec.protection: an unparsable value refuses the Ingress. */
+  protection?: true;
 }
 
 const NGINX_LOAD_BALANCE: Record<string, LoadBalanceAlgorithm> = { round_robin: 'round-robin', ewma: 'least-request', least_conn: 'least-request' };
@@ -197,6 +216,9 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'proxy-send-timeout', field: 'sendTimeout', type: { kind: 'seconds-or-duration', ...IO_TIMEOUT }, note: 'seconds (`60`), or a duration' },
   { name: 'proxy-body-size', field: 'maxBodySize', type: { kind: 'byte-size' }, note: 'same sizes (`8m`, `1g`, `0` = no limit)' },
   { name: 'ssl-redirect', field: 'sslRedirect', type: { kind: 'bool' }, note: 'same' },
+  { name: 'allowlist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses, IPv4 and IPv6); wins over whitelist-source-range' },
+  { name: 'whitelist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'the older name of allowlist-source-range' },
+  { name: 'denylist-source-range', field: 'denySourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same' },
 ];
 
 /**

@@ -26,7 +26,7 @@ import {
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
 import { matchProtection } from './protection-annotations.ts';
-import { parseValue, type ValueType } from './value-types.ts';
+import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
 export const DEFAULT_HSTS_MAX_AGE = 31_536_000;
@@ -47,6 +47,10 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   const annotations = ingress.metadata.annotations;
   const values: Partial<AnnotationValues> = {};
   const sources: Sources = {};
+  let refused: PolicyRefusal | undefined;
+  const refuse = (code: 'AnnotationProtectionInvalid' | 'AnnotationProtectionUnsupported', key: string): void => {
+    refused ??= { code, annotation: key };
+  };
 
   // Sorted keys: the diagnostics come out in the same order whatever order the source gave.
   const keys = Object.keys(annotations).sort();
@@ -60,7 +64,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
       report('AnnotationUnknown', key, `${quoteValue(key)} is not a Gatehouse annotation and is ignored${suggestion === undefined ? '' : `; did you mean "${GATEHOUSE_PREFIX}${suggestion}"?`}`);
       continue;
     }
-    const parsed = readValue(key, annotations[key]!, spec.type, report);
+    const parsed = readValue(key, annotations[key]!, spec.type, report, spec.protection === true ? refuse : undefined);
     if (parsed !== undefined) set(values, sources, spec.field, parsed, key);
   }
   // Mapped ingress-nginx keys in table order, which is their precedence.
@@ -68,13 +72,17 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     const key = NGINX_PREFIX + mapping.name;
     const text = annotations[key];
     if (text === undefined || !Object.hasOwn(annotations, key)) continue;
-    if (sources[mapping.field] !== undefined) continue; // a gatehouse.dev/ key or an earlier nginx key set it
-    const parsed = readValue(key, text, mapping.type, report);
+    const winner = sources[mapping.field];
+    if (winner !== undefined) {
+      // A gatehouse.dev/ key or an earlier nginx key set it. For a protection, say which one applies.
+      if (mapping.protection === true) report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: ${quoteValue(winner)} sets the same protection and wins`);
+      continue;
+    }
+    const parsed = readValue(key, text, mapping.type, report, mapping.protection === true ? refuse : undefined);
     if (parsed !== undefined) set(values, sources, mapping.field, mapping.convert ? mapping.convert(parsed) : parsed, key);
   }
   // Other controllers' annotations (and ingress-nginx's unmapped ones): a protection Gatehouse does
   // not enforce refuses the Ingress; anything else is a warning that it is not read.
-  let refused: PolicyRefusal | undefined;
   for (const key of keys) {
     if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
     if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
@@ -82,7 +90,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {
       report('AnnotationProtectionUnsupported', key, `${quoteValue(key)} asks for ${match.rule.protects}, which Gatehouse does not enforce; every route of this Ingress answers 503 until it is removed (see docs/security.md, Fail closed)`);
-      refused ??= { code: 'AnnotationProtectionUnsupported', annotation: key };
+      refuse('AnnotationProtectionUnsupported', key);
       continue;
     }
     if (key.startsWith(NGINX_PREFIX)) {
@@ -97,18 +105,33 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   return { policy, diagnostics };
 }
 
-function readValue(key: string, text: string, type: ValueType, report: (code: DiagnosticCode, key: string, message: string) => void): unknown {
-  const unsafe = checkAnnotationValue(text);
+/**
+ * The value through the safety gate and its typed parse. With `refuse` (the annotation asks for a
+ * protection), a value that fails either refuses the Ingress: AnnotationProtectionInvalid, never the
+ * default (which would be no protection at all).
+ */
+function readValue(
+  key: string,
+  text: string,
+  type: ValueType,
+  report: (code: DiagnosticCode, key: string, message: string) => void,
+  refuse?: (code: 'AnnotationProtectionInvalid', key: string) => void,
+): unknown {
+  const unsafe = checkAnnotationValue(text, maxValueLength(type));
+  const parsed = unsafe === undefined ? parseValue(type, text) : undefined;
+  if (parsed?.ok === true) return parsed.value;
+  if (refuse !== undefined) {
+    const why = unsafe !== undefined ? `its value ${unsafe}` : `${quoteValue(text.length > 200 ? `${text.slice(0, 200)}...` : text)} is not valid: ${parsed!.ok ? '' : parsed!.reason}`;
+    report('AnnotationProtectionInvalid', key, `${quoteValue(key)} asks for a protection, but ${why}; every route of this Ingress answers 503 until it is corrected`);
+    refuse('AnnotationProtectionInvalid', key);
+    return undefined;
+  }
   if (unsafe !== undefined) {
     report('AnnotationValueUnsafe', key, `the value of ${quoteValue(key)} ${unsafe}; it is ignored and the default applies`);
     return undefined;
   }
-  const parsed = parseValue(type, text);
-  if (!parsed.ok) {
-    report('AnnotationInvalid', key, `${quoteValue(text)} is not a valid value for ${quoteValue(key)}: ${parsed.reason}; the default applies`);
-    return undefined;
-  }
-  return parsed.value;
+  report('AnnotationInvalid', key, `${quoteValue(text)} is not a valid value for ${quoteValue(key)}: ${parsed!.ok ? '' : parsed!.reason}; the default applies`);
+  return undefined;
 }
 
 function set(values: Partial<AnnotationValues>, sources: Sources, field: AnnotationField, value: unknown, key: string): void {
@@ -152,6 +175,11 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
   if (v.sendTimeout !== undefined) policy.sendTimeoutMs = v.sendTimeout;
   if (v.maxBodySize !== undefined) policy.maxBodySize = v.maxBodySize === 0 ? UNLIMITED_BODY_SIZE : v.maxBodySize;
   if (v.ejectOn5xx !== undefined) policy.ejectOn5xx = v.ejectOn5xx;
+  if (v.allowSourceRange !== undefined || v.denySourceRange !== undefined) {
+    policy.sourceRanges = {};
+    if (v.allowSourceRange !== undefined) policy.sourceRanges.allow = v.allowSourceRange;
+    if (v.denySourceRange !== undefined) policy.sourceRanges.deny = v.denySourceRange;
+  }
   return policy;
 }
 

@@ -48,9 +48,6 @@ const NGINX_RULES: readonly ProtectionRule[] = [
   { name: 'auth-snippet', protects: 'external authentication (an nginx snippet)' },
   { name: 'auth-*', protects: 'external authentication' },
   { name: 'enable-global-auth', protects: 'external authentication (the global auth-url)', off: OFF_BOOL },
-  { name: 'whitelist-source-range', protects: 'client source ranges' },
-  { name: 'allowlist-source-range', protects: 'client source ranges' },
-  { name: 'denylist-source-range', protects: 'client source ranges' },
   { name: 'configuration-snippet', protects: 'arbitrary nginx configuration (a snippet may do access control)' },
   { name: 'server-snippet', protects: 'arbitrary nginx configuration (a snippet may do access control)' },
   { name: 'stream-snippet', protects: 'arbitrary nginx configuration (a snippet may do access control)' },
@@ -68,8 +65,15 @@ const NGINX_RULES: readonly ProtectionRule[] = [
   { name: 'proxy-ssl-secret', protects: 'verification of the backend certificate and a client certificate to it' },
 ];
 
-/** Traefik 1.x and HAProxy read these names under the legacy prefix as well. */
+/**
+ * Traefik 1.x, HAProxy and old ingress-nginx read these names under the legacy prefix. The source
+ * ranges are enforced under the nginx.ingress.kubernetes.io/ and gatehouse.dev/ prefixes only
+ * (annotation-schema.ts): under this one, whose controllers differ in details, they refuse.
+ */
 const LEGACY_EXTRA_RULES: readonly ProtectionRule[] = [
+  { name: 'whitelist-source-range', protects: 'client source ranges' },
+  { name: 'allowlist-source-range', protects: 'client source ranges' },
+  { name: 'denylist-source-range', protects: 'client source ranges' },
   { name: 'whitelist', protects: 'client source ranges' },
   { name: 'allow-list', protects: 'client source ranges' },
   { name: 'blacklist', protects: 'client source ranges' },
