@@ -27,6 +27,7 @@ export interface AnnotationValues {
   maxBodySize: number;
   ejectOn5xx: boolean;
   sslRedirect: boolean;
+  forceSslRedirect: boolean;
   hsts: boolean;
   hstsMaxAge: number;
   hstsIncludeSubdomains: boolean;
@@ -140,6 +141,11 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     doc: 'Plain-HTTP requests for a host with TLS get a 308 redirect to HTTPS; `false` serves them over plain HTTP.',
   },
   {
+    name: 'force-ssl-redirect', field: 'forceSslRedirect', group: 'TLS',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Plain-HTTP requests get a 308 redirect to HTTPS even when the host has no TLS in Gatehouse (TLS ends at a load balancer in front), and even with `ssl-redirect: "false"`. A request from a trusted proxy (`--trusted-proxies`) with `X-Forwarded-Proto: https` already came over HTTPS and is not redirected, so a TLS-terminating load balancer does not loop.',
+  },
+  {
     name: 'hsts', field: 'hsts', group: 'TLS',
     type: { kind: 'bool' }, default: 'false', example: 'true',
     doc: 'Adds Strict-Transport-Security to responses served over HTTPS.',
@@ -216,6 +222,7 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'proxy-send-timeout', field: 'sendTimeout', type: { kind: 'seconds-or-duration', ...IO_TIMEOUT }, note: 'seconds (`60`), or a duration' },
   { name: 'proxy-body-size', field: 'maxBodySize', type: { kind: 'byte-size' }, note: 'same sizes (`8m`, `1g`, `0` = no limit)' },
   { name: 'ssl-redirect', field: 'sslRedirect', type: { kind: 'bool' }, note: 'same' },
+  { name: 'force-ssl-redirect', field: 'forceSslRedirect', type: { kind: 'bool' }, note: 'same' },
   { name: 'allowlist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses, IPv4 and IPv6); wins over whitelist-source-range' },
   { name: 'whitelist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'the older name of allowlist-source-range' },
   { name: 'denylist-source-range', field: 'denySourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same' },
@@ -231,7 +238,6 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'session-cookie-change-on-failure', why: 'a client whose endpoint fails or goes away always moves, with a new cookie' },
   { name: 'session-cookie-conditional-samesite-none', why: 'no user-agent sniffing; set session-cookie-samesite explicitly' },
   { name: 'session-cookie-domain', why: 'the cookie stays host-only, so it never reaches other tenants\' hosts' },
-  { name: 'force-ssl-redirect', why: 'redirects apply to hosts with TLS configured (gatehouse.dev/ssl-redirect)' },
   { name: 'proxy-next-upstream', why: 'retries happen on connection failures and resets before any response byte; not on statuses' },
   { name: 'proxy-next-upstream-timeout', why: 'retries are bounded by count and a budget, not by time' },
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },

@@ -149,6 +149,7 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
   };
 
   if (v.sslRedirect !== undefined) policy.sslRedirect = v.sslRedirect;
+  if (v.forceSslRedirect === true) policy.forceSslRedirect = true;
 
   if (v.hsts === true) {
     policy.hsts = { maxAgeSeconds: v.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE, includeSubDomains: v.hstsIncludeSubdomains ?? false, preload: v.hstsPreload ?? false };

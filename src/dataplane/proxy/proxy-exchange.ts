@@ -28,6 +28,7 @@ import type { PickContext, PickOutcome } from './endpoint-picker.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
+import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -155,11 +156,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (target === undefined) return this.respondPlain(404, false);
     this.target = target;
 
-    // As ingress-nginx (redirects in the rewrite phase, access control after): HTTPS first.
-    if (target.tlsRedirect && this.scheme === 'http' && this.host.length > 0) return this.redirectToHttps(canonical.query);
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
+    // As ingress-nginx (redirects in the rewrite phase, access control after): HTTPS first.
+    if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
       this.error = refusal.error;
