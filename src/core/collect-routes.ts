@@ -7,11 +7,11 @@
 
 import type { Diagnostic, ObjectRef } from './diagnostics.ts';
 import type { RuleHosts } from './collect-rule-hosts.ts';
-import type { HTTPIngressPath, Ingress, IngressBackend } from './model.ts';
+import type { HTTPIngressPath, Ingress } from './model.ts';
 import { objectKey } from './model.ts';
 import { objectRef } from './object-ref.ts';
 import { checkIngressPath } from './path-grammar.ts';
-import { backendId, resolveIngressBackend, type BackendContext } from './resolve-backend.ts';
+import { resolveIngressBackend, writtenBackendId, type BackendContext } from './resolve-backend.ts';
 import { resolvePath } from './resolve-path.ts';
 import type { Backend, Route } from './route-table.ts';
 
@@ -70,12 +70,6 @@ export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, 
     });
   });
   return result;
-}
-
-/** The backend id as the Ingress wrote it ('ns/svc:port'), '' when it names no Service port. */
-export function writtenBackendId(ref: IngressBackend, namespace: string): string {
-  const port = ref.service?.port.number ?? ref.service?.port.name;
-  return ref.service === undefined || port === undefined ? '' : backendId(namespace, ref.service.name, port);
 }
 
 /**

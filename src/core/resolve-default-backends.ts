@@ -9,8 +9,7 @@ import { makeDiagnostic } from './diagnostic-codes.ts';
 import type { Ingress } from './model.ts';
 import { objectKey } from './model.ts';
 import { objectRef } from './object-ref.ts';
-import { resolveIngressBackend, resolveServiceBackend, type BackendContext } from './resolve-backend.ts';
-import { writtenBackendId } from './collect-routes.ts';
+import { resolveIngressBackend, resolveServiceBackend, writtenBackendId, type BackendContext } from './resolve-backend.ts';
 import type { Backend, DefaultBackendRef, RouteTable } from './route-table.ts';
 import type { BuildOptions } from './snapshot.ts';
 
