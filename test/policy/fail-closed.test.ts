@@ -84,6 +84,8 @@ test('the real-world shapes people carry over are refused', () => {
     { 'traefik.ingress.kubernetes.io/router.middlewares': 'default-basic-auth@kubernetescrd' },
     { 'alb.ingress.kubernetes.io/auth-type': 'oidc', 'alb.ingress.kubernetes.io/auth-idp-oidc': '{"issuer":"https://auth.example.com"}' },
     { 'alb.ingress.kubernetes.io/inbound-cidrs': '10.0.0.0/24' },
+    { 'appgw.ingress.kubernetes.io/waf-policy-for-path': '/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/applicationGatewayWebApplicationFirewallPolicies/z' },
+    { 'konghq.com/plugins': 'key-auth,ip-restriction' },
   ];
   for (const annotations of cases) {
     const { policy, diagnostics } = parse(annotations);
@@ -113,6 +115,8 @@ test('values that switch a protection off, and names that only tune, are warning
     'alb.ingress.kubernetes.io/scheme': 'internet-facing',
     'ingress.kubernetes.io/ssl-redirect': 'false',
     'appprotect.f5.com/app-protect-enable': 'False',
+    'appgw.ingress.kubernetes.io/backend-protocol': 'http',
+    'konghq.com/strip-path': 'true',
   };
   const { policy, diagnostics } = parse({ ...off, ...tuning });
   assert.equal(policy.refused, undefined);

@@ -138,6 +138,13 @@ const ALB_RULES: readonly ProtectionRule[] = [
   { name: 'backend-protocol', protects: 'TLS to the backend', on: ['HTTPS'] },
 ];
 
+const AZURE_AGIC_RULES: readonly ProtectionRule[] = [
+  { name: 'waf-policy-for-path', protects: 'the Azure web application firewall' },
+  { name: 'appgw-ssl-profile', protects: 'an Application Gateway SSL profile (client certificate authentication)' },
+  { name: 'appgw-trusted-root-certificate', protects: 'verification of the backend certificate' },
+  { name: 'backend-protocol', protects: 'TLS to the backend', on: ['https'] },
+];
+
 /** Every prefix Gatehouse checks, ingress-nginx first. gatehouse.dev/ is handled by the schema. */
 export const CONTROLLER_ANNOTATIONS: readonly ControllerAnnotations[] = [
   { prefix: NGINX_PREFIX, controller: 'ingress-nginx', rules: NGINX_RULES },
@@ -150,6 +157,8 @@ export const CONTROLLER_ANNOTATIONS: readonly ControllerAnnotations[] = [
   { prefix: 'haproxy.com/', controller: 'HAProxy Kubernetes Ingress Controller', rules: HAPROXY_RULES },
   { prefix: 'traefik.ingress.kubernetes.io/', controller: 'Traefik', rules: TRAEFIK_RULES },
   { prefix: 'alb.ingress.kubernetes.io/', controller: 'AWS Load Balancer Controller', rules: ALB_RULES },
+  { prefix: 'appgw.ingress.kubernetes.io/', controller: 'Azure Application Gateway Ingress Controller', rules: AZURE_AGIC_RULES },
+  { prefix: 'konghq.com/', controller: 'Kong Ingress Controller', rules: [{ name: 'plugins', protects: 'Kong plugins (authentication, ACLs, IP restriction, rate limits...)' }] },
 ];
 
 export interface ProtectionMatch {
