@@ -22,7 +22,8 @@ export function resolveAnnotationDefaultBackend(ingress: Ingress, context: Backe
   const field = `metadata.annotations[${quoteValue(DEFAULT_BACKEND_ANNOTATION)}]`;
   const owner = objectRef(ingress);
   if (!SERVICE_NAME.test(name)) {
-    const shown = name.length > 63 ? 'the value' : quoteValue(name);
+    // Quoted only when short printable ASCII: a message never carries bidi or control characters.
+    const shown = name.length <= 63 && /^[\x21-\x7e]*$/.test(name) ? quoteValue(name) : 'the value';
     return { diagnostics: [makeDiagnostic('AnnotationInvalid', owner, field, `${shown} is not a valid value for ${quoteValue(DEFAULT_BACKEND_ANNOTATION)}: expected the name of a Service in namespace ${quoteValue(ingress.metadata.namespace)}; the routes without a usable backend answer 503`)] };
   }
   const service = context.services.get(`${ingress.metadata.namespace}/${name}`);
