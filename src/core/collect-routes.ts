@@ -1,12 +1,17 @@
-// Every valid path of every admitted Ingress as a route candidate, with its backend resolved.
-// Invalid paths and backends are reported and skipped alone; the rest of the Ingress still serves.
+// Every path of every admitted Ingress as a route candidate, with its backend resolved.
+// Never weaker, never elsewhere (docs/routing.md): a path whose backend cannot be resolved keeps
+// its place as a route refused with the diagnostic's code (the data plane answers 503), unless the
+// Ingress's `default-backend` annotation names a Service to answer instead; an invalid path becomes
+// a refused stand-in over its literal text taken as a prefix, so its requests never reach another
+// route. Stand-ins never displace nor contest a real route (merge-routes.ts).
 
 import type { Diagnostic, ObjectRef } from './diagnostics.ts';
 import type { RuleHosts } from './collect-rule-hosts.ts';
-import type { Ingress } from './model.ts';
+import type { HTTPIngressPath, Ingress } from './model.ts';
 import { objectKey } from './model.ts';
 import { objectRef } from './object-ref.ts';
-import { resolveIngressBackend, type BackendContext } from './resolve-backend.ts';
+import { checkIngressPath } from './path-grammar.ts';
+import { resolveIngressBackend, writtenBackendId, type BackendContext } from './resolve-backend.ts';
 import { resolvePath } from './resolve-path.ts';
 import type { Backend, Route } from './route-table.ts';
 
@@ -18,6 +23,8 @@ export interface RouteCandidate {
   /** Where the path was written, for diagnostics. */
   owner: ObjectRef;
   field: string;
+  /** A refused stand-in for an invalid path: it loses, silently, to any real route with its key. */
+  standIn?: boolean;
 }
 
 export interface CollectedRoutes {
@@ -26,34 +33,58 @@ export interface CollectedRoutes {
   diagnostics: Diagnostic[];
 }
 
-export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, context: BackendContext): CollectedRoutes {
+/** `fallback`: the backend of the `default-backend` annotation, when it resolved. */
+export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, context: BackendContext, fallback?: Backend): CollectedRoutes {
   const result: CollectedRoutes = { candidates: [], backends: new Map(), diagnostics: [] };
   const key = objectKey(ingress.metadata);
+  const owner = objectRef(ingress);
   (ingress.spec.rules ?? []).forEach((rule, i) => {
     const host = hosts.byRule[i];
     if (host === undefined) return;
     (rule.http?.paths ?? []).forEach((entry, j) => {
       const field = `spec.rules[${i}].http.paths[${j}]`;
+      const id = `${key}#r${i}.p${j}`;
       const path = resolvePath(entry, ingress, field);
       if (!path.ok) {
         result.diagnostics.push(path.diagnostic);
+        const route: Route = { id, ingress: key, path: standInPath(entry), match: 'Prefix', pathType: 'Prefix', backend: writtenBackendId(entry.backend, ingress.metadata.namespace), policy: key, refused: path.diagnostic.code };
+        result.candidates.push({ host, route, rank, owner, field, standIn: true });
         return;
       }
-      const resolved = resolveIngressBackend(entry.backend, ingress.metadata.namespace, objectRef(ingress), `${field}.backend`, context);
+      const resolved = resolveIngressBackend(entry.backend, ingress.metadata.namespace, owner, `${field}.backend`, context);
       result.diagnostics.push(...resolved.diagnostics);
-      if (!resolved.backend) return;
-      result.backends.set(resolved.backend.id, resolved.backend);
-      const route: Route = {
-        id: `${key}#r${i}.p${j}`,
-        ingress: key,
-        path: path.path,
-        match: path.match,
-        pathType: path.pathType,
-        backend: resolved.backend.id,
-        policy: key,
-      };
-      result.candidates.push({ host, route, rank, owner: objectRef(ingress), field });
+      const route: Route = { id, ingress: key, path: path.path, match: path.match, pathType: path.pathType, backend: '', policy: key };
+      const usable = resolved.backend !== undefined && resolved.backend.endpoints.some((e) => e.ready);
+      if (resolved.backend && (usable || fallback === undefined)) {
+        route.backend = resolved.backend.id;
+        result.backends.set(resolved.backend.id, resolved.backend);
+      } else if (fallback !== undefined) {
+        // ingress-nginx: the annotation's Service answers when the path's own has no active endpoint.
+        route.backend = fallback.id;
+        result.backends.set(fallback.id, fallback);
+      } else {
+        route.backend = writtenBackendId(entry.backend, ingress.metadata.namespace);
+        route.refused = resolved.diagnostics.find((d) => d.severity === 'error')?.code ?? 'BackendMissing';
+      }
+      result.candidates.push({ host, route, rank, owner, field });
     });
   });
   return result;
+}
+
+/**
+ * The prefix an invalid path's stand-in covers: its literal text (made absolute), cut before the
+ * first element the path grammar refuses — '/api/v1/.*' covers '/api/v1', '/(.*)' covers '/'.
+ * Every request under the literal text is under this prefix, so none reaches another route.
+ */
+export function standInPath(entry: HTTPIngressPath): string {
+  const text = entry.path ?? '';
+  let prefix = '';
+  for (const element of text.split('/')) {
+    if (element === '') continue;
+    const next = `${prefix}/${element}`;
+    if (checkIngressPath(next, 'Prefix') !== undefined) break;
+    prefix = next;
+  }
+  return prefix === '' ? '/' : prefix;
 }

@@ -14,10 +14,13 @@ export interface DiagnosticCodeInfo {
 }
 
 export const DIAGNOSTIC_CODES = {
+  AnnotationForeignController: { severity: 'warning', summary: 'An annotation of another ingress controller (legacy ingress.kubernetes.io/, nginx.org/, haproxy.org/, Traefik, AWS ALB...) that asks for no protection; Gatehouse does not read it.' },
   AnnotationInvalid: { severity: 'error', summary: 'An annotation value does not parse as its type (duration, size, number, enum, cookie name...); it is ignored and the default applies.' },
   AnnotationNoEffect: { severity: 'warning', summary: 'A valid annotation cannot take effect with the other annotations of the Ingress (e.g. a session-cookie setting without cookie affinity).' },
+  AnnotationProtectionInvalid: { severity: 'error', summary: 'An annotation asks for a protection Gatehouse enforces, but its value does not parse: every route of the Ingress answers 503.' },
+  AnnotationProtectionUnsupported: { severity: 'error', summary: 'An annotation asks for a protection Gatehouse does not enforce (authentication, client certificates, rate limits, a WAF, a snippet...): every route of the Ingress answers 503.' },
   AnnotationUnknown: { severity: 'warning', summary: 'A gatehouse.dev/ annotation that Gatehouse does not know, often a typo; it is ignored.' },
-  AnnotationUnsupported: { severity: 'info', summary: 'An ingress-nginx annotation that Gatehouse does not read; it is ignored.' },
+  AnnotationUnsupported: { severity: 'warning', summary: 'An ingress-nginx annotation that only tunes and that Gatehouse does not read; it is ignored.' },
   AnnotationValueUnsafe: { severity: 'error', summary: 'An annotation value holds control characters, is very long or looks like injected configuration; it is refused and the default applies.' },
   BackendMissing: { severity: 'error', summary: 'An Ingress backend names neither a service nor a resource.' },
   BackendServiceNotFound: { severity: 'error', summary: 'The Service named by a backend does not exist in the Ingress namespace.' },

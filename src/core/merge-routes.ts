@@ -1,7 +1,8 @@
 // Rules for the same host from several Ingresses merge into one route list per host.
 // Two routes that match the same requests (same host, same compiled match, equivalent path)
 // conflict: the older Ingress — or, within one Ingress, the earlier path — wins; the loser is
-// reported with PathConflict. Each list is then put in specificity order (see path-match.ts).
+// reported with PathConflict. The refused stand-in of an invalid path only takes a place no real
+// route claims. Each list is then put in specificity order (see path-match.ts).
 
 import type { Diagnostic } from './diagnostics.ts';
 import type { RouteCandidate } from './collect-routes.ts';
@@ -24,8 +25,11 @@ export function mergeRoutes(candidates: readonly RouteCandidate[]): MergedRoutes
   for (const candidate of candidates) {
     const key = `${candidate.host} ${conflictKey(candidate.route)}`;
     const winner = winners.get(key);
-    if (winner) diagnostics.push(conflict(candidate, winner));
-    else winners.set(key, candidate);
+    if (winner === undefined) winners.set(key, candidate);
+    // An invalid path's stand-in never displaces nor contests a real route (its own diagnostic is out already).
+    else if (candidate.standIn === true) continue;
+    else if (winner.standIn === true) winners.set(key, candidate);
+    else diagnostics.push(conflict(candidate, winner));
   }
   const byHost = new Map<string, RouteCandidate[]>();
   for (const candidate of winners.values()) {

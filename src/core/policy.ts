@@ -26,9 +26,40 @@ export interface HstsPolicy {
   preload: boolean;
 }
 
+/** One CIDR block, as the data plane's address matcher takes it (host bits may be set). */
+export interface CidrBlock {
+  address: string;
+  prefix: number;
+  family: 'ipv4' | 'ipv6';
+}
+
+/**
+ * Client source ranges (ingress-nginx allowlist/denylist-source-range). A client address in `deny`
+ * is refused; with `allow` set, only addresses in it are admitted. Refused requests answer 403.
+ */
+export interface SourceRanges {
+  allow?: CidrBlock[];
+  deny?: CidrBlock[];
+}
+
+/**
+ * Why every route of an Ingress answers 503: an annotation asks for a protection Gatehouse does not
+ * enforce, or enforces but cannot parse (docs/security.md, "Fail closed"). `code` is the error
+ * diagnostic's code, written to the access log; `annotation` the first refusing key (sorted).
+ */
+export interface PolicyRefusal {
+  code: string;
+  annotation: string;
+}
+
 export interface RoutePolicy {
+  /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
+  refused?: PolicyRefusal;
   /** Plain-HTTP requests for a TLS host are redirected with 308 unless this is false. */
   sslRedirect: boolean;
+  /** Plain-HTTP requests are redirected to HTTPS even when the host has no TLS (TLS ends outside). */
+  forceSslRedirect?: boolean;
+  sourceRanges?: SourceRanges;
   hsts?: HstsPolicy;
   affinity?: CookieAffinity;
   loadBalance: LoadBalanceAlgorithm;

@@ -71,6 +71,12 @@ export function backendId(namespace: string, service: string, port: number | str
   return `${namespace}/${service}:${port}`;
 }
 
+/** The backend id as the Ingress wrote it ('ns/svc:port'), '' when it names no Service port: for refused routes. */
+export function writtenBackendId(ref: IngressBackend, namespace: string): string {
+  const port = ref.service?.port.number ?? ref.service?.port.name;
+  return ref.service === undefined || port === undefined ? '' : backendId(namespace, ref.service.name, port);
+}
+
 function findServicePort(ports: readonly ServicePort[], port: number | string): ServicePort | undefined {
   return typeof port === 'number' ? ports.find((p) => p.port === port) : ports.find((p) => p.name === port);
 }

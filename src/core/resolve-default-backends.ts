@@ -1,21 +1,22 @@
 // Default backends (docs/routing.md): an Ingress's spec.defaultBackend serves the requests that
 // match no route on the hosts of that Ingress's own rules; the oldest Ingress's defaultBackend is
 // also the controller-wide catch-all; the --default-backend flag is the catch-all when no Ingress
-// provides one. On a host (or for the catch-all) claimed by several Ingresses, the older wins.
+// provides one. On a host (or for the catch-all) claimed by several Ingresses, the older wins. A
+// defaultBackend that cannot be resolved still claims its place and answers 503 (docs/routing.md).
 
 import type { Diagnostic, ObjectRef } from './diagnostics.ts';
 import { makeDiagnostic } from './diagnostic-codes.ts';
 import type { Ingress } from './model.ts';
 import { objectKey } from './model.ts';
 import { objectRef } from './object-ref.ts';
-import { resolveIngressBackend, resolveServiceBackend, type BackendContext } from './resolve-backend.ts';
-import type { Backend, RouteTable } from './route-table.ts';
+import { resolveIngressBackend, resolveServiceBackend, writtenBackendId, type BackendContext } from './resolve-backend.ts';
+import type { Backend, DefaultBackendRef, RouteTable } from './route-table.ts';
 import type { BuildOptions } from './snapshot.ts';
 
 /** The policy key of the --default-backend catch-all: never an Ingress key (those contain '/'). */
 export const CONTROLLER_DEFAULT_POLICY = '--default-backend';
 
-export type DefaultBackendRef = { backend: string; policy: string; ingress: string };
+export type { DefaultBackendRef } from './route-table.ts';
 
 export interface DefaultBackends {
   byHost: Map<string, DefaultBackendRef>;
@@ -28,6 +29,8 @@ export interface IngressWithHosts {
   ingress: Ingress;
   /** The distinct valid hosts of its rules ('*' for a rule without host). */
   hosts: readonly string[];
+  /** The backend of its `default-backend` annotation: answers when spec.defaultBackend cannot. */
+  fallback?: Backend;
 }
 
 /** `ingresses` oldest first. */
@@ -42,15 +45,20 @@ export function resolveDefaultBackends(
   return result;
 }
 
-function claimForIngress({ ingress, hosts }: IngressWithHosts, context: BackendContext, result: DefaultBackends): void {
+function claimForIngress({ ingress, hosts, fallback }: IngressWithHosts, context: BackendContext, result: DefaultBackends): void {
   const ref = ingress.spec.defaultBackend;
   if (!ref) return;
   const owner = objectRef(ingress);
   const resolved = resolveIngressBackend(ref, ingress.metadata.namespace, owner, 'spec.defaultBackend', context);
   result.diagnostics.push(...resolved.diagnostics);
-  if (!resolved.backend) return;
   const key = objectKey(ingress.metadata);
-  const claim: DefaultBackendRef = { backend: resolved.backend.id, policy: key, ingress: key };
+  // A default backend that cannot be resolved keeps its claims and answers 503 there (or the
+  // default-backend annotation's Service answers): its requests never go to someone else's backend.
+  const usable = resolved.backend !== undefined && (fallback === undefined || resolved.backend.endpoints.some((e) => e.ready));
+  const backend = usable ? resolved.backend : fallback;
+  const claim: DefaultBackendRef = backend
+    ? { backend: backend.id, policy: key, ingress: key }
+    : { backend: writtenBackendId(ref, ingress.metadata.namespace), policy: key, ingress: key, refused: resolved.diagnostics.find((d) => d.severity === 'error')?.code ?? 'BackendMissing' };
   let used = false;
   for (const host of hosts) {
     const holder = result.byHost.get(host);
@@ -64,7 +72,7 @@ function claimForIngress({ ingress, hosts }: IngressWithHosts, context: BackendC
   } else if (hosts.length === 0) {
     result.diagnostics.push(conflict(owner, `the controller-wide default backend is already provided by the older Ingress ${result.catchAll.ingress ?? ''}; this one is not used`));
   }
-  if (used) result.backends.set(resolved.backend.id, resolved.backend);
+  if (used && backend) result.backends.set(backend.id, backend);
 }
 
 function claimForFlag(flag: NonNullable<BuildOptions['defaultBackend']>, context: BackendContext, result: DefaultBackends): void {

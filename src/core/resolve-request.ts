@@ -1,6 +1,7 @@
 // The routing contract of docs/routing.md as a plain function: which route or default backend a
 // request goes to. A reference, not the hot path (the data plane compiles the table into hash
-// maps); tests of the data plane can compare themselves against it.
+// maps); tests of the data plane can compare themselves against it. A refused route or default
+// backend is found like any other (it answers 503 there): `refused` says so.
 
 import { hostLookupOrder, normaliseHost } from './host-match.ts';
 import { findMatchingRoute } from './path-match.ts';
@@ -8,7 +9,7 @@ import type { Route, RouteTable, VirtualHost } from './route-table.ts';
 
 export type RequestTarget =
   | { kind: 'route'; virtualHost: VirtualHost; route: Route }
-  | { kind: 'default'; virtualHost?: VirtualHost; backend: string; policy: string; ingress?: string }
+  | { kind: 'default'; virtualHost?: VirtualHost; backend: string; policy: string; ingress?: string; refused?: string }
   | { kind: 'none'; virtualHost?: VirtualHost }; // 404
 
 /** `path` is the canonical request path, without the query string. */
@@ -25,6 +26,7 @@ export function resolveRequest(table: RouteTable, hostHeader: string, path: stri
   if (!fallback) return virtualHost ? { kind: 'none', virtualHost } : { kind: 'none' };
   const target: RequestTarget = { kind: 'default', backend: fallback.backend, policy: fallback.policy };
   if (fallback.ingress !== undefined) target.ingress = fallback.ingress;
+  if (fallback.refused !== undefined) target.refused = fallback.refused;
   if (virtualHost) target.virtualHost = virtualHost;
   return target;
 }

@@ -28,13 +28,27 @@ export interface Backend {
 
 export interface Route {
   id: string; // 'ns/ingress#r0.p1'
+  /**
+   * Set when this route cannot be served as written (its Service, port or resource backend does not
+   * resolve, or its path is invalid): the code of the error diagnostic. The route keeps its place, so
+   * the requests meant for it answer 503 and never reach another route (docs/routing.md).
+   */
+  refused?: string;
   ingress: string; // 'ns/name'
   path: string; // '/' for an empty Prefix path
   match: MatchType; // ImplementationSpecific is compiled as Prefix
   /** The pathType the Ingress wrote, kept for /debug and diagnostics. */
   pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
-  backend: string; // Backend id
+  backend: string; // Backend id; for a refused route the id as written ('' when none), absent from backends
   policy: string; // key into RouteTable.policies (the Ingress 'ns/name')
+}
+
+/** A default backend claim; `refused` as on Route when its backend does not resolve. */
+export interface DefaultBackendRef {
+  backend: string;
+  policy: string;
+  ingress: string;
+  refused?: string;
 }
 
 export interface VirtualHost {
@@ -43,7 +57,7 @@ export interface VirtualHost {
   /** Most specific first: longer path (in elements), then Exact before Prefix, then older Ingress. */
   routes: Route[];
   /** The default backend of the Ingress(es) that define this host, if any. */
-  defaultBackend?: { backend: string; policy: string; ingress: string };
+  defaultBackend?: DefaultBackendRef;
   /** Certificate id ('ns/secret') chosen for this host, when TLS is configured for it. */
   tls?: { certificate?: string; ingress: string };
 }
@@ -72,7 +86,7 @@ export interface RouteTable {
    */
   sni: { host: string; certificate: string; ingress: string }[];
   /** Catch-all for requests matching no virtual host: oldest Ingress defaultBackend, else --default-backend. */
-  defaultBackend?: { backend: string; policy: string; ingress?: string };
+  defaultBackend?: { backend: string; policy: string; ingress?: string; refused?: string };
 }
 
 export interface IngressStatusIntent {

@@ -6,11 +6,13 @@
 // a property test holds this compiled form to it): the request's host picks ONE virtual host, the
 // first that exists of exact name, one-label wildcard, '*'; there is no fall-through to the next.
 // A path that matches none of its routes goes to that host's default backend, then the table's
-// default backend, else 404.
+// default backend, else 404. A refused route or default backend is still matched like any other:
+// its target carries `refused`, and the request path answers 503 instead of forwarding.
 import type { Backend, Endpoint, RouteTable, VirtualHost } from '../core/route-table.ts';
 import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
+import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -23,6 +25,13 @@ export interface RouteTarget {
   readonly tlsRedirect: boolean;
   /** The Strict-Transport-Security value for HTTPS responses, when the policy asks for one. */
   readonly hsts: string | undefined;
+  /**
+   * Set when the route (or its Ingress's policy) is refused: the diagnostic code. The request is
+   * answered 503 with this code in the access log, never forwarded (steps/check-route-access.ts).
+   */
+  readonly refused: string | undefined;
+  /** The policy's client source ranges, compiled; undefined when every client is admitted. */
+  readonly sourceRanges: SourceRangeCheck | undefined;
 }
 
 export interface CompiledTable {
@@ -76,7 +85,14 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return entry.picker;
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean): RouteTarget => {
+  // One compiled check per policy: every route of an Ingress shares it.
+  const rangeChecks = new Map<string, SourceRangeCheck | undefined>();
+  const sourceRangesFor = (policyId: string, policy: RoutePolicy): SourceRangeCheck | undefined => {
+    if (!rangeChecks.has(policyId)) rangeChecks.set(policyId, compileSourceRanges(policy.sourceRanges));
+    return rangeChecks.get(policyId);
+  };
+
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
     return {
@@ -84,18 +100,21 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       backend,
       policy,
       picker: pickerFor(backend, policyId, policy),
-      tlsRedirect: hostTls && policy.sslRedirect,
+      tlsRedirect: (hostTls && policy.sslRedirect) || policy.forceSslRedirect === true,
       hsts: policy.hsts ? hstsValue(policy.hsts) : undefined,
+      // A route that cannot be served as written is refused before its policy's own refusal is asked.
+      refused: refused ?? policy.refused?.code,
+      sourceRanges: sourceRangesFor(policyId, policy),
     };
   };
 
   const compileHost = (vh: VirtualHost): CompiledHost => {
     const hasTls = vh.tls?.certificate !== undefined;
     const matcher = createPathMatcher(
-      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls) })),
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused) })),
     );
     const d = vh.defaultBackend;
-    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls) : undefined;
+    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused) : undefined;
     return { matcher, defaultTarget, hasTls };
   };
 
@@ -109,7 +128,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     else exact.set(vh.host, compiled);
   }
   const td = table.defaultBackend;
-  const tableDefault = td ? targetFor(td.ingress ? `default:${td.ingress}` : 'default', td.backend, td.policy, false) : undefined;
+  const tableDefault = td ? targetFor(td.ingress ? `default:${td.ingress}` : 'default', td.backend, td.policy, false, td.refused) : undefined;
   const hasWildcards = wildcard.size > 0;
 
   // The table's default backend reached from a TLS host still redirects to HTTPS: the twin target

@@ -82,16 +82,33 @@ test('the same path under two hosts is no conflict; Prefix and Exact on one path
   assert.deepEqual(result.diagnostics, []);
 });
 
-test('an invalid conflicting route does not block a valid one (invalid input is skipped as if absent)', () => {
+function refusedOf(result: BuildResult, host: string): string[] {
+  const vhost = result.table.virtualHosts.find((v) => v.host === host);
+  return (vhost?.routes ?? []).filter((r) => r.refused !== undefined).map((r) => `${r.path} ${r.refused}`);
+}
+
+test('a route whose Service is missing keeps its place: a newer Ingress cannot take its path', () => {
   const result = build([
     ingress('old', { created: '2024-01-01T00:00:00Z', rules: [rule('x.example.com', ['/api', 'Prefix', 'missing', 80])] }),
     ingress('new', { created: '2024-02-01T00:00:00Z', rules: [rule('x.example.com', ['/api', 'Prefix', 'a', 80])] }),
   ]);
-  assert.deepEqual(routesOf(result, 'x.example.com'), ['Prefix /api → default/a:80 (default/new#r0.p0)']);
-  assert.deepEqual(codes(result), ['BackendServiceNotFound default/old spec.rules[0].http.paths[0].backend.service.name']);
+  assert.deepEqual(routesOf(result, 'x.example.com'), ['Prefix /api → default/missing:80 (default/old#r0.p0)']);
+  assert.deepEqual(refusedOf(result, 'x.example.com'), ['/api BackendServiceNotFound']);
+  assert.equal(result.table.backends['default/missing:80'], undefined, 'a refused route names its backend as written; no such backend exists');
+  assert.deepEqual(codes(result), ['PathConflict default/new spec.rules[0].http.paths[0]', 'BackendServiceNotFound default/old spec.rules[0].http.paths[0].backend.service.name']);
 });
 
-test('bad parts are skipped alone: the rest of the Ingress keeps serving', () => {
+test("an invalid path's stand-in never displaces nor contests a real route, older or newer", () => {
+  const result = build([
+    ingress('old', { created: '2024-01-01T00:00:00Z', rules: [rule('x.example.com', ['/api/(.*)', 'Prefix', 'a', 80])] }),
+    ingress('new', { created: '2024-02-01T00:00:00Z', rules: [rule('x.example.com', ['/api', 'Prefix', 'b', 80], ['/v2/.*', 'ImplementationSpecific', 'b', 80])] }),
+  ]);
+  assert.deepEqual(routesOf(result, 'x.example.com'), ['Prefix /api → default/b:80 (default/new#r0.p0)', 'Prefix /v2 → default/b:80 (default/new#r0.p1)']);
+  assert.deepEqual(refusedOf(result, 'x.example.com'), ['/v2 PathInvalid']);
+  assert.deepEqual(codes(result), ['PathInvalid default/new spec.rules[0].http.paths[1].path', 'PathInvalid default/old spec.rules[0].http.paths[0].path']);
+});
+
+test('bad parts answer 503 alone, in their place: the rest of the Ingress keeps serving', () => {
   const result = build([
     ingress('web', {
       rules: [
@@ -99,11 +116,21 @@ test('bad parts are skipped alone: the rest of the Ingress keeps serving', () =>
         rule('bad_host.example.com', ['/', 'Prefix', 'a', 80]),
         rule('10.0.0.1', ['/', 'Prefix', 'a', 80]),
         rule(undefined, ['/', 'Prefix', 'b', 80]),
+        rule('broken.example.com', ['/x(', 'Exact', 'a', 80], ['', 'Exact', 'a', 80]),
       ],
     }),
   ]);
-  assert.deepEqual(result.table.virtualHosts.map((v) => v.host), ['*', 'ok.example.com']);
-  assert.deepEqual(routesOf(result, 'ok.example.com'), ['Prefix /good → default/a:80 (default/web#r0.p0)']);
+  assert.deepEqual(result.table.virtualHosts.map((v) => v.host), ['*', 'broken.example.com', 'ok.example.com']);
+  assert.deepEqual(routesOf(result, 'ok.example.com'), [
+    'Prefix /gone → default/nope:80 (default/web#r0.p3)',
+    'Prefix /good → default/a:80 (default/web#r0.p0)',
+    'Prefix /port → default/a:9999 (default/web#r0.p4)',
+    'Prefix /relative → default/a:80 (default/web#r0.p1)',
+    'Prefix /typo → default/a:80 (default/web#r0.p2)',
+  ]);
+  assert.deepEqual(refusedOf(result, 'ok.example.com'), ['/gone BackendServiceNotFound', '/port BackendServicePortNotFound', '/relative PathInvalid', '/typo PathTypeInvalid']);
+  // A host whose every path is broken keeps its virtual host: the catch-all never answers for it.
+  assert.deepEqual(refusedOf(result, 'broken.example.com'), ['/ PathInvalid']);
   assert.deepEqual(codes(result), [
     'PathInvalid default/web spec.rules[0].http.paths[1].path',
     'PathTypeInvalid default/web spec.rules[0].http.paths[2].pathType',
@@ -111,8 +138,40 @@ test('bad parts are skipped alone: the rest of the Ingress keeps serving', () =>
     'BackendServicePortNotFound default/web spec.rules[0].http.paths[4].backend.service.port.number',
     'HostInvalid default/web spec.rules[1].host',
     'HostInvalid default/web spec.rules[2].host',
+    'PathInvalid default/web spec.rules[4].http.paths[0].path',
+    'PathInvalid default/web spec.rules[4].http.paths[1].path',
   ]);
   assert.deepEqual(result.status, [{ ingress: 'default/web', admitted: true }]);
+});
+
+test('the default-backend annotation answers for routes whose backend is missing or has no ready endpoint', () => {
+  const result = buildRouteTable(
+    snapshotOf([
+      ...SERVICES,
+      service('empty', [{ name: 'http', port: 80 }]),
+      service('errors', [{ name: 'web', port: 8080 }, { name: 'other', port: 9090 }]),
+      slice('errors-1', 'errors', [{ name: 'web', port: 8080 }], [endpoint('10.9.0.1')]),
+      ingress('web', {
+        annotations: { 'nginx.ingress.kubernetes.io/default-backend': 'errors' },
+        defaultBackend: serviceBackend('gone', 80),
+        rules: [rule('x.example.com', ['/ok', 'Prefix', 'a', 80], ['/gone', 'Prefix', 'nope', 80], ['/empty', 'Prefix', 'empty', 80], ['/bad(', 'Prefix', 'a', 80])],
+      }),
+    ]),
+    options(),
+  );
+  assert.deepEqual(routesOf(result, 'x.example.com'), [
+    'Prefix /empty → default/errors:8080 (default/web#r0.p2)',
+    'Prefix /gone → default/errors:8080 (default/web#r0.p1)',
+    'Prefix /ok → default/a:80 (default/web#r0.p0)',
+    'Prefix / → default/a:80 (default/web#r0.p3)',
+  ]);
+  // '/bad(' has no valid element: its stand-in covers '/'. An invalid path is refused, never redirected to the annotation's Service.
+  assert.deepEqual(refusedOf(result, 'x.example.com'), ['/ PathInvalid']);
+  assert.equal(result.table.virtualHosts.find((v) => v.host === 'x.example.com')?.defaultBackend?.backend, 'default/errors:8080');
+  assert.ok(result.diagnostics.every((d) => d.code !== 'AnnotationUnsupported'), 'the annotation is read');
+  const bad = buildRouteTable(snapshotOf([...SERVICES, ingress('web', { annotations: { 'nginx.ingress.kubernetes.io/default-backend': 'Not_A_Name' }, rules: [rule('x.example.com', ['/gone', 'Prefix', 'nope', 80])] })]), options());
+  assert.deepEqual(refusedOf(bad, 'x.example.com'), ['/gone BackendServiceNotFound']);
+  assert.ok(bad.diagnostics.some((d) => d.code === 'AnnotationInvalid' && d.field === 'metadata.annotations["nginx.ingress.kubernetes.io/default-backend"]'));
 });
 
 test("defaultBackend serves its own Ingress's hosts; the oldest is also the catch-all", () => {
@@ -168,13 +227,14 @@ test('a --default-backend that does not resolve is reported against the flag', (
   assert.match(result.diagnostics[0]?.message ?? '', /^--default-backend: /);
 });
 
-test('a broken defaultBackend is reported and the next Ingress provides the catch-all', () => {
+test('a broken defaultBackend keeps its place and answers 503 there; the next Ingress does not take it', () => {
   const result = build([
-    ingress('old', { created: '2024-01-01T00:00:00Z', defaultBackend: { resource: { kind: 'Bucket', name: 'b' } } }),
+    ingress('old', { created: '2024-01-01T00:00:00Z', defaultBackend: { resource: { kind: 'Bucket', name: 'b' } }, rules: [rule('old.example.com', ['/x', 'Prefix', 'a', 80])] }),
     ingress('new', { created: '2024-02-01T00:00:00Z', defaultBackend: serviceBackend('b', 80) }),
   ]);
-  assert.equal(result.table.defaultBackend?.ingress, 'default/new');
-  assert.deepEqual(codes(result), ['ResourceBackendUnsupported default/old spec.defaultBackend.resource']);
+  assert.deepEqual(result.table.defaultBackend, { backend: '', policy: 'default/old', ingress: 'default/old', refused: 'ResourceBackendUnsupported' });
+  assert.deepEqual(result.table.virtualHosts.find((v) => v.host === 'old.example.com')?.defaultBackend, { backend: '', policy: 'default/old', ingress: 'default/old', refused: 'ResourceBackendUnsupported' });
+  assert.deepEqual(codes(result), ['DefaultBackendConflict default/new spec.defaultBackend', 'ResourceBackendUnsupported default/old spec.defaultBackend.resource']);
 });
 
 test('a converted legacy Ingress serves and is reported with how to upgrade', () => {

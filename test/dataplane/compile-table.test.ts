@@ -287,6 +287,12 @@ test('property: compiled lookup agrees with resolveRequest on generated tables (
     for (const vh of table.virtualHosts) {
       vh.routes.sort((x, y) => compareMatchSpecificity(x, y) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
     }
+    // Refused routes and default backends (docs/routing.md) keep their place: same lookups, answered 503.
+    for (const vh of table.virtualHosts) {
+      for (const r of vh.routes) if (rand(5) === 0) r.refused = 'BackendServiceNotFound';
+      if (vh.defaultBackend && rand(3) === 0) vh.defaultBackend.refused = 'ResourceBackendUnsupported';
+    }
+    if (table.defaultBackend && rand(3) === 0) table.defaultBackend.refused = 'BackendMissing';
     const compiled = compileTable(table);
     for (let q = 0; q < 40; q++) {
       const hostHeader = pick(REQUEST_HOSTS);
@@ -298,6 +304,8 @@ test('property: compiled lookup agrees with resolveRequest on generated tables (
       assert.equal(normalizeHost(hostHeader), normaliseHost(hostHeader), `host normalisation of ${hostHeader}`);
       assert.equal(got?.backend.id, want, `round ${round}: ${hostHeader}${path}`);
       if (expected.kind === 'route') assert.equal(got?.routeId, expected.route.id);
+      const refused = expected.kind === 'route' ? expected.route.refused : expected.kind === 'default' ? expected.refused : undefined;
+      assert.equal(got?.refused, refused, `round ${round}: ${hostHeader}${path} refused`);
       compared++;
     }
   }

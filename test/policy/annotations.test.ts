@@ -54,6 +54,8 @@ function invalidValues(type: ValueType): string[] {
       return ['', 'header', 'header:', 'cookie:', 'header:a b', 'query:x', 'ip', 'client_ip', 'header:a:b'];
     case 'nginx-hash-by':
       return ['', '$request_uri', '$http_', '$cookie_a-b', 'remote_addr', '$remote_addr$request_uri'];
+    case 'cidr-list':
+      return ['', ' ', '10.0.0.0/8,', ',10.0.0.1', '10.0.0.0/33', '10.0.0.256', '010.0.0.1', '10.0.0.0/', '10.0.0.0/8/8', 'fe80::1%eth0', '2001:db8::/129', 'example.com', '10.0.0.0/-1', '10.0.0.0 /8', '1.2.3', '::1::2', `${'10.0.0.1,'.repeat(2000)}10.0.0.1`];
   }
 }
 
@@ -80,9 +82,12 @@ test('every annotation: each invalid value is one AnnotationInvalid naming it, a
     const baseline = parse(companions(spec)).policy;
     for (const bad of invalidValues(spec.type)) {
       const { policy, diagnostics } = parse({ ...companions(spec), [key]: bad });
-      assert.deepEqual(summary(diagnostics), [`AnnotationInvalid error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(bad)}`);
+      // A protection is never left at its default (none): an unparsable value refuses the Ingress.
+      const code = spec.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationInvalid';
+      assert.deepEqual(summary(diagnostics), [`${code} error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(bad).slice(0, 80)}`);
       assert.ok(diagnostics[0]!.message.includes(key), 'the message names the annotation');
-      assert.deepEqual(policy, baseline, `${key}: ${JSON.stringify(bad)} leaves the default`);
+      const expected = spec.protection === true ? { ...baseline, refused: { code, annotation: key } } : baseline;
+      assert.deepEqual(policy, expected, `${key}: ${JSON.stringify(bad).slice(0, 80)} leaves the default, or refuses`);
       cases++;
     }
   }
@@ -94,8 +99,9 @@ test('every ingress-nginx mapping: invalid values are reported against the nginx
     const key = NGINX_PREFIX + mapping.name;
     for (const bad of invalidValues(mapping.type).filter((v) => !(mapping.type.kind === 'int' && v === '0'))) {
       const { diagnostics } = parse({ 'nginx.ingress.kubernetes.io/affinity': 'cookie', [key]: bad });
+      const code = mapping.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationInvalid';
       assert.ok(
-        diagnostics.some((d) => d.code === 'AnnotationInvalid' && d.field === `metadata.annotations["${key}"]`),
+        diagnostics.some((d) => d.code === code && d.field === `metadata.annotations["${key}"]`),
         `${key}: ${JSON.stringify(bad)} → ${JSON.stringify(summary(diagnostics))}`,
       );
     }
@@ -126,17 +132,21 @@ test('hostile values are refused for every annotation with AnnotationValueUnsafe
     const key = GATEHOUSE_PREFIX + spec.name;
     const baseline = parse(companions(spec)).policy;
     for (const [value, reason] of UNSAFE) {
+      // A CIDR list may be longer than 256 characters: that one is only refused by its grammar.
+      if (spec.type.kind === 'cidr-list' && value.length > 256) continue;
       const { policy, diagnostics } = parse({ ...companions(spec), [key]: value });
-      assert.deepEqual(summary(diagnostics), [`AnnotationValueUnsafe error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(value)}`);
+      const code = spec.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationValueUnsafe';
+      assert.deepEqual(summary(diagnostics), [`${code} error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(value)}`);
       assert.match(diagnostics[0]!.message, reason);
       assert.ok(!/[\r\n\u0000]/.test(diagnostics[0]!.message), 'the message never carries raw control bytes');
       assert.ok(diagnostics[0]!.message.length < 400, 'the message is short');
-      assert.deepEqual(policy, baseline);
+      assert.deepEqual(policy, spec.protection === true ? { ...baseline, refused: { code, annotation: key } } : baseline);
     }
   }
   for (const mapping of NGINX_ANNOTATIONS) {
     const { diagnostics } = parse({ [NGINX_PREFIX + mapping.name]: 'x\r\ny' });
-    assert.deepEqual(summary(diagnostics), [`AnnotationValueUnsafe error metadata.annotations["${NGINX_PREFIX + mapping.name}"]`]);
+    const code = mapping.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationValueUnsafe';
+    assert.deepEqual(summary(diagnostics), [`${code} error metadata.annotations["${NGINX_PREFIX + mapping.name}"]`]);
   }
 });
 
@@ -250,7 +260,7 @@ test('an unknown gatehouse.dev/ annotation is a warning with the closest known n
   assert.doesNotMatch(diagnostics[2]!.message, /did you mean/);
 });
 
-test('unread ingress-nginx annotations are info diagnostics; snippets are never run', () => {
+test('unread ingress-nginx annotations that only tune are warnings; a snippet refuses the Ingress', () => {
   const { policy, diagnostics } = parse({
     'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "X: y";',
     'nginx.ingress.kubernetes.io/rewrite-target': '/',
@@ -258,13 +268,14 @@ test('unread ingress-nginx annotations are info diagnostics; snippets are never 
     'kubernetes.io/ingress.class': 'gatehouse',
     'example.com/other': 'ignored silently',
   });
-  assert.deepEqual(policy, DEFAULT_POLICY);
+  assert.deepEqual(policy, { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/configuration-snippet' } });
   assert.deepEqual(summary(diagnostics), [
-    'AnnotationUnsupported info metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"]',
-    'AnnotationUnsupported info metadata.annotations["nginx.ingress.kubernetes.io/rewrite-target"]',
-    'AnnotationUnsupported info metadata.annotations["nginx.ingress.kubernetes.io/some-future-thing"]',
+    'AnnotationProtectionUnsupported error metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"]',
+    'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/rewrite-target"]',
+    'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/some-future-thing"]',
   ]);
-  assert.match(diagnostics[0]!.message, /never runs/);
+  assert.match(diagnostics[0]!.message, /does not enforce/);
+  assert.ok(!diagnostics[0]!.message.includes('more_set_headers'), 'the snippet text is never quoted');
 });
 
 test('settings that cannot take effect are reported with AnnotationNoEffect', () => {

@@ -1,12 +1,20 @@
 // Nothing a tenant writes becomes code, configuration text, a regex, a header or a file name:
 // hostile annotation values are refused with a diagnostic and the Ingress keeps serving with
-// defaults; hostile paths and hosts are refused alone; internal keys never collide.
+// defaults — except where the annotation asks for a protection (a source range, a snippet): then
+// the Ingress is refused (never weaker than asked); hostile paths and hosts are refused alone (an
+// invalid path's stand-in answers 503, with none of its text); internal keys never collide.
 // Tested through the real annotation parser and the real builder.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_NOT_MAPPED, NGINX_PREFIX } from '../../src/core/annotations/annotation-schema.ts';
+
+/** Keys that ask for a protection: a hostile value refuses the Ingress instead of leaving the default. */
+const PROTECTION_KEYS = new Set([
+  ...ANNOTATIONS.filter((a) => a.protection === true).map((a) => GATEHOUSE_PREFIX + a.name),
+  ...NGINX_ANNOTATIONS.filter((m) => m.protection === true).map((m) => NGINX_PREFIX + m.name),
+]);
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import { DEFAULT_POLICY } from '../../src/core/policy.ts';
 import { objectKey } from '../../src/core/model.ts';
@@ -59,7 +67,8 @@ test(`every known annotation (${ALL_KEYS.length} keys) refuses every hostile val
   for (const key of ALL_KEYS) {
     for (const value of HOSTILE_VALUES) {
       const { policy, diagnostics } = parseIngressPolicy(ingressWith({ [key]: value }));
-      assert.deepEqual(policy, { ...DEFAULT_POLICY }, `${key}=${JSON.stringify(value.slice(0, 40))} changed the policy`);
+      const expected = PROTECTION_KEYS.has(key) ? { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionInvalid', annotation: key } } : { ...DEFAULT_POLICY };
+      assert.deepEqual(policy, expected, `${key}=${JSON.stringify(value.slice(0, 40))} changed the policy`);
       assert.ok(diagnostics.length >= 1, `${key}=${JSON.stringify(value.slice(0, 40))} was silently accepted`);
       for (const d of diagnostics) {
         assert.ok(d.code.startsWith('Annotation'), d.code);
@@ -74,11 +83,13 @@ test(`every known annotation (${ALL_KEYS.length} keys) refuses every hostile val
   assert.equal(checked, ALL_KEYS.length * HOSTILE_VALUES.length);
 });
 
-test('all hostile annotations at once: the policy is exactly the default, one diagnostic per key', () => {
+test('all hostile annotations at once: the policy is exactly the default but refused, one diagnostic per key', () => {
   const annotations: Record<string, string> = {};
   ALL_KEYS.forEach((key, i) => (annotations[key] = HOSTILE_VALUES[i % HOSTILE_VALUES.length]!));
   const { policy, diagnostics } = parseIngressPolicy(ingressWith(annotations));
-  assert.deepEqual(policy, { ...DEFAULT_POLICY });
+  const { refused, ...rest } = policy;
+  assert.deepEqual(rest, { ...DEFAULT_POLICY });
+  assert.equal(refused?.code, 'AnnotationProtectionInvalid', 'a hostile source range refuses the Ingress');
   const keysReported = new Set(diagnostics.map((d) => d.field));
   assert.ok(keysReported.size >= ALL_KEYS.length, `${keysReported.size} of ${ALL_KEYS.length} keys reported`);
 });
@@ -111,7 +122,8 @@ test('the builder refuses hostile paths and hosts alone, keeps the good path, an
   const { table, diagnostics } = buildRouteTable(hostileSnapshot(), options());
   const vh = table.virtualHosts.find((v) => v.host === 'app.example');
   assert.ok(vh !== undefined, 'the Ingress keeps serving its good parts');
-  assert.deepEqual(vh.routes.map((r) => r.path), ['/good']);
+  // The hostile paths answer 503 over their valid leading elements (refused stand-ins), never their text.
+  assert.deepEqual(vh.routes.map((r) => `${r.path}${r.refused === undefined ? '' : ` ${r.refused}`}`), ['/foo/bar PathInvalid', '/api PathInvalid', '/good', '/ PathInvalid']);
   assert.deepEqual(table.virtualHosts.map((v) => v.host), ['app.example']);
   const codes = diagnostics.map((d) => d.code);
   assert.equal(codes.filter((c) => c === 'PathInvalid').length, 7, JSON.stringify(diagnostics, null, 1));
@@ -122,7 +134,8 @@ test('the builder refuses hostile paths and hosts alone, keeps the good path, an
   for (const needle of ['X-Injected', 'more_set_headers', '[0-9]', '(.*)', ';xpto', 'passwd', '%2e', '\\r', '\\n', '\\u0000', 'evil']) {
     assert.ok(!json.includes(needle), `${needle} reached the route table`);
   }
-  assert.deepEqual(table.policies['team/hostile'], { ...DEFAULT_POLICY });
+  // The configuration-snippet asks for what Gatehouse never runs: the whole Ingress is refused.
+  assert.deepEqual(table.policies['team/hostile'], { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/configuration-snippet' } });
   // Diagnostics are data: safe to log as JSON lines (no raw control bytes in messages).
   for (const d of diagnostics) assert.ok(!/[\x00-\x1f]/.test(d.message), JSON.stringify(d.message));
 });
@@ -157,12 +170,13 @@ test('keys are unambiguous: a-b/c and a/b-c never collide (objects, routes, back
   for (const id of [r2.id, r2.backend, r2.policy]) assert.ok(id.startsWith('a/'), id);
 });
 
-test('end to end (manifest mode, real process): an Ingress with hostile annotations keeps serving with defaults, nothing injected upstream', async () => {
+// Snippets refuse their Ingress (test/e2e/fail-closed.test.ts): here, only annotations that tune.
+test('end to end (manifest mode, real process): an Ingress with hostile tuning annotations keeps serving with defaults, nothing injected upstream', async () => {
   const annotations = [
     `"gatehouse.dev/read-timeout": "10s\\r\\nX-Injected: 1"`,
     `"gatehouse.dev/session-cookie-name": "x\\nSet-Cookie: admin=1"`,
-    `"nginx.ingress.kubernetes.io/configuration-snippet": "more_set_headers \\"X-Injected: 1\\";"`,
-    `"nginx.ingress.kubernetes.io/server-snippet": "location /evil { return 200; }"`,
+    `"nginx.ingress.kubernetes.io/rewrite-target": "/$1; more_set_headers \\"X-Injected: 1\\";"`,
+    `"nginx.ingress.kubernetes.io/upstream-vhost": "evil { return 200; }"`,
     `"gatehouse.dev/max-body-size": "${'9'.repeat(400)}"`,
   ].join(', ');
   const f = await startProcessFixture([], { annotations });
@@ -183,7 +197,7 @@ test('end to end (manifest mode, real process): an Ingress with hostile annotati
     assert.ok(!upstream.includes('x-injected'));
     const diagnostics = (await (await fetch(`${f.gh.adminUrl}/debug/diagnostics`)).json()) as unknown;
     const text = JSON.stringify(diagnostics);
-    for (const key of ['gatehouse.dev/read-timeout', 'gatehouse.dev/session-cookie-name', 'configuration-snippet', 'server-snippet', 'gatehouse.dev/max-body-size']) {
+    for (const key of ['gatehouse.dev/read-timeout', 'gatehouse.dev/session-cookie-name', 'rewrite-target', 'upstream-vhost', 'gatehouse.dev/max-body-size']) {
       assert.ok(text.includes(key), `no diagnostic for ${key}: ${text.slice(0, 500)}`);
     }
     const routes = JSON.stringify(await (await fetch(`${f.gh.adminUrl}/debug/routes`)).json());

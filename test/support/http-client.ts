@@ -18,6 +18,8 @@ export interface HttpRequestOptions {
   body?: string | Buffer | Readable;
   /** Where to connect. Default 127.0.0.1. */
   address?: string;
+  /** The local address to connect from (a loopback alias such as 127.0.0.5): the peer address the server sees. */
+  localAddress?: string;
   /** Default: a fresh connection per request (agent: false). */
   agent?: Agent | false;
   timeoutMs?: number;
@@ -35,6 +37,7 @@ export function httpRequest(port: number, o: HttpRequestOptions = {}): Promise<H
       headers,
       agent: o.agent ?? false,
       setHost: o.host === undefined,
+      ...(o.localAddress === undefined ? {} : { localAddress: o.localAddress }),
     });
     req.setTimeout(o.timeoutMs ?? 10_000, () => req.destroy(new Error('request timed out')));
     req.on('error', reject);

@@ -3,7 +3,7 @@
 // (docs/annotations.md) all derive from these tables, so an annotation cannot be supported without
 // being documented, nor documented without being supported.
 
-import type { HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import type { CidrBlock, HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
 import { MAX_DURATION_MS } from '../units.ts';
 import { LOAD_BALANCE_VALUES, SAME_SITE_VALUES, type ValueType } from './value-types.ts';
 
@@ -27,15 +27,18 @@ export interface AnnotationValues {
   maxBodySize: number;
   ejectOn5xx: boolean;
   sslRedirect: boolean;
+  forceSslRedirect: boolean;
   hsts: boolean;
   hstsMaxAge: number;
   hstsIncludeSubdomains: boolean;
   hstsPreload: boolean;
+  allowSourceRange: CidrBlock[];
+  denySourceRange: CidrBlock[];
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -47,6 +50,11 @@ export interface AnnotationSpec {
   default: string;
   doc: string;
   example: string;
+  /**
+   * It asks for a protection: a value that does not parse refuses the Ingress
+   * (AnnotationProtectionInvalid, every route answers 503) instead of falling back to the default.
+   */
+  protection?: true;
 }
 
 export const MAX_RETRIES = 5;
@@ -133,6 +141,11 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     doc: 'Plain-HTTP requests for a host with TLS get a 308 redirect to HTTPS; `false` serves them over plain HTTP.',
   },
   {
+    name: 'force-ssl-redirect', field: 'forceSslRedirect', group: 'TLS',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Plain-HTTP requests get a 308 redirect to HTTPS even when the host has no TLS in Gatehouse (TLS ends at a load balancer in front), and even with `ssl-redirect: "false"`. A request from a trusted proxy (`--trusted-proxies`) with `X-Forwarded-Proto: https` already came over HTTPS and is not redirected, so a TLS-terminating load balancer does not loop.',
+  },
+  {
     name: 'hsts', field: 'hsts', group: 'TLS',
     type: { kind: 'bool' }, default: 'false', example: 'true',
     doc: 'Adds Strict-Transport-Security to responses served over HTTPS.',
@@ -152,6 +165,16 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'bool' }, default: 'false', example: 'true',
     doc: 'Adds preload to Strict-Transport-Security.',
   },
+  {
+    name: 'allowlist-source-range', field: 'allowSourceRange', group: 'Access control', protection: true,
+    type: { kind: 'cidr-list' }, default: 'none (every client)', example: '10.0.0.0/8, 2001:db8::/32, 192.0.2.7',
+    doc: 'Only clients whose address is in one of these ranges reach the Ingress\'s routes; others get 403. The client address is the one the data plane computes: the TCP peer, or with `--trusted-proxies` the right-most untrusted X-Forwarded-For hop. IPv4 clients on a dual-stack listener are matched as IPv4. A value that does not parse refuses the Ingress (every route answers 503), never serves it open.',
+  },
+  {
+    name: 'denylist-source-range', field: 'denySourceRange', group: 'Access control', protection: true,
+    type: { kind: 'cidr-list' }, default: 'none', example: '192.0.2.0/24',
+    doc: 'Clients whose address is in one of these ranges get 403. Checked before the allow list, as ingress-nginx does: an address in both is refused. A value that does not parse refuses the Ingress.',
+  },
 ];
 
 export interface NginxMapping {
@@ -163,6 +186,8 @@ export interface NginxMapping {
   convert?: (value: unknown) => unknown;
   /** For docs: how the value is read. */
   note: string;
+  /** As AnnotationSpec.protection: an unparsable value refuses the Ingress. */
+  protection?: true;
 }
 
 const NGINX_LOAD_BALANCE: Record<string, LoadBalanceAlgorithm> = { round_robin: 'round-robin', ewma: 'least-request', least_conn: 'least-request' };
@@ -197,28 +222,28 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'proxy-send-timeout', field: 'sendTimeout', type: { kind: 'seconds-or-duration', ...IO_TIMEOUT }, note: 'seconds (`60`), or a duration' },
   { name: 'proxy-body-size', field: 'maxBodySize', type: { kind: 'byte-size' }, note: 'same sizes (`8m`, `1g`, `0` = no limit)' },
   { name: 'ssl-redirect', field: 'sslRedirect', type: { kind: 'bool' }, note: 'same' },
+  { name: 'force-ssl-redirect', field: 'forceSslRedirect', type: { kind: 'bool' }, note: 'same' },
+  { name: 'allowlist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses, IPv4 and IPv6); wins over whitelist-source-range' },
+  { name: 'whitelist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'the older name of allowlist-source-range' },
+  { name: 'denylist-source-range', field: 'denySourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same' },
 ];
 
 /**
  * ingress-nginx annotations users often carry over that Gatehouse deliberately does not read, and
- * why. Each gives an info diagnostic; any other `nginx.ingress.kubernetes.io/` key gets a generic one.
+ * why. Each gives a warning; any other `nginx.ingress.kubernetes.io/` key gets a generic one. Those
+ * that ask for a protection are not here: they refuse the Ingress (protection-annotations.ts).
  */
 export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'affinity-mode', why: 'sessions are always persistent: added endpoints never take over existing sessions' },
   { name: 'session-cookie-change-on-failure', why: 'a client whose endpoint fails or goes away always moves, with a new cookie' },
   { name: 'session-cookie-conditional-samesite-none', why: 'no user-agent sniffing; set session-cookie-samesite explicitly' },
   { name: 'session-cookie-domain', why: 'the cookie stays host-only, so it never reaches other tenants\' hosts' },
-  { name: 'force-ssl-redirect', why: 'redirects apply to hosts with TLS configured (gatehouse.dev/ssl-redirect)' },
   { name: 'proxy-next-upstream', why: 'retries happen on connection failures and resets before any response byte; not on statuses' },
   { name: 'proxy-next-upstream-timeout', why: 'retries are bounded by count and a budget, not by time' },
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
-  { name: 'configuration-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
-  { name: 'server-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
-  { name: 'auth-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
-  { name: 'stream-snippet', why: 'snippets are configuration code; Gatehouse never runs text from annotations' },
   { name: 'rewrite-target', why: 'paths are forwarded as requested; rewriting is not supported' },
   { name: 'use-regex', why: 'paths are matched as the Ingress spec says (Exact and Prefix), never as regular expressions' },
-  { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1' },
+  { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1 (HTTPS, GRPCS and AUTO_HTTP refuse the Ingress: see Fail closed)' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
 ];
 

@@ -4,15 +4,15 @@
 // ingress-nginx snippet CVEs) — are refused outright with their own diagnostic. The typed parsers
 // are strict on their own; this makes the refusal of hostile text explicit and uniform.
 
-/** No supported annotation value comes close: the longest legitimate one is a cookie path. */
+/** The default cap; each value type has its own (value-types.ts maxValueLength: CIDR lists are longer). */
 export const MAX_ANNOTATION_VALUE_LENGTH = 256;
 
 /** Characters with no place in any supported value, that quote, nest or end configuration text. */
 const INJECTION_CHARS = new Set([';', '{', '}', '`', '\\', '<', '>', '"', "'"]);
 
 /** undefined when the value may go on to its typed parse; otherwise why it is refused. */
-export function checkAnnotationValue(value: string): string | undefined {
-  if (value.length > MAX_ANNOTATION_VALUE_LENGTH) return `is longer than ${MAX_ANNOTATION_VALUE_LENGTH} characters`;
+export function checkAnnotationValue(value: string, maxLength = MAX_ANNOTATION_VALUE_LENGTH): string | undefined {
+  if (value.length > maxLength) return `is longer than ${maxLength} characters`;
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
     if (c === 0x0d || c === 0x0a) return 'contains a line break (CR or LF)';

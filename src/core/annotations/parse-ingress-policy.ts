@@ -2,13 +2,16 @@
 // Each value passes the safety gate, then its typed parse; a bad value is reported against its
 // annotation and the default applies. Unknown `gatehouse.dev/` keys are reported as likely typos,
 // and ingress-nginx keys Gatehouse does not read are reported as unsupported, so nothing is
-// silently ignored. Nothing here is ever evaluated, templated or copied into a header.
+// silently ignored. An annotation (of ingress-nginx or another controller) that asks for a
+// protection Gatehouse cannot honour sets `policy.refused`: the Ingress's routes answer 503.
+// Nothing here is ever evaluated, templated or copied into a header.
 
 import type { Diagnostic } from '../diagnostics.ts';
 import { makeDiagnostic, type DiagnosticCode } from '../diagnostic-codes.ts';
 import type { Ingress } from '../model.ts';
 import { objectRef } from '../object-ref.ts';
-import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type RoutePolicy } from '../policy.ts';
+import { DEFAULT_BACKEND_ANNOTATION } from '../resolve-annotation-default-backend.ts';
+import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type PolicyRefusal, type RoutePolicy } from '../policy.ts';
 import { quoteValue } from '../quote-value.ts';
 import {
   ANNOTATIONS,
@@ -22,7 +25,8 @@ import {
 } from './annotation-schema.ts';
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
-import { parseValue, type ValueType } from './value-types.ts';
+import { matchProtection } from './protection-annotations.ts';
+import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
 export const DEFAULT_HSTS_MAX_AGE = 31_536_000;
@@ -43,6 +47,10 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   const annotations = ingress.metadata.annotations;
   const values: Partial<AnnotationValues> = {};
   const sources: Sources = {};
+  let refused: PolicyRefusal | undefined;
+  const refuse = (code: 'AnnotationProtectionInvalid' | 'AnnotationProtectionUnsupported', key: string): void => {
+    refused ??= { code, annotation: key };
+  };
 
   // Sorted keys: the diagnostics come out in the same order whatever order the source gave.
   const keys = Object.keys(annotations).sort();
@@ -56,7 +64,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
       report('AnnotationUnknown', key, `${quoteValue(key)} is not a Gatehouse annotation and is ignored${suggestion === undefined ? '' : `; did you mean "${GATEHOUSE_PREFIX}${suggestion}"?`}`);
       continue;
     }
-    const parsed = readValue(key, annotations[key]!, spec.type, report);
+    const parsed = readValue(key, annotations[key]!, spec.type, report, spec.protection === true ? refuse : undefined);
     if (parsed !== undefined) set(values, sources, spec.field, parsed, key);
   }
   // Mapped ingress-nginx keys in table order, which is their precedence.
@@ -64,32 +72,66 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     const key = NGINX_PREFIX + mapping.name;
     const text = annotations[key];
     if (text === undefined || !Object.hasOwn(annotations, key)) continue;
-    if (sources[mapping.field] !== undefined) continue; // a gatehouse.dev/ key or an earlier nginx key set it
-    const parsed = readValue(key, text, mapping.type, report);
+    const winner = sources[mapping.field];
+    if (winner !== undefined) {
+      // A gatehouse.dev/ key or an earlier nginx key set it. For a protection, say which one applies.
+      if (mapping.protection === true) report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: ${quoteValue(winner)} sets the same protection and wins`);
+      continue;
+    }
+    const parsed = readValue(key, text, mapping.type, report, mapping.protection === true ? refuse : undefined);
     if (parsed !== undefined) set(values, sources, mapping.field, mapping.convert ? mapping.convert(parsed) : parsed, key);
   }
+  // Other controllers' annotations (and ingress-nginx's unmapped ones): a protection Gatehouse does
+  // not enforce refuses the Ingress; anything else is a warning that it is not read.
   for (const key of keys) {
-    if (!key.startsWith(NGINX_PREFIX)) continue;
-    const name = key.slice(NGINX_PREFIX.length);
-    if (NGINX_BY_NAME.has(name)) continue;
-    const why = NGINX_WHY.get(name);
-    report('AnnotationUnsupported', key, `${quoteValue(key)} is an ingress-nginx annotation Gatehouse does not read${why === undefined ? '' : `: ${why}`}; see docs/annotations.md`);
+    if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
+    if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
+    const match = matchProtection(key, annotations[key]!);
+    if (match === undefined) continue;
+    if (match.asks && match.rule !== undefined) {
+      report('AnnotationProtectionUnsupported', key, `${quoteValue(key)} asks for ${match.rule.protects}, which Gatehouse does not enforce; every route of this Ingress answers 503 until it is removed (see docs/security.md, Fail closed)`);
+      refuse('AnnotationProtectionUnsupported', key);
+      continue;
+    }
+    if (key.startsWith(NGINX_PREFIX)) {
+      const why = NGINX_WHY.get(key.slice(NGINX_PREFIX.length)) ?? (match.rule === undefined ? undefined : `this value asks for no ${match.rule.protects}`);
+      report('AnnotationUnsupported', key, `${quoteValue(key)} is an ingress-nginx annotation Gatehouse does not read${why === undefined ? '' : `: ${why}`}; see docs/annotations.md`);
+    } else {
+      report('AnnotationForeignController', key, `${quoteValue(key)} is an annotation of ${match.controller.controller}, which Gatehouse does not read; it is ignored`);
+    }
   }
-  return { policy: assemblePolicy(values, sources, report), diagnostics };
+  const policy = assemblePolicy(values, sources, report);
+  if (refused !== undefined) policy.refused = refused;
+  return { policy, diagnostics };
 }
 
-function readValue(key: string, text: string, type: ValueType, report: (code: DiagnosticCode, key: string, message: string) => void): unknown {
-  const unsafe = checkAnnotationValue(text);
+/**
+ * The value through the safety gate and its typed parse. With `refuse` (the annotation asks for a
+ * protection), a value that fails either refuses the Ingress: AnnotationProtectionInvalid, never the
+ * default (which would be no protection at all).
+ */
+function readValue(
+  key: string,
+  text: string,
+  type: ValueType,
+  report: (code: DiagnosticCode, key: string, message: string) => void,
+  refuse?: (code: 'AnnotationProtectionInvalid', key: string) => void,
+): unknown {
+  const unsafe = checkAnnotationValue(text, maxValueLength(type));
+  const parsed = unsafe === undefined ? parseValue(type, text) : undefined;
+  if (parsed?.ok === true) return parsed.value;
+  if (refuse !== undefined) {
+    const why = unsafe !== undefined ? `its value ${unsafe}` : `${quoteValue(text.length > 200 ? `${text.slice(0, 200)}...` : text)} is not valid: ${parsed!.ok ? '' : parsed!.reason}`;
+    report('AnnotationProtectionInvalid', key, `${quoteValue(key)} asks for a protection, but ${why}; every route of this Ingress answers 503 until it is corrected`);
+    refuse('AnnotationProtectionInvalid', key);
+    return undefined;
+  }
   if (unsafe !== undefined) {
     report('AnnotationValueUnsafe', key, `the value of ${quoteValue(key)} ${unsafe}; it is ignored and the default applies`);
     return undefined;
   }
-  const parsed = parseValue(type, text);
-  if (!parsed.ok) {
-    report('AnnotationInvalid', key, `${quoteValue(text)} is not a valid value for ${quoteValue(key)}: ${parsed.reason}; the default applies`);
-    return undefined;
-  }
-  return parsed.value;
+  report('AnnotationInvalid', key, `${quoteValue(text)} is not a valid value for ${quoteValue(key)}: ${parsed!.ok ? '' : parsed!.reason}; the default applies`);
+  return undefined;
 }
 
 function set(values: Partial<AnnotationValues>, sources: Sources, field: AnnotationField, value: unknown, key: string): void {
@@ -107,6 +149,7 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
   };
 
   if (v.sslRedirect !== undefined) policy.sslRedirect = v.sslRedirect;
+  if (v.forceSslRedirect === true) policy.forceSslRedirect = true;
 
   if (v.hsts === true) {
     policy.hsts = { maxAgeSeconds: v.hstsMaxAge ?? DEFAULT_HSTS_MAX_AGE, includeSubDomains: v.hstsIncludeSubdomains ?? false, preload: v.hstsPreload ?? false };
@@ -133,6 +176,11 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
   if (v.sendTimeout !== undefined) policy.sendTimeoutMs = v.sendTimeout;
   if (v.maxBodySize !== undefined) policy.maxBodySize = v.maxBodySize === 0 ? UNLIMITED_BODY_SIZE : v.maxBodySize;
   if (v.ejectOn5xx !== undefined) policy.ejectOn5xx = v.ejectOn5xx;
+  if (v.allowSourceRange !== undefined || v.denySourceRange !== undefined) {
+    policy.sourceRanges = {};
+    if (v.allowSourceRange !== undefined) policy.sourceRanges.allow = v.allowSourceRange;
+    if (v.denySourceRange !== undefined) policy.sourceRanges.deny = v.denySourceRange;
+  }
   return policy;
 }
 

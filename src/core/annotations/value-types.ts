@@ -2,7 +2,9 @@
 // value or a reason (a short phrase for the diagnostic); it never guesses, trims or coerces, so what
 // is accepted is exactly what is documented. No regular expression is ever built from a value.
 
-import type { HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import { isIPv4Literal, isIPv6Literal } from '../ip-literal.ts';
+import type { CidrBlock, HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import { quoteValue } from '../quote-value.ts';
 import { formatDuration, parseByteSize, parseDuration } from '../units.ts';
 
 export type ValueType =
@@ -18,9 +20,22 @@ export type ValueType =
   | { kind: 'cookie-path' }
   | { kind: 'hash-key' }
   /** ingress-nginx upstream-hash-by: only the three variable forms that mean a hash key. */
-  | { kind: 'nginx-hash-by' };
+  | { kind: 'nginx-hash-by' }
+  /** Comma-separated IPv4/IPv6 addresses and CIDRs (ingress-nginx source ranges). */
+  | { kind: 'cidr-list' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
+
+/** The safety gate's length cap for a value of this type (check-annotation-value.ts). */
+export function maxValueLength(type: ValueType): number {
+  return type.kind === 'cidr-list' ? MAX_CIDR_LIST_LENGTH : DEFAULT_MAX_VALUE_LENGTH;
+}
+
+/** No value of the other types comes close: the longest legitimate one is a cookie path. */
+export const DEFAULT_MAX_VALUE_LENGTH = 256;
+/** About 1,800 IPv4 CIDRs: far more than real allow lists (cloud CDN ranges are a few hundred). */
+export const MAX_CIDR_LIST_LENGTH = 32 * 1024;
+export const MAX_CIDR_LIST_ENTRIES = 2000;
 
 /** Names (cookie, header) longer than this are refused: no real one is, and it bounds messages. */
 export const MAX_NAME_LENGTH = 128;
@@ -131,6 +146,36 @@ export function parseNginxHashBy(text: string): Parsed<HashKey> {
   return { ok: false, reason: 'only $remote_addr, $binary_remote_addr, $http_NAME and $cookie_NAME map to a Gatehouse hash key' };
 }
 
+/**
+ * ingress-nginx's source-range grammar (its net.ParseIPNets): entries separated by ',', spaces
+ * around an entry ignored, each an IPv4 or IPv6 address (one host) or ADDRESS/PREFIX (host bits
+ * may be set: '10.1.2.3/8' is 10.0.0.0/8). Stricter where ingress-nginx is loose: an empty entry
+ * (a stray comma), a zone ('fe80::1%eth0') or leading zeros ('010.0.0.1') refuse the whole list.
+ */
+export function parseCidrList(text: string): Parsed<CidrBlock[]> {
+  const blocks: CidrBlock[] = [];
+  const entries = text.split(',');
+  if (entries.length > MAX_CIDR_LIST_ENTRIES) return { ok: false, reason: `more than ${MAX_CIDR_LIST_ENTRIES} entries` };
+  for (const raw of entries) {
+    const entry = raw.trim();
+    if (entry === '') return { ok: false, reason: entries.length === 1 ? 'the list is empty' : 'an entry is empty (a stray comma?)' };
+    const shown = quoteValue(entry.length > 64 ? `${entry.slice(0, 64)}...` : entry);
+    const slash = entry.indexOf('/');
+    const address = slash < 0 ? entry : entry.slice(0, slash);
+    const family = isIPv4Literal(address) ? 'ipv4' : isIPv6Literal(address) ? 'ipv6' : undefined;
+    if (family === undefined) return { ok: false, reason: `${shown} is not an IPv4 or IPv6 address or CIDR` };
+    const max = family === 'ipv4' ? 32 : 128;
+    let prefix = max;
+    if (slash >= 0) {
+      const digits = entry.slice(slash + 1);
+      if (!/^[0-9]{1,3}$/.test(digits) || Number(digits) > max) return { ok: false, reason: `${shown} needs a prefix length from 0 to ${max}` };
+      prefix = Number(digits);
+    }
+    blocks.push({ address, prefix, family });
+  }
+  return { ok: true, value: blocks };
+}
+
 /** Parses `text` as `type`. The value's TypeScript type follows the kind (see TypeValue). */
 export function parseValue(type: ValueType, text: string): Parsed<unknown> {
   switch (type.kind) {
@@ -161,6 +206,8 @@ export function parseValue(type: ValueType, text: string): Parsed<unknown> {
       return parseHashKey(text);
     case 'nginx-hash-by':
       return parseNginxHashBy(text);
+    case 'cidr-list':
+      return parseCidrList(text);
   }
 }
 
@@ -187,6 +234,8 @@ export function describeType(type: ValueType): string {
       return '`header:NAME`, `cookie:NAME` or `client-ip`';
     case 'nginx-hash-by':
       return '`$remote_addr`, `$binary_remote_addr`, `$http_NAME` or `$cookie_NAME`';
+    case 'cidr-list':
+      return `comma-separated IPv4/IPv6 addresses and CIDRs (\`10.0.0.0/8, 2001:db8::/32, 192.0.2.7\`), at most ${MAX_CIDR_LIST_ENTRIES} entries and ${MAX_CIDR_LIST_LENGTH / 1024} KiB`;
   }
 }
 

@@ -5,6 +5,7 @@ export const REASONS: Readonly<Record<number, string>> = Object.freeze({
   200: 'OK',
   308: 'Permanent Redirect',
   400: 'Bad Request',
+  403: 'Forbidden',
   404: 'Not Found',
   408: 'Request Timeout',
   413: 'Content Too Large',

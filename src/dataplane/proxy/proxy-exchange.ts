@@ -27,6 +27,8 @@ import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext, PickOutcome } from './endpoint-picker.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
+import { checkRouteAccess } from '../steps/check-route-access.ts';
+import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -154,9 +156,17 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (target === undefined) return this.respondPlain(404, false);
     this.target = target;
 
-    if (target.tlsRedirect && this.scheme === 'http' && this.host.length > 0) return this.redirectToHttps(canonical.query);
-
     const opts = rt.options;
+    const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
+    if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
+    // As ingress-nginx (redirects in the rewrite phase, access control after): HTTPS first.
+    if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
+    const refusal = checkRouteAccess(target, this.clientIp);
+    if (refusal !== undefined) {
+      this.error = refusal.error;
+      return this.respondPlain(refusal.status, false);
+    }
+
     const policy = target.policy;
     let contentLength: string | undefined;
     if (this.isH2) {
@@ -178,8 +188,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.maxBody = maxBody;
     }
 
-    const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
-    if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
     this.requestId = requestIdFor(headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, headers.connection, {
       scheme: this.scheme,

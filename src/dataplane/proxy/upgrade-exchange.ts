@@ -18,6 +18,8 @@ import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext } from './endpoint-picker.ts';
 import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
+import { checkRouteAccess } from '../steps/check-route-access.ts';
+import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
@@ -101,15 +103,20 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     const target = rt.current()?.lookup(this.host, this.path);
     if (target === undefined) return this.respondRaw(404);
     this.target = target;
-    if (target.tlsRedirect && this.scheme === 'http' && this.host.length > 0) {
-      const port = rt.options.httpsPort;
-      const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.pathAndQuery}`;
-      return this.respondRaw(isSafeHeaderValue(location) ? 308 : 400, isSafeHeaderValue(location) ? ['location', location] : []);
-    }
     const peer = plainAddress(req.socket.remoteAddress);
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     this.clientIp = trusted ? resolveClientAddress(peer, req.headers['x-forwarded-for'], opts.isTrustedProxy) : peer;
+    if (redirectsToHttps(target, this.scheme, this.host, trusted, req.headers['x-forwarded-proto'])) {
+      const port = rt.options.httpsPort;
+      const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.pathAndQuery}`;
+      return this.respondRaw(isSafeHeaderValue(location) ? 308 : 400, isSafeHeaderValue(location) ? ['location', location] : []);
+    }
+    const refusal = checkRouteAccess(target, this.clientIp);
+    if (refusal !== undefined) {
+      this.error = refusal.error;
+      return this.respondRaw(refusal.status);
+    }
     this.requestId = requestIdFor(req.headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, {
       scheme: this.scheme,

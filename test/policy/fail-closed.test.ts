@@ -1,0 +1,150 @@
+// Fail closed (docs/annotations.md, docs/security.md): every protection annotation of the catalogue,
+// of ingress-nginx and of the other controllers, refuses its Ingress with an error naming it; the
+// values that switch the feature off and the names that only tune are warnings; the documentation
+// lists exactly the catalogue.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
+import { CONTROLLER_ANNOTATIONS, matchProtection, type ProtectionRule } from '../../src/core/annotations/protection-annotations.ts';
+import type { Diagnostic } from '../../src/core/diagnostics.ts';
+import type { RoutePolicy } from '../../src/core/policy.ts';
+
+const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'annotations.md'), 'utf8');
+
+function parse(annotations: Record<string, string>): { policy: RoutePolicy; diagnostics: Diagnostic[] } {
+  return parseIngressPolicy({ kind: 'Ingress', metadata: { namespace: 'shop', name: 'web', labels: {}, annotations }, spec: {} });
+}
+
+/** A concrete name for a rule ('auth-*' → 'auth-anything'). */
+function concreteName(rule: ProtectionRule): string {
+  return rule.name.endsWith('*') ? `${rule.name.slice(0, -1)}anything` : rule.name;
+}
+
+/** A value that asks for the rule's protection. */
+function askingValue(rule: ProtectionRule): string {
+  return rule.on?.[0] ?? 'true-ish value';
+}
+
+test('every protection annotation of every controller refuses the Ingress with an error naming it', () => {
+  let checked = 0;
+  for (const controller of CONTROLLER_ANNOTATIONS) {
+    for (const rule of controller.rules) {
+      const key = controller.prefix + concreteName(rule);
+      // A pattern can be shadowed by a more specific rule with off values: use the rule that matches.
+      const match = matchProtection(key, askingValue(rule));
+      if (match?.rule !== rule) continue;
+      const { policy, diagnostics } = parse({ [key]: askingValue(rule) });
+      assert.deepEqual(policy.refused, { code: 'AnnotationProtectionUnsupported', annotation: key }, key);
+      assert.equal(diagnostics.length, 1, key);
+      const d = diagnostics[0]!;
+      assert.equal(d.code, 'AnnotationProtectionUnsupported', key);
+      assert.equal(d.severity, 'error', key);
+      assert.equal(d.field, `metadata.annotations["${key}"]`);
+      assert.ok(d.message.includes(rule.protects), `${key}: the message says what it protects`);
+      assert.ok(d.message.includes('503'), `${key}: the message says the routes answer 503`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 90, `only ${checked} rules checked`);
+});
+
+test('the real-world shapes people carry over are refused', () => {
+  const cases: Record<string, string>[] = [
+    { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth', 'nginx.ingress.kubernetes.io/auth-signin': 'https://$host/oauth2/start?rd=$escaped_request_uri' },
+    { 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': 'basic-auth', 'nginx.ingress.kubernetes.io/auth-realm': 'Authentication Required - foo' },
+    { 'nginx.ingress.kubernetes.io/auth-type': 'digest', 'nginx.ingress.kubernetes.io/auth-secret': 'digest' },
+    { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on', 'nginx.ingress.kubernetes.io/auth-tls-secret': 'default/ca-secret' },
+    { 'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=client' },
+    { 'nginx.ingress.kubernetes.io/limit-rps': '5' },
+    { 'nginx.ingress.kubernetes.io/limit-rpm': '300' },
+    { 'nginx.ingress.kubernetes.io/limit-connections': '10' },
+    { 'nginx.ingress.kubernetes.io/limit-rate': '100' },
+    { 'nginx.ingress.kubernetes.io/global-rate-limit': '100', 'nginx.ingress.kubernetes.io/global-rate-limit-window': '1m' },
+    { 'nginx.ingress.kubernetes.io/satisfy': 'any' },
+    { 'nginx.ingress.kubernetes.io/enable-modsecurity': 'true' },
+    { 'nginx.ingress.kubernetes.io/enable-owasp-core-rules': 'true' },
+    { 'nginx.ingress.kubernetes.io/modsecurity-snippet': 'SecRuleEngine On\n' },
+    { 'nginx.ingress.kubernetes.io/server-snippet': 'location /admin { deny all; }\n' },
+    { 'nginx.ingress.kubernetes.io/configuration-snippet': 'if ($http_x_secret != "s3cret") { return 403; }' },
+    { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' },
+    { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' },
+    { 'nginx.ingress.kubernetes.io/backend-protocol': 'grpcs' },
+    { 'nginx.ingress.kubernetes.io/secure-backends': 'true' },
+    { 'ingress.kubernetes.io/auth-type': 'basic', 'ingress.kubernetes.io/auth-secret': 'users' },
+    { 'ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8' },
+    { 'nginx.org/basic-auth-secret': 'cafe-passwd' },
+    { 'nginx.com/jwt-key': 'cafe-jwk' },
+    { 'nginx.org/policies': 'rate-limit-policy,jwt-policy' },
+    { 'nginx.org/location-snippets': 'deny 10.0.0.1;' },
+    { 'haproxy.org/allow-list': '192.168.1.0/24, 10.0.0.1' },
+    { 'haproxy.org/auth-type': 'basic-auth', 'haproxy.org/auth-secret': 'default/haproxy-credentials' },
+    { 'haproxy.com/deny-list': '10.0.0.1' },
+    { 'traefik.ingress.kubernetes.io/router.middlewares': 'default-basic-auth@kubernetescrd' },
+    { 'alb.ingress.kubernetes.io/auth-type': 'oidc', 'alb.ingress.kubernetes.io/auth-idp-oidc': '{"issuer":"https://auth.example.com"}' },
+    { 'alb.ingress.kubernetes.io/inbound-cidrs': '10.0.0.0/24' },
+    { 'appgw.ingress.kubernetes.io/waf-policy-for-path': '/subscriptions/x/resourceGroups/y/providers/Microsoft.Network/applicationGatewayWebApplicationFirewallPolicies/z' },
+    { 'konghq.com/plugins': 'key-auth,ip-restriction' },
+  ];
+  for (const annotations of cases) {
+    const { policy, diagnostics } = parse(annotations);
+    const first = Object.keys(annotations).sort()[0]!;
+    assert.deepEqual(policy.refused, { code: 'AnnotationProtectionUnsupported', annotation: first }, JSON.stringify(annotations));
+    assert.ok(diagnostics.every((d) => d.code === 'AnnotationProtectionUnsupported' && d.severity === 'error'), JSON.stringify(diagnostics));
+    assert.equal(diagnostics.length, Object.keys(annotations).length, 'each annotation is named');
+    for (const d of diagnostics) for (const value of Object.values(annotations)) if (value.length > 6) assert.ok(!d.message.includes(value), 'the value is never quoted');
+  }
+});
+
+test('values that switch a protection off, and names that only tune, are warnings: the Ingress serves', () => {
+  const off: Record<string, string> = {
+    'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'off',
+    'nginx.ingress.kubernetes.io/enable-modsecurity': 'false',
+    'nginx.ingress.kubernetes.io/ssl-passthrough': 'false',
+    'nginx.ingress.kubernetes.io/satisfy': 'all',
+    'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
+    'nginx.ingress.kubernetes.io/enable-global-auth': 'false',
+    'alb.ingress.kubernetes.io/auth-type': 'none',
+    'haproxy.org/server-ssl': 'false',
+  };
+  const tuning: Record<string, string> = {
+    'nginx.org/proxy-read-timeout': '30s',
+    'haproxy.org/timeout-server': '50s',
+    'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+    'alb.ingress.kubernetes.io/scheme': 'internet-facing',
+    'ingress.kubernetes.io/ssl-redirect': 'false',
+    'appprotect.f5.com/app-protect-enable': 'False',
+    'appgw.ingress.kubernetes.io/backend-protocol': 'http',
+    'konghq.com/strip-path': 'true',
+  };
+  const { policy, diagnostics } = parse({ ...off, ...tuning });
+  assert.equal(policy.refused, undefined);
+  for (const d of diagnostics) {
+    assert.equal(d.severity, 'warning', `${d.code} ${d.field}`);
+    const key = /"(.*)"/.exec(d.field ?? '')![1]!;
+    assert.equal(d.code, key.startsWith('nginx.ingress.kubernetes.io/') ? 'AnnotationUnsupported' : 'AnnotationForeignController', key);
+  }
+  assert.equal(diagnostics.length, Object.keys(off).length + Object.keys(tuning).length);
+});
+
+test('annotations of no known controller are not reported; the refusal names the first key in order', () => {
+  const { policy, diagnostics } = parse({ 'example.com/auth': 'x', 'kubernetes.io/ingress.class': 'gatehouse', 'cert-manager.io/cluster-issuer': 'le' });
+  assert.equal(policy.refused, undefined);
+  assert.deepEqual(diagnostics, []);
+  const a = parse({ 'nginx.ingress.kubernetes.io/limit-rps': '5', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/auth-url': 'http://a/' });
+  const b = parse({ 'nginx.ingress.kubernetes.io/auth-url': 'http://a/', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/limit-rps': '5' });
+  assert.deepEqual(a, b);
+  assert.equal(a.policy.refused?.annotation, 'haproxy.org/allow-list');
+});
+
+test('docs/annotations.md lists every rule of the catalogue, with what it protects and when it refuses', () => {
+  const nginxRules = CONTROLLER_ANNOTATIONS[0]!.rules;
+  for (const c of CONTROLLER_ANNOTATIONS) {
+    assert.ok(DOC.includes(`| **${c.controller}** | | |`), c.controller);
+    for (const r of c.rules) {
+      if (c.prefix === 'ingress.kubernetes.io/' && nginxRules.includes(r)) continue;
+      assert.ok(DOC.includes(`| \`${c.prefix}${r.name}\` | ${r.protects} | `), `${c.prefix}${r.name}`);
+    }
+  }
+});
