@@ -17,14 +17,17 @@ import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { registerBackendMetrics, registerCertificateMetrics, type CertificateExpiry } from '../observability/backend-metrics.ts';
+import { registerProcessMetrics } from '../observability/process-metrics.ts';
+import { registerRouteMetrics } from '../observability/route-metrics.ts';
 import { TrafficObserver } from '../observability/traffic-observer.ts';
 import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
 import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
 import type { StatusSink } from '../status/status-sink.ts';
-import { countRequests } from './count-requests.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
+import { readVersion } from '../config/version.ts';
 
 export interface RunningGatehouse {
   ports: { http: number; https: number; admin: number };
@@ -63,7 +66,6 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     logger,
     ...(config.defaultTlsSecret === undefined ? {} : { defaultTlsSecret: `${config.defaultTlsSecret.namespace}/${config.defaultTlsSecret.name}` }),
   });
-  countRequests(https.server, 'https', metrics);
 
   const { source, statusSink } = await createAdapters(config, logger);
 
@@ -94,6 +96,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     if (reconciler.table() === undefined) return 'no route table applied yet';
     return undefined;
   };
+  // Per-request series, process and runtime, ejections and affinity hits, certificate expiry.
+  registerRouteMetrics(metrics.registry, () => traffic.series());
+  registerProcessMetrics(metrics.registry, readVersion().replace(/^gatehouse /, ''));
+  registerBackendMetrics(metrics.registry, () => defaultTrafficState.snapshot().backends);
+  registerCertificateMetrics(metrics.registry, () => {
+    const out: CertificateExpiry[] = Object.values(reconciler.table()?.certificates ?? {}).map((c) => ({ id: c.id, notAfter: c.notAfter }));
+    const d = https.status().defaultCertificate;
+    if (d.source === 'secret' && !out.some((c) => c.id === d.id)) out.push({ id: d.id, notAfter: d.notAfter });
+    return out;
+  });
   metrics.registry.onCollect(() => {
     const stats = dataPlane.stats();
     metrics.connections.set(undefined, stats.connections);
@@ -128,7 +140,6 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const adminPort = await listen(admin, config.adminBind, config.adminPort);
   const httpServer = createHttpServer(serverOptions);
   dataPlane.attach(httpServer, 'http');
-  countRequests(httpServer, 'http', metrics);
   const httpPort = await listen(httpServer, config.bind, config.httpPort);
   const httpsPort = await https.listen(config.bind, config.httpsPort);
   // With --https-port 0 the redirect target is only known now.

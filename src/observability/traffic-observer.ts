@@ -10,7 +10,7 @@ import type { Backend, RouteTable } from '../core/route-table.ts';
 import type { RouteTarget } from '../dataplane/compile-table.ts';
 import { upstreamErrorKind, type ExchangeObserver, type ObservedExchange } from '../dataplane/proxy/exchange-observer.ts';
 import type { EndpointHealthSnapshot } from '../dataplane/proxy/passive-health.ts';
-import { methodClass, observeInto, RouteSeries, statusClassIndex, UPSTREAM_ERROR_KINDS, type SeriesLabels } from './route-series.ts';
+import { methodClass, observeDuration, RouteSeries, statusClassIndex, UPSTREAM_ERROR_KINDS, type SeriesLabels } from './route-series.ts';
 import { QUANTILE_WINDOW_SECONDS, RouteWindow } from './route-window.ts';
 
 interface Handle {
@@ -92,7 +92,7 @@ export class TrafficObserver implements ExchangeObserver {
     if (x.attempts > 1) s.totals[2]! += x.attempts - 1;
     if (x.upstreamStartedAt > 0) {
       const end = x.upstreamEndedAt > 0 ? x.upstreamEndedAt : x.startedAt + durationMs;
-      observeInto(s.upstream, 0, Math.max(0, end - x.upstreamStartedAt) / 1000);
+      observeDuration(s.upstream, Math.max(0, end - x.upstreamStartedAt) / 1000);
     }
   }
 
