@@ -47,7 +47,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   // Per-request metrics and the live per-route statistics of /debug/traffic.
   const traffic: TrafficObserver = new TrafficObserver({ table: (): RouteTable | undefined => dataPlane.table });
   const dataPlane = new DataPlane({
-    observer: traffic,
+    ...(config.metrics ? { observer: traffic } : {}),
     logger,
     httpsPort: config.httpsPort,
     limits: {
