@@ -9,6 +9,7 @@ import { buildRouteTable } from '../core/build-route-table.ts';
 import type { RouteTable } from '../core/route-table.ts';
 import type { BuildOptions } from '../core/snapshot.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
+import { combineObservers } from '../dataplane/proxy/exchange-observer.ts';
 import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
 import { httpServerOptions } from '../dataplane/http/server-limits.ts';
 import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-listener.ts';
@@ -18,6 +19,7 @@ import { createAdminServer } from '../observability/admin-server.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { registerBackendMetrics, registerCertificateMetrics, type CertificateExpiry } from '../observability/backend-metrics.ts';
+import { createOtlpTracing, type OtlpTracing } from '../observability/otlp-tracing.ts';
 import { registerProcessMetrics } from '../observability/process-metrics.ts';
 import { registerRouteMetrics } from '../observability/route-metrics.ts';
 import { TrafficObserver } from '../observability/traffic-observer.ts';
@@ -46,8 +48,13 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
   // Per-request metrics and the live per-route statistics of /debug/traffic.
   const traffic: TrafficObserver = new TrafficObserver({ table: (): RouteTable | undefined => dataPlane.table });
+  const version = readVersion().replace(/^gatehouse /, '');
+  // Span export (--otlp-endpoint): the OpenTelemetry packages are loaded only then.
+  const tracing: OtlpTracing | undefined =
+    config.otlpEndpoint === undefined ? undefined : await createOtlpTracing({ endpoint: config.otlpEndpoint, version, logger, routes: traffic });
+  const observer = combineObservers([config.metrics ? traffic : undefined, tracing]);
   const dataPlane = new DataPlane({
-    ...(config.metrics ? { observer: traffic } : {}),
+    ...(observer === undefined ? {} : { observer }),
     logger,
     httpsPort: config.httpsPort,
     limits: {
@@ -98,7 +105,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   };
   // Per-request series, process and runtime, ejections and affinity hits, certificate expiry.
   registerRouteMetrics(metrics.registry, () => traffic.series());
-  registerProcessMetrics(metrics.registry, readVersion().replace(/^gatehouse /, ''));
+  registerProcessMetrics(metrics.registry, version);
   registerBackendMetrics(metrics.registry, () => defaultTrafficState.snapshot().backends);
   registerCertificateMetrics(metrics.registry, () => {
     const out: CertificateExpiry[] = Object.values(reconciler.table()?.certificates ?? {}).map((c) => ({ id: c.id, notAfter: c.notAfter }));
@@ -159,6 +166,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       await Promise.allSettled([reconciler.stop(), statusSink.stop()]);
       await dataPlane.stop(config.drainSeconds * 1000);
       await https.close(0);
+      await tracing?.shutdown();
       const left = dataPlane.stats();
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);
