@@ -105,7 +105,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   };
   // Per-request series, process and runtime, ejections and affinity hits, certificate expiry.
   registerRouteMetrics(metrics.registry, () => traffic.series());
-  registerProcessMetrics(metrics.registry, version);
+  const processMetrics = registerProcessMetrics(metrics.registry, version);
   registerBackendMetrics(metrics.registry, () => defaultTrafficState.snapshot().backends);
   registerCertificateMetrics(metrics.registry, () => {
     const out: CertificateExpiry[] = Object.values(reconciler.table()?.certificates ?? {}).map((c) => ({ id: c.id, notAfter: c.notAfter }));
@@ -167,6 +167,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       await dataPlane.stop(config.drainSeconds * 1000);
       await https.close(0);
       await tracing?.shutdown();
+      processMetrics.stop();
       const left = dataPlane.stats();
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);

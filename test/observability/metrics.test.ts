@@ -7,6 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import { closedPort } from '../support/data-plane-fixture.ts';
 import { startEchoBackend } from '../support/echo-backend.ts';
 import { makeCa, makeLeaf } from '../support/certs.ts';
+import { connectWebSocket } from '../support/websocket.ts';
 import { waitFor } from '../support/spawn-gatehouse.ts';
 import { parseExposition, sampleValue, type ParsedSample } from './metrics-exposition.ts';
 import { ingress, startObservedGatehouse } from './observed-gatehouse.ts';
@@ -63,6 +64,10 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
   assert.equal(await toA('a.example.com', '/x', { method: 'PURGE' }), 200);
   assert.equal(await toA('a.example.com', '/x?echo-bytes=5000'), 200);
   assert.equal(await toA('x.wild.example.com', '/'), 200);
+  // A WebSocket upgrade is counted when its tunnel opens (101).
+  const ws = await connectWebSocket(w.gh.ports.http, { host: 'a.example.com', path: '/x/ws' });
+  assert.equal(ws.status, 101);
+  ws.close();
   assert.equal((await w.request('nowhere.example.com', '/')).status, 404);
   // Five connection failures in a row: a connect error each, and passive health ejects the endpoint.
   for (let i = 0; i < 5; i++) assert.equal((await w.request('down.example.com', '/')).status, 502);
@@ -83,7 +88,7 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
     text = (await w.admin('/metrics')).body.toString('utf8');
     samples = parseExposition(text);
     const total = samples.filter((s) => s.name === 'gatehouse_http_requests_total').reduce((n, s) => n + s.value, 0);
-    return total === 3 + 1 + 1 + 1 + 1 + 1 + 1 + 5 + 4 + 3;
+    return total === 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 5 + 4 + 3;
   });
   const value = (name: string, labels: Record<string, string>): number => sampleValue(samples, name, labels);
 
@@ -93,6 +98,7 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
   assert.equal(value('gatehouse_http_requests_total', route('a.example.com', svcA, 'HEAD', '2xx')), 1);
   assert.equal(value('gatehouse_http_requests_total', route('a.example.com', svcA, 'other', '2xx')), 1);
   assert.equal(value('gatehouse_http_requests_total', route('*.wild.example.com', svcA, 'GET', '2xx')), 1);
+  assert.equal(value('gatehouse_http_requests_total', route('a.example.com', svcA, 'GET', '1xx')), 1, 'the upgrade');
   assert.equal(value('gatehouse_http_requests_total', route('down.example.com', 'shop/svc-down:http', 'GET', '5xx')), 5);
   assert.equal(value('gatehouse_http_requests_total', route('flaky.example.com', 'shop/svc-flaky:http', 'GET', '2xx')), 4);
   assert.equal(value('gatehouse_http_requests_total', { namespace: 'shop', ingress: 'sticky', host: 'sticky.example.com', service: 'shop/svc-sticky:http', method: 'GET', status_class: '2xx' }), 3);
@@ -112,8 +118,8 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
 
   // Upstream time, bytes, errors and retries by Ingress and Service (hosts summed).
   const byA = { ...web, service: svcA };
-  assert.equal(value('gatehouse_upstream_response_duration_seconds_count', byA), 8);
-  assert.equal(value('gatehouse_upstream_response_duration_seconds_bucket', { ...byA, le: '+Inf' }), 8);
+  assert.equal(value('gatehouse_upstream_response_duration_seconds_count', byA), 9);
+  assert.equal(value('gatehouse_upstream_response_duration_seconds_bucket', { ...byA, le: '+Inf' }), 9);
   assert.equal(value('gatehouse_http_request_bytes_total', byA), 1000);
   assert.equal(value('gatehouse_http_response_bytes_total', byA), responseBytesA);
   assert.ok(responseBytesA > 5000);
@@ -143,4 +149,24 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
   // Every family is declared once.
   const types = text.split('\n').filter((l) => l.startsWith('# TYPE '));
   assert.equal(new Set(types).size, types.length);
+});
+
+test('--no-metrics: no per-request series and no live route numbers; process metrics stay', async (t) => {
+  const a = await startEchoBackend({ address: '127.0.0.2', name: 'a' });
+  t.after(() => a.close());
+  const w = await startObservedGatehouse(t, {
+    services: { 'shop/svc-a': { endpoints: [`127.0.0.2:${a.port}`] } },
+    objects: [ingress('shop', 'web', { 'a.example.com': { '/x': 'svc-a' } })],
+    args: ['--no-metrics'],
+  });
+  for (let i = 0; i < 3; i++) assert.equal((await w.request('a.example.com', '/x')).status, 200);
+  // The access log line is written when the exchange ends, where it would have been counted.
+  await w.gh.waitForLog((l) => l.msg === 'access' && w.gh.logs.filter((x) => x.msg === 'access').length === 3, 'three access lines');
+  const text = (await w.admin('/metrics')).body.toString('utf8');
+  assert.match(text, /^# TYPE gatehouse_http_requests_total counter$/m);
+  assert.doesNotMatch(text, /^gatehouse_http_requests_total\{/m);
+  assert.doesNotMatch(text, /^gatehouse_http_request_duration_seconds_bucket\{/m);
+  assert.match(text, /^process_resident_memory_bytes \d+/m);
+  const traffic = JSON.parse((await w.admin('/debug/traffic')).body.toString('utf8')) as { routes: { route: string; requests: number }[] };
+  assert.deepEqual(traffic.routes.map((r) => [r.route, r.requests]), [['shop/web#r0.p0', 0]]);
 });
