@@ -21,6 +21,7 @@ import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
 import type { StatusSink } from '../status/status-sink.ts';
 import { countRequests } from './count-requests.ts';
+import { createLiveExplain } from './live-explain.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
 
@@ -104,6 +105,13 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       tls: () => https.status(),
       dataplane: () => dataPlane.stats(),
     },
+    explain: createLiveExplain({
+      config,
+      table: () => reconciler.table(),
+      diagnostics: () => reconciler.diagnostics(),
+      traffic: defaultTrafficState,
+      httpsPort: () => dataPlane.options.httpsPort,
+    }),
     state: {
       notReadyReason: () => {
         const reason = notReadyReason();

@@ -21,6 +21,14 @@ export interface AdminServerOptions {
   logger: Logger;
   /** More read-only JSON views: `/debug/<name>` answers with what the function returns. */
   debug?: Record<string, () => unknown>;
+  /** /debug/explain?url=...&header=...&clientIp=...: where a URL goes (the app wires it). */
+  explain?: (query: URLSearchParams) => AdminAnswer;
+}
+
+/** A JSON answer with its status, for views that take parameters. */
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
 }
 
 export function createAdminServer(options: AdminServerOptions): Server {
@@ -60,6 +68,11 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
       const table = options.state.table();
       return sendJson(res, table === undefined ? { applied: false } : { applied: true, table: redactTable(table) });
     }
+    case '/debug/explain': {
+      if (options.explain === undefined) return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+      const answer = options.explain(queryOf(req.url));
+      return send(res, answer.status, 'application/json; charset=utf-8', JSON.stringify(answer.body, null, 2) + '\n');
+    }
     case '/debug/diagnostics': {
       const diagnostics = options.state.diagnostics();
       const counts = { error: 0, warning: 0, info: 0 };
@@ -93,6 +106,12 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
+}
+
+function queryOf(url: string | undefined): URLSearchParams {
+  const raw = url ?? '';
+  const q = raw.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
 }
 
 function safePath(url: string | undefined): string {
