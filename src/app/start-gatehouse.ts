@@ -6,6 +6,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { buildRouteTable } from '../core/build-route-table.ts';
+import type { RouteTable } from '../core/route-table.ts';
 import type { BuildOptions } from '../core/snapshot.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
 import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
@@ -16,6 +17,7 @@ import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { TrafficObserver } from '../observability/traffic-observer.ts';
 import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
 import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
@@ -40,7 +42,10 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
 
   if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
   const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
+  // Per-request metrics and the live per-route statistics of /debug/traffic.
+  const traffic: TrafficObserver = new TrafficObserver({ table: (): RouteTable | undefined => dataPlane.table });
   const dataPlane = new DataPlane({
+    observer: traffic,
     logger,
     httpsPort: config.httpsPort,
     limits: {
@@ -100,8 +105,10 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     metrics: metrics.registry,
     logger,
     debug: {
+      // Per route: requests, rates, latency quantiles; per endpoint: ejection and requests in flight.
+      traffic: () => traffic.view(defaultTrafficState.health.snapshot()),
       // Passive health, retry budgets and panics (the data plane's default picker state).
-      traffic: () => defaultTrafficState.snapshot(),
+      health: () => defaultTrafficState.snapshot(),
       tls: () => https.status(),
       dataplane: () => dataPlane.stats(),
     },

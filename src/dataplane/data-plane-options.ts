@@ -3,6 +3,7 @@
 import type { Logger } from '../observability/logger.ts';
 import { silentLogger } from '../observability/logger.ts';
 import type { EndpointPickerFactory } from './proxy/endpoint-picker.ts';
+import type { ExchangeObserver } from './proxy/exchange-observer.ts';
 import { createEndpointPicker } from './proxy/endpoint-picker.ts';
 
 /** Front-side (client-facing) limits, applied to every listener the data plane serves. */
@@ -60,6 +61,8 @@ export interface DataPlaneOptions {
   isTrustedProxy?: (peerAddress: string) => boolean;
   /** The endpoint choice seam (affinity, balancing, health). Default: round-robin. */
   createEndpointPicker?: EndpointPickerFactory;
+  /** Told about every request when it ends (metrics, live traffic statistics, tracing). Default: none. */
+  observer?: ExchangeObserver;
 }
 
 export interface ResolvedDataPlaneOptions {
@@ -71,6 +74,7 @@ export interface ResolvedDataPlaneOptions {
   accessLog: boolean;
   isTrustedProxy: ((peerAddress: string) => boolean) | undefined;
   createEndpointPicker: EndpointPickerFactory;
+  observer: ExchangeObserver | undefined;
 }
 
 export const DEFAULT_LIMITS: Readonly<DataPlaneLimits> = Object.freeze({
@@ -106,6 +110,7 @@ export function resolveDataPlaneOptions(o: DataPlaneOptions = {}): ResolvedDataP
     accessLog: o.accessLog ?? true,
     isTrustedProxy: o.isTrustedProxy,
     createEndpointPicker: o.createEndpointPicker ?? createEndpointPicker,
+    observer: o.observer,
   };
 }
 

@@ -115,8 +115,8 @@ test('serve: ready after the first table; routes by host; debug views and metric
   assert.match(metrics, /^gatehouse_http_requests_total\{listener="http",class="4xx"\} 1$/m);
   assert.match(metrics, /^gatehouse_ready 1$/m);
   assert.match(metrics, /^gatehouse_endpoints_ejected 0$/m);
-  const traffic = JSON.parse((await get(`${gh.adminUrl}/debug/traffic`, '127.0.0.1')).body) as { ejectedEndpoints: number };
-  assert.equal(traffic.ejectedEndpoints, 0);
+  const health = JSON.parse((await get(`${gh.adminUrl}/debug/health`, '127.0.0.1')).body) as { ejectedEndpoints: number };
+  assert.equal(health.ejectedEndpoints, 0);
   const tls = JSON.parse((await get(`${gh.adminUrl}/debug/tls`, '127.0.0.1')).body) as { defaultCertificate: { source: string } };
   assert.equal(tls.defaultCertificate.source, 'self-signed');
 

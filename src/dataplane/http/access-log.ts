@@ -17,6 +17,8 @@ export interface AccessLogEntry {
   bytesIn: number;
   bytesOut: number;
   requestId: string | undefined;
+  /** The W3C trace id of the request (the client's, or a new one), once it was routed. */
+  traceId?: string;
   client: string;
   /** Which timeout or limit fired, if any ('read-timeout', 'max-body-size', ...). */
   limit?: string;

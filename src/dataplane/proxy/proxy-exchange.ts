@@ -25,8 +25,10 @@ import { plainBody } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext, PickOutcome } from './endpoint-picker.ts';
+import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
+import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -62,7 +64,7 @@ function onSendTimeout(ex: ProxyExchange): void {
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
 
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead {
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange {
   readonly rt: ExchangeRuntime;
   readonly req: ClientRequest;
   readonly res: ClientResponse;
@@ -102,6 +104,12 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   retryStatus = 502;
   sendTimer: NodeJS.Timeout | undefined = undefined;
   drainHooked = false;
+  // For observers (metrics, traffic statistics, tracing): see exchange-observer.ts.
+  attempts = 0;
+  upstreamStartedAt = 0;
+  upstreamEndedAt = 0;
+  trace: TraceContext | undefined = undefined;
+  readonly upgrade = false;
   #cookies: Map<string, string> | undefined = undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
@@ -192,6 +200,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       contentLength,
       joinCookies: this.isH2,
     });
+    this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read (the servers listen to
     // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
     if (this.hasBody && headers.expect !== undefined && (this.isH2 || req.httpVersionMinor === 1)) (res as ServerResponse).writeContinue();
@@ -229,6 +238,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.controller = null;
     this.headStatus = 0;
     this.responseStarted = false;
+    this.attempts++;
+    this.upstreamStartedAt = performance.now();
+    this.upstreamEndedAt = 0;
     if (this.hasBody) {
       this.sendTimer = setTimeout(onSendTimeout, policy.sendTimeoutMs ?? opts.timeouts.sendTimeoutMs, this);
     }
@@ -280,6 +292,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   onResponseEnd(): void {
     this.clearSendTimer();
     this.upstreamDone = true;
+    this.upstreamEndedAt = performance.now();
     // An empty body (HEAD, 204, 304, Content-Length: 0): the held head goes out now, with the end.
     if (!this.clientGone && !this.responseStarted && !this.writeHeldHead()) {
       this.release('reset');
@@ -294,8 +307,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.clearSendTimer();
     this.upstreamDone = true;
     releaseHead(this);
+    this.upstreamEndedAt = performance.now();
     const failure = classifyUpstreamError(err);
     if (this.clientGone) return this.release('aborted');
+    notifyUpstreamFailed(this.rt.options.observer, this, err);
     this.release(failure.outcome);
     const code = (err as { code?: unknown }).code;
     this.error = typeof code === 'string' ? code : err.message;
@@ -445,6 +460,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (ep !== undefined && picker?.release !== undefined) picker.release(ep, outcome);
   }
 
+  get upstreamLabel(): string | undefined {
+    return this.endpoint === undefined ? undefined : endpointLabel(this.endpoint);
+  }
+
   clearSendTimer(): void {
     if (this.sendTimer !== undefined) {
       clearTimeout(this.sendTimer);
@@ -457,22 +476,27 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.logged = true;
     this.rt.tracker.end();
     const opts = this.rt.options;
+    const status = this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status;
+    const durationMs = performance.now() - this.startedAt;
+    // Answered without forwarding (404, 503, a redirect...): it still gets a trace id for its log line and span.
+    this.trace ??= traceContextOf(this.headers, opts.observer);
+    notifyEnded(opts.observer, this, status, durationMs);
     if (!opts.accessLog) return;
-    const ep = this.endpoint;
     const entry: AccessLogEntry = {
       method: this.req.method ?? '',
       scheme: this.scheme,
       host: this.host,
       path: this.path,
-      status: this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status,
+      status,
       route: this.target?.routeId,
-      upstream: ep === undefined ? undefined : endpointLabel(ep),
-      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      upstream: this.upstreamLabel,
+      durationMs: Math.round(durationMs * 1000) / 1000,
       bytesIn: this.bytesIn,
       bytesOut: this.bytesOut,
       requestId: this.requestId,
       client: this.clientIp,
     };
+    if (this.trace !== undefined) entry.traceId = this.trace.traceId;
     if (this.limit !== undefined) entry.limit = this.limit;
     if (this.error !== undefined) entry.error = this.error;
     if (this.aborted) entry.aborted = true;

@@ -16,8 +16,10 @@ import { rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext } from './endpoint-picker.ts';
+import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
+import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
@@ -26,7 +28,7 @@ export interface TunnelRegistry {
   add(socket: Duplex): void;
 }
 
-export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler {
+export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler, ObservedExchange {
   readonly rt: ExchangeRuntime;
   readonly req: IncomingMessage;
   readonly socket: Duplex;
@@ -55,6 +57,13 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
   bytesOut = 0;
   limit: string | undefined;
   error: string | undefined;
+  // For observers (metrics, traffic statistics, tracing): see exchange-observer.ts.
+  readonly bytesIn = 0;
+  attempts = 0;
+  upstreamStartedAt = 0;
+  upstreamEndedAt = 0;
+  trace: TraceContext | undefined;
+  readonly upgrade = true;
   #cookies: Map<string, string> | undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: IncomingMessage, socket: Duplex, head: Buffer, tunnels: TunnelRegistry) {
@@ -122,6 +131,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
       contentLength: undefined,
       joinCookies: false,
     });
+    this.trace = propagateTrace(req.headers, this.upstreamHeaders, opts.observer);
     this.forward();
   }
 
@@ -145,6 +155,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     }
     this.controller = null;
     const readTimeout = policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs;
+    this.attempts++;
+    this.upstreamStartedAt = performance.now();
+    this.upstreamEndedAt = 0;
     pool.dispatch(
       {
         method: (this.req.method ?? 'GET') as Dispatcher.HttpMethod,
@@ -180,6 +193,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     }
     this.status = statusCode;
     this.responded = true;
+    this.upstreamEndedAt = performance.now();
     this.release('ok');
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
@@ -197,6 +211,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {
     // The backend refused the upgrade: relay its answer as-is over a connection that then closes.
     if (statusCode < 200 || this.clientGone) return;
+    this.upstreamEndedAt = performance.now();
     const raw = (this.controller?.rawHeaders ?? []) as (Buffer | string)[];
     let head = `HTTP/1.1 ${statusCode} ${REASONS[statusCode] ?? 'Upstream Response'}\r\n`;
     let hasServer = false;
@@ -233,10 +248,12 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     const failure = classifyUpstreamError(err);
+    this.upstreamEndedAt = performance.now();
     if (this.clientGone) {
       this.release('aborted');
       return;
     }
+    notifyUpstreamFailed(this.rt.options.observer, this, err);
     this.release(failure.outcome);
     const code = (err as { code?: unknown }).code;
     this.error = typeof code === 'string' ? code : err.message;
@@ -275,25 +292,33 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     this.log();
   }
 
+  get upstreamLabel(): string | undefined {
+    return this.endpoint === undefined ? undefined : endpointLabel(this.endpoint);
+  }
+
   log(): void {
     if (this.done) return;
     this.done = true;
     this.rt.tracker.end();
     const opts = this.rt.options;
+    const status = this.status === 0 ? 499 : this.status;
+    const durationMs = performance.now() - this.startedAt;
+    this.trace ??= traceContextOf(this.headers, opts.observer);
+    notifyEnded(opts.observer, this, status, durationMs);
     if (!opts.accessLog) return;
-    const ep = this.endpoint;
     logAccess(opts.logger, {
       method: this.req.method ?? '',
       scheme: this.scheme,
       host: this.host,
       path: this.path,
-      status: this.status === 0 ? 499 : this.status,
+      status,
       route: this.target?.routeId,
-      upstream: ep === undefined ? undefined : endpointLabel(ep),
-      durationMs: Math.round((performance.now() - this.startedAt) * 1000) / 1000,
+      upstream: this.upstreamLabel,
+      durationMs: Math.round(durationMs * 1000) / 1000,
       bytesIn: 0,
       bytesOut: this.bytesOut,
       requestId: this.requestId,
+      traceId: this.trace.traceId,
       client: this.clientIp,
       ...(this.limit === undefined ? {} : { limit: this.limit }),
       ...(this.error === undefined ? {} : { error: this.error }),
