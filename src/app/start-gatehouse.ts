@@ -15,6 +15,7 @@ import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
+import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { TrafficObserver } from '../observability/traffic-observer.ts';
@@ -23,6 +24,7 @@ import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
 import type { StatusSink } from '../status/status-sink.ts';
 import { countRequests } from './count-requests.ts';
+import { createBuildHistory } from './build-history.ts';
 import { createLiveExplain } from './live-explain.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
@@ -76,13 +78,21 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     now: new Date().toISOString(),
   });
 
+  // The last builds and what each changed, for /debug/builds and the dashboard.
+  const builds = createBuildHistory();
   const reconciler = createReconciler({
     source,
-    build: buildRouteTable,
+    build: builds.build(buildRouteTable),
     buildOptions,
     apply: (table, snapshot) => {
-      dataPlane.apply(table);
-      https.apply(table, snapshot.secrets);
+      try {
+        dataPlane.apply(table);
+        https.apply(table, snapshot.secrets);
+      } catch (err) {
+        builds.applyFailed(err);
+        throw err;
+      }
+      builds.applied(table);
     },
     statusSink,
     logger,
@@ -111,7 +121,9 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       health: () => defaultTrafficState.snapshot(),
       tls: () => https.status(),
       dataplane: () => dataPlane.stats(),
+      builds: () => builds.view(),
     },
+    dashboard: loadDashboardAssets(),
     explain: createLiveExplain({
       config,
       table: () => reconciler.table(),

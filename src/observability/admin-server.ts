@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Diagnostic } from '../core/diagnostics.ts';
 import { redactTable, type RouteTable } from '../core/route-table.ts';
+import { DASHBOARD_CSP, type DashboardAsset, type DashboardAssets } from './dashboard-assets.ts';
 import type { Logger } from './logger.ts';
 import { METRICS_CONTENT_TYPE, type MetricsRegistry } from './metrics.ts';
 
@@ -21,6 +22,8 @@ export interface AdminServerOptions {
   logger: Logger;
   /** More read-only JSON views: `/debug/<name>` answers with what the function returns. */
   debug?: Record<string, () => unknown>;
+  /** The dashboard's pages (`/` and `/dashboard/...`), read-only, under a strict CSP. */
+  dashboard?: DashboardAssets;
   /** /debug/explain?url=...&header=...&clientIp=...: where a URL goes (the app wires it). */
   explain?: (query: URLSearchParams) => AdminAnswer;
 }
@@ -52,6 +55,8 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
+  const asset = options.dashboard?.get(path);
+  if (asset !== undefined) return sendAsset(res, asset);
   switch (path) {
     case '/healthz':
       return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
@@ -106,6 +111,21 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
+}
+
+function sendAsset(res: ServerResponse, asset: DashboardAsset): void {
+  res.writeHead(200, {
+    'Content-Type': asset.contentType,
+    'Content-Length': asset.body.length,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': DASHBOARD_CSP,
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : asset.body);
 }
 
 function queryOf(url: string | undefined): URLSearchParams {
