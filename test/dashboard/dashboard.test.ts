@@ -273,4 +273,9 @@ test('the dashboard in Chromium: rendered from a live Gatehouse, live numbers, s
     await page.screenshot({ path: DOCS_SCREENSHOT, fullPage: false });
   }
   assert.deepEqual(w.errors, [], 'no console errors');
+
+  // Gatehouse goes away: the page says so (and keeps retrying) instead of showing stale numbers as live.
+  assert.equal(await text(page, '#status'), 'Ready');
+  await gh.stop();
+  await page.locator('#status', { hasText: 'Cannot reach Gatehouse' }).waitFor();
 });

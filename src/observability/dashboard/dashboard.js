@@ -391,10 +391,13 @@ async function explain(url, focusResult = true) {
 }
 
 // ---------- polling ----------
+// The status is a live region: it changes only when readiness or reachability does, so screen
+// readers are not told the time every 2 seconds (that goes in the silent line beside it).
 function setStatus(text, ok) {
   const s = $('status');
-  s.textContent = text;
+  if (s.textContent !== text) s.textContent = text;
   s.className = `status ${ok ? 'ok' : 'bad'}`;
+  if (ok) $('updated').textContent = `updated ${new Date().toLocaleTimeString()}`;
 }
 
 async function poll() {
@@ -424,7 +427,7 @@ async function poll() {
       renderSummary();
     }
     applyTraffic();
-    setStatus(ready.ok ? `Ready · updated ${new Date().toLocaleTimeString()}` : ready.text, ready.ok);
+    setStatus(ready.ok ? 'Ready' : ready.text, ready.ok);
   } catch (err) {
     setStatus(`Cannot reach Gatehouse (${err.message}); retrying`, false);
   } finally {
