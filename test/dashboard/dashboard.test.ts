@@ -8,6 +8,7 @@
 // GATEHOUSE_KEEP_SCREENSHOTS=DIR keeps full-page desktop and phone screenshots there for a look.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,7 +23,7 @@ import { startGatehouseProcess, waitFor, type StartedGatehouse } from '../suppor
 const CHROMIUM = '/usr/bin/chromium';
 const DOCS_SCREENSHOT = fileURLToPath(new URL('../../docs/images/dashboard.png', import.meta.url));
 
-function manifests(api: EchoBackend, web: EchoBackend, cert: { certPem: string; keyPem: string }): string {
+function manifests(api: EchoBackend, web: EchoBackend, deadPort: number, cert: { certPem: string; keyPem: string }): string {
   const b64 = (s: string): string => Buffer.from(s).toString('base64');
   const path = (p: string, type: string, service: string, port: Record<string, unknown>): unknown => ({ path: p, pathType: type, backend: { service: { name: service, port } } });
   const objects: unknown[] = [
@@ -34,7 +35,7 @@ function manifests(api: EchoBackend, web: EchoBackend, cert: { certPem: string; 
         tls: [{ hosts: ['shop.example.com'], secretName: 'shop-tls' }],
         rules: [
           { host: 'shop.example.com', http: { paths: [path('/api', 'Prefix', 'api', { name: 'http' }), path('/', 'Prefix', 'web', { number: 80 })] } },
-          { host: 'app.example.com', http: { paths: [path('/api', 'Prefix', 'api', { name: 'http' }), path('/status', 'Exact', 'status', { number: 80 })] } },
+          { host: 'app.example.com', http: { paths: [path('/api', 'Prefix', 'api', { name: 'http' }), path('/status', 'Exact', 'status', { number: 80 }), path('/flaky', 'Prefix', 'flaky', { number: 80 })] } },
         ],
       },
     },
@@ -47,6 +48,24 @@ function manifests(api: EchoBackend, web: EchoBackend, cert: { certPem: string; 
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'shop' }, spec: { ports: [{ name: 'http', port: 80 }] } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'shop' }, spec: { ports: [{ port: 80 }] } },
     { apiVersion: 'v1', kind: 'Service', metadata: { name: 'status', namespace: 'shop' }, spec: { ports: [{ port: 80 }] } },
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'flaky', namespace: 'shop' }, spec: { ports: [{ port: 80 }] } },
+    // Two pods on one port: web's, and one on 127.0.0.4 where nothing listens (passive health ejects it).
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'flaky-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'flaky' } },
+      addressType: 'IPv4',
+      ports: [{ port: deadPort }],
+      endpoints: [{ addresses: ['127.0.0.4'], conditions: { ready: true } }],
+    },
+    {
+      apiVersion: 'discovery.k8s.io/v1',
+      kind: 'EndpointSlice',
+      metadata: { name: 'flaky-2', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'flaky' } },
+      addressType: 'IPv4',
+      ports: [{ port: web.port }],
+      endpoints: [{ addresses: [web.address], conditions: { ready: true } }],
+    },
     {
       apiVersion: 'discovery.k8s.io/v1',
       kind: 'EndpointSlice',
@@ -89,6 +108,7 @@ const CONTRAST_SCRIPT = `(() => {
 
 interface World {
   gh: StartedGatehouse;
+  deadPort: number;
   api: EchoBackend;
   context: BrowserContext;
   page: Page;
@@ -107,7 +127,14 @@ async function world(t: { after(fn: () => Promise<void> | void): void }): Promis
   const api = await startEchoBackend({ address: '127.0.0.2', name: 'api' });
   const web = await startEchoBackend({ address: '127.0.0.3', name: 'web' });
   t.after(() => Promise.all([api.close(), web.close()]).then(() => undefined));
-  writeFileSync(join(dir, 'shop.yaml'), manifests(api, web, leaf));
+  // A port nothing listens on at 127.0.0.4: bound, then closed.
+  const deadPort = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.4', () => {
+      const port = (server.address() as AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+  writeFileSync(join(dir, 'shop.yaml'), manifests(api, web, deadPort, leaf));
   const gh = await startGatehouseProcess(['--manifests', dir]);
   t.after(async () => void (await gh.stop()));
   await waitFor('ready', async () => (await fetch(`${gh.adminUrl}/readyz`)).status === 200, 20_000);
@@ -134,7 +161,7 @@ async function world(t: { after(fn: () => Promise<void> | void): void }): Promis
   page.on('pageerror', (e) => errors.push(String(e)));
   const shots = join(dir, 'screenshots');
   mkdirSync(shots);
-  return { gh, api, context, page, errors, shots };
+  return { gh, deadPort, api, context, page, errors, shots };
 }
 
 /**
@@ -143,6 +170,12 @@ async function world(t: { after(fn: () => Promise<void> | void): void }): Promis
  */
 function waitInPage(page: Page, what: string, expression: string): Promise<void> {
   return waitFor(what, async () => Boolean(await page.evaluate(expression)), 20_000, 100);
+}
+
+/** The port of the web pod, read from its row in the backends section. */
+async function webPort(page: Page): Promise<string> {
+  const address = await page.locator('#backend-shop-web-80 tbody td code').first().innerText();
+  return address.slice(address.lastIndexOf(':') + 1);
 }
 
 /** Text of the first element matching `selector`. */
@@ -164,7 +197,7 @@ test('the dashboard in Chromium: rendered from a live Gatehouse, live numbers, s
   await page.locator('#hosts-body h3', { hasText: 'app.example.com' }).waitFor();
   assert.deepEqual(await page.locator('#hosts-body article.host h3').allInnerTexts(), ['*.tenants.example.com', 'app.example.com', 'shop.example.com']);
   const appRoutes = page.locator('#hosts-body article.host', { hasText: 'app.example.com' }).locator('tbody tr');
-  assert.equal(await appRoutes.count(), 2);
+  assert.equal(await appRoutes.count(), 3);
   assert.match(await appRoutes.nth(0).innerText(), /\/status[\s\S]*Exact[\s\S]*shop\/status:80/);
   assert.match(await appRoutes.nth(1).innerText(), /\/api[\s\S]*Prefix[\s\S]*shop\/api:http/);
   const apiBackend = page.locator('#backend-shop-api-http');
@@ -173,8 +206,8 @@ test('the dashboard in Chromium: rendered from a live Gatehouse, live numbers, s
   await page.locator('[data-health] .ok', { hasText: 'healthy' }).first().waitFor();
   assert.match(await text(page, '#backend-shop-status-80'), /No endpoints: requests routed here get 503/);
   assert.match(await text(page, '#certificates-body'), /shop\/shop-tls[\s\S]*shop\.example\.com[\s\S]*expires in (29|30) days/);
-  assert.match(await text(page, '#builds-body'), /applied[\s\S]*3 hosts, 5 routes, 3 backends, 2 endpoints, 0 errors, 1 warning/);
-  await page.locator('#builds-body summary', { hasText: 'Added (5)' }).click();
+  assert.match(await text(page, '#builds-body'), /applied[\s\S]*3 hosts, 6 routes, 4 backends, 4 endpoints, 0 errors, 1 warning/);
+  await page.locator('#builds-body summary', { hasText: 'Added (6)' }).click();
   assert.match(await text(page, '#builds-body'), /app\.example\.com Exact \/status → shop\/status:80 \(shop\/shop\)/);
   // Diagnostics per object, each linking to its explanation, which is served locally.
   const diag = page.locator('#diag-ingress-shop-shop');
@@ -194,6 +227,12 @@ test('the dashboard in Chromium: rendered from a live Gatehouse, live numbers, s
   assert.ok(rate > 0, `rate ${rate}`);
   assert.match(await page.locator('[data-live="app.example.com|shop/shop#r1.p0|p50Ms"]').innerText(), /^\d+(\.\d)? ms$/);
   assert.ok(Number(await text(page, '#sum-rate')) > 0);
+  // Passive health: requests to /flaky fail over from the dead pod; after 5 failures it is ejected.
+  const dead = `shop/flaky:80|127.0.0.4:${w.deadPort}`;
+  assert.equal(await page.locator(`[data-health="${dead}"]`).innerText(), 'healthy');
+  for (let i = 0; i < 20; i++) assert.equal((await httpRequest(gh.ports.http, { host: 'app.example.com', path: '/flaky' })).status, 200);
+  await page.locator(`[data-health="${dead}"] .bad`, { hasText: 'ejected' }).waitFor();
+  assert.equal(await page.locator(`[data-health="shop/flaky:80|${'127.0.0.3'}:${await webPort(page)}"]`).innerText(), 'healthy');
   await page.screenshot({ path: join(w.shots, 'desktop.png'), fullPage: true });
 
   // ---- keyboard: Tab from the top reaches the skip link, then the search box; Enter explains
@@ -220,6 +259,18 @@ test('the dashboard in Chromium: rendered from a live Gatehouse, live numbers, s
   await page.locator('#explain-url').fill('gopher://x/');
   await page.locator('#explain-url').press('Enter');
   await page.locator('#explain-result [role="alert"]', { hasText: 'the URL scheme must be http or https' }).waitFor();
+  // The live explanation knows the ejection too. An ejection lasts 5 s at first, which a loaded
+  // machine can spend between two steps: fail the pod again before each try (bounded).
+  let explained = '';
+  for (let attempt = 0; attempt < 5 && !explained.includes('ejected by passive health'); attempt++) {
+    for (let i = 0; i < 12; i++) await httpRequest(gh.ports.http, { host: 'app.example.com', path: '/flaky' });
+    await page.locator('#explain-url').fill(`http://app.example.com/flaky?try=${attempt}`);
+    await page.locator('#explain-url').press('Enter');
+    await page.locator('#explain-result .trace', { hasText: `try=${attempt}` }).waitFor();
+    explained = await text(page, '#explain-result');
+  }
+  assert.match(explained, /127\.0\.0\.4:\d+ ready, ejected — ejected by passive health/);
+  assert.match(explained, /shop\/flaky:80: 1 of 2 endpoints eligible/);
   // Tab onwards to a route's Explain button; Enter explains that route.
   presses = 0;
   while ((await page.evaluate('document.activeElement?.dataset?.url')) === undefined) {

@@ -81,12 +81,21 @@ function diagnosticsLink(objectKind, name) {
   return h('a', { href: `#diag-${slug(`${objectKind}-${name}`)}`, class: 'warn' }, `${n} diagnostic${n === 1 ? '' : 's'}`);
 }
 
+// The cells /debug/traffic updates, by 'host|route|field' and 'backend|address:port': filled when the
+// tables are rendered, so a poll is a map lookup per number, whatever the size of the table.
+const liveIndex = { routes: new Map(), health: new Map(), inFlight: new Map() };
+
 function liveCells(key, row) {
-  // The cells that /debug/traffic updates, found again by this key.
-  for (const c of ROUTE_COLUMNS) if (c.key) row.append(cell(c, '–', { 'data-live': `${key}|${c.key}` }));
+  for (const c of ROUTE_COLUMNS) {
+    if (!c.key) continue;
+    const td = cell(c, '–', { 'data-live': `${key}|${c.key}` });
+    liveIndex.routes.set(`${key}|${c.key}`, td);
+    row.append(td);
+  }
 }
 
 function renderHosts() {
+  liveIndex.routes.clear();
   const t = state.table;
   const body = $('hosts-body');
   if (!t) {
@@ -147,6 +156,8 @@ function renderHosts() {
 const EP_COLUMNS = [{ label: 'Endpoint' }, { label: 'Pod' }, { label: 'State' }, { label: 'Health' }, { label: 'In flight', num: true }];
 
 function renderBackends() {
+  liveIndex.health.clear();
+  liveIndex.inFlight.clear();
   const t = state.table;
   const body = $('backends-body');
   if (!t) return body.replaceChildren(h('p', {}, 'No route table applied yet.'));
@@ -165,8 +176,8 @@ function renderBackends() {
           cell(EP_COLUMNS[0], h('code', {}, address)),
           cell(EP_COLUMNS[1], e.targetRef ?? '–'),
           cell(EP_COLUMNS[2], h('span', { class: e.ready ? 'ok' : 'warn' }, stateText)),
-          cell(EP_COLUMNS[3], '–', { 'data-health': `${id}|${e.address}:${e.port}` }),
-          cell(EP_COLUMNS[4], '–', { 'data-inflight': `${id}|${e.address}:${e.port}` }),
+          indexed(liveIndex.health, `${id}|${e.address}:${e.port}`, cell(EP_COLUMNS[3], '–', { 'data-health': `${id}|${e.address}:${e.port}` })),
+          indexed(liveIndex.inFlight, `${id}|${e.address}:${e.port}`, cell(EP_COLUMNS[4], '–', { 'data-inflight': `${id}|${e.address}:${e.port}` })),
         );
       });
       const svcLink = diagnosticsLink('Service', `${b.namespace}/${b.service}`);
@@ -179,6 +190,11 @@ function renderBackends() {
       );
     }),
   );
+}
+
+function indexed(map, key, el) {
+  map.set(key, el);
+  return el;
 }
 
 // ---------- diagnostics ----------
@@ -298,7 +314,7 @@ function applyTraffic() {
     const key = `${r.host}|${r.route}`;
     for (const c of ROUTE_COLUMNS) {
       if (!c.key) continue;
-      const el = document.querySelector(`[data-live="${CSS.escape(`${key}|${c.key}`)}"]`);
+      const el = liveIndex.routes.get(`${key}|${c.key}`);
       if (!el) continue;
       const v = r[c.key];
       el.textContent = c.key === 'requests' ? String(v) : c.key.endsWith('Ms') ? fmtMs(v) : fmtRate(v);
@@ -310,11 +326,12 @@ function applyTraffic() {
   $('sum-errors').className = errors > 0 ? 'bad' : '';
   for (const e of tr.endpoints) {
     const key = `${e.backend}|${e.address}`;
-    const health = document.querySelector(`[data-health="${CSS.escape(key)}"]`);
+    const health = liveIndex.health.get(key);
     if (health) {
-      health.replaceChildren(h('span', { class: e.ejected ? 'bad' : 'ok' }, e.ejected ? 'ejected' : 'healthy'));
+      const text = e.ejected ? 'ejected' : 'healthy';
+      if (health.textContent !== text) health.replaceChildren(h('span', { class: e.ejected ? 'bad' : 'ok' }, text));
     }
-    const inflight = document.querySelector(`[data-inflight="${CSS.escape(key)}"]`);
+    const inflight = liveIndex.inFlight.get(key);
     if (inflight) inflight.textContent = String(e.inFlight);
   }
 }
