@@ -7,6 +7,9 @@
 //   npm run bench -- --rounds 3        # alternate the two proxies three times; median ratio
 //   npm run bench -- --baseline        # also a bare Node http + undici proxy: the architecture's ceiling
 //   node bench/run.ts --duration 5 --connections 32 --backend node
+//   npm run bench -- --metrics-cost --rounds 5 --duration 3 --warmup 1
+//                                      # Gatehouse with per-request metrics on vs --no-metrics,
+//                                      # interleaved rounds: the throughput ratio (goal >= 0.95)
 //
 // Needs wrk and nginx (Debian: apt-get install wrk nginx). Everything listens on 127.0.0.x and is
 // stopped at the end, whatever happens. Both proxies run one process (nginx: worker_processes 1),
@@ -38,12 +41,15 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
     baseline: { type: 'boolean', default: false },
+    'metrics-cost': { type: 'boolean', default: false },
   },
 });
 
 interface Result {
   name: string;
   requestsPerSecond: number;
+  /** CPU time of the proxy process per request in the measured run (robust to load from elsewhere). */
+  cpuUsPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   errors: string;
@@ -72,11 +78,17 @@ async function main(): Promise<void> {
   // Both proxies stay up for the whole run; rounds alternate between them so that load from
   // elsewhere on the machine hits both alike. Each round: a warm-up, then the measured run.
   const targets: { name: string; port: number; child: ChildProcess }[] = [];
-  if (args.only !== 'gatehouse') {
+  if (args['metrics-cost']) {
+    // Two Gatehouses side by side, the same but for the per-request observer; nothing else.
+    for (const [name, extra] of [['metrics-on', []], ['metrics-off', ['--no-metrics']]] as const) {
+      const port = await freePort('127.0.0.1');
+      targets.push({ name, port, child: await startGatehouse(cli, port, backendPort, extra) });
+    }
+  } else if (args.only !== 'gatehouse') {
     const port = await freePort('127.0.0.1');
     targets.push({ name: 'nginx', port, child: await startNginx('proxy', proxyConfig(port, backendPort)) });
   }
-  if (args.only !== 'nginx') {
+  if (args.only !== 'nginx' && !args['metrics-cost']) {
     const port = await freePort('127.0.0.1');
     targets.push({ name: 'gatehouse', port, child: await startGatehouse(cli, port, backendPort) });
   }
@@ -181,7 +193,7 @@ async function startNodeBackend(port: number): Promise<ChildProcess> {
   return track(spawn(process.execPath, ['-e', code], { stdio: 'inherit' }));
 }
 
-async function startGatehouse(cli: string, port: number, backendPort: number): Promise<ChildProcess> {
+async function startGatehouse(cli: string, port: number, backendPort: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
   const manifests = join(work, 'manifests');
   mkdirSync(manifests, { recursive: true });
   // Multi-document YAML (each document written as JSON, which YAML reads as is).
@@ -203,13 +215,13 @@ async function startGatehouse(cli: string, port: number, backendPort: number): P
     },
   ];
   writeFileSync(join(manifests, 'bench.yaml'), docs.map((d) => JSON.stringify(d)).join('\n---\n'));
-  const log = openSync(join(work, 'gatehouse.log'), 'w');
+  const log = openSync(join(work, `gatehouse-${port}.log`), 'w');
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
   const [httpsPort, adminPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
   return track(
     spawn(
       process.execPath,
-      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1'],
+      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1', ...extraArgs],
       { stdio: ['ignore', log, 'inherit'] },
     ),
   );
@@ -220,14 +232,17 @@ async function load(name: string, port: number, pid: number, label: string): Pro
   const common = ['-t', args.threads!, '-c', args.connections!, '-H', `Host: ${HOST}`];
   console.log(`${name}${label}: warm-up ${args.warmup} s, then ${args.duration} s with ${args.threads} threads and ${args.connections} connections`);
   spawnSync(WRK!, [...common, '-d', `${args.warmup}s`, url], { encoding: 'utf8' });
+  const cpuBefore = processTreeCpuSeconds(pid);
   const run = spawnSync(WRK!, [...common, '-d', `${args.duration}s`, '--latency', url], { encoding: 'utf8', timeout: (Number(args.duration) + 30) * 1000 });
   const out = run.stdout;
   if (args.keep) writeFileSync(join(work, `${name}-wrk.txt`), out);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
+  const cpuUsPerRequest = ((processTreeCpuSeconds(pid) - cpuBefore) * 1e6) / requests;
   const errors = [/Socket errors:[^\n]*/.exec(out)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(out)?.[0]].filter(Boolean).join('; ') || 'none';
   const rss = processTreeKiB(pid, 'VmRSS') / 1024;
   const peak = processTreeKiB(pid, 'VmHWM') / 1024;
-  return { name, requestsPerSecond: rps, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
+  return { name, requestsPerSecond: rps, cpuUsPerRequest, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
 }
 
 function latency(out: string, pct: string): number {
@@ -235,6 +250,24 @@ function latency(out: string, pct: string): number {
   if (!m) return NaN;
   const v = Number(m[1]);
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+/** User + system CPU seconds of a process and its children (/proc/PID/stat, clock ticks of 1/100 s). */
+function processTreeCpuSeconds(pid: number): number {
+  let ticks = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the command name (which may hold spaces) in parentheses.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process went away meanwhile
+    }
+  }
+  return ticks / 100;
 }
 
 /** Sum of a /proc status field over a process and its children (nginx master + worker). */
@@ -256,10 +289,10 @@ function processTreeKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 function report(results: Result[]): void {
   console.log('');
-  console.log('proxy       req/s      p50 ms   p99 ms   RSS MiB (peak)   errors');
+  console.log('proxy         req/s   CPU us/req   p50 ms   p99 ms   RSS MiB (peak)   errors');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(10)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
+      `${r.name.padEnd(11)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.cpuUsPerRequest.toFixed(1).padStart(9)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
     );
   }
   const rps = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.requestsPerSecond);
@@ -269,6 +302,17 @@ function report(results: Result[]): void {
     const ratios = g.map((x, i) => x / (n[i] ?? NaN));
     const summary = ratios.length > 1 ? ` per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x` : '';
     console.log(`\nratio gatehouse/nginx: ${(median(g) / median(n)).toFixed(2)}x (goal >= 0.5x)${summary}`);
+  }
+  const on = rps('metrics-on');
+  const off = rps('metrics-off');
+  if (on.length > 0 && off.length > 0) {
+    const ratios = on.map((x, i) => x / (off[i] ?? NaN));
+    console.log(`\nthroughput metrics-on/metrics-off: median of rounds ${median(ratios).toFixed(3)}x (per round: ${ratios.map((r) => r.toFixed(3)).join(', ')}; goal >= 0.95)`);
+    // On a shared machine throughput swings with other load; CPU time per request does not, and
+    // for a CPU-bound single-threaded proxy throughput is its inverse.
+    const cpu = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.cpuUsPerRequest);
+    const cpuRatios = cpu('metrics-off').map((x, i) => x / (cpu('metrics-on')[i] ?? NaN));
+    console.log(`CPU per request metrics-off/metrics-on (throughput-equivalent): median ${median(cpuRatios).toFixed(3)}x (per round: ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}; goal >= 0.95)`);
   }
   const b = rps('node-bare');
   if (b.length > 0 && n.length > 0) console.log(`ratio node-bare/nginx: ${(median(b) / median(n)).toFixed(2)}x`);

@@ -9,6 +9,7 @@ import { buildRouteTable } from '../core/build-route-table.ts';
 import type { RouteTable } from '../core/route-table.ts';
 import type { BuildOptions } from '../core/snapshot.ts';
 import { DataPlane } from '../dataplane/data-plane.ts';
+import { combineObservers } from '../dataplane/proxy/exchange-observer.ts';
 import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
 import { httpServerOptions } from '../dataplane/http/server-limits.ts';
 import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-listener.ts';
@@ -18,16 +19,20 @@ import { createAdminServer } from '../observability/admin-server.ts';
 import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
+import { registerBackendMetrics, registerCertificateMetrics, type CertificateExpiry } from '../observability/backend-metrics.ts';
+import { createOtlpTracing, type OtlpTracing } from '../observability/otlp-tracing.ts';
+import { registerProcessMetrics } from '../observability/process-metrics.ts';
+import { registerRouteMetrics } from '../observability/route-metrics.ts';
 import { TrafficObserver } from '../observability/traffic-observer.ts';
 import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
 import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
 import type { StatusSink } from '../status/status-sink.ts';
-import { countRequests } from './count-requests.ts';
 import { createBuildHistory } from './build-history.ts';
 import { createLiveExplain } from './live-explain.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
+import { readVersion } from '../config/version.ts';
 
 export interface RunningGatehouse {
   ports: { http: number; https: number; admin: number };
@@ -46,8 +51,13 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
   // Per-request metrics and the live per-route statistics of /debug/traffic.
   const traffic: TrafficObserver = new TrafficObserver({ table: (): RouteTable | undefined => dataPlane.table });
+  const version = readVersion().replace(/^gatehouse /, '');
+  // Span export (--otlp-endpoint): the OpenTelemetry packages are loaded only then.
+  const tracing: OtlpTracing | undefined =
+    config.otlpEndpoint === undefined ? undefined : await createOtlpTracing({ endpoint: config.otlpEndpoint, version, logger, routes: traffic });
+  const observer = combineObservers([config.metrics ? traffic : undefined, tracing]);
   const dataPlane = new DataPlane({
-    observer: traffic,
+    ...(observer === undefined ? {} : { observer }),
     logger,
     httpsPort: config.httpsPort,
     limits: {
@@ -66,7 +76,6 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     logger,
     ...(config.defaultTlsSecret === undefined ? {} : { defaultTlsSecret: `${config.defaultTlsSecret.namespace}/${config.defaultTlsSecret.name}` }),
   });
-  countRequests(https.server, 'https', metrics);
 
   const { source, statusSink } = await createAdapters(config, logger);
 
@@ -105,6 +114,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     if (reconciler.table() === undefined) return 'no route table applied yet';
     return undefined;
   };
+  // Per-request series, process and runtime, ejections and affinity hits, certificate expiry.
+  registerRouteMetrics(metrics.registry, () => traffic.series());
+  const processMetrics = registerProcessMetrics(metrics.registry, version);
+  registerBackendMetrics(metrics.registry, () => defaultTrafficState.snapshot().backends);
+  registerCertificateMetrics(metrics.registry, () => {
+    const out: CertificateExpiry[] = Object.values(reconciler.table()?.certificates ?? {}).map((c) => ({ id: c.id, notAfter: c.notAfter }));
+    const d = https.status().defaultCertificate;
+    if (d.source === 'secret' && !out.some((c) => c.id === d.id)) out.push({ id: d.id, notAfter: d.notAfter });
+    return out;
+  });
   metrics.registry.onCollect(() => {
     const stats = dataPlane.stats();
     metrics.connections.set(undefined, stats.connections);
@@ -148,7 +167,6 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const adminPort = await listen(admin, config.adminBind, config.adminPort);
   const httpServer = createHttpServer(serverOptions);
   dataPlane.attach(httpServer, 'http');
-  countRequests(httpServer, 'http', metrics);
   const httpPort = await listen(httpServer, config.bind, config.httpPort);
   const httpsPort = await https.listen(config.bind, config.httpsPort);
   // With --https-port 0 the redirect target is only known now.
@@ -168,6 +186,8 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       await Promise.allSettled([reconciler.stop(), statusSink.stop()]);
       await dataPlane.stop(config.drainSeconds * 1000);
       await https.close(0);
+      await tracing?.shutdown();
+      processMetrics.stop();
       const left = dataPlane.stats();
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);

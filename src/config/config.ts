@@ -39,6 +39,10 @@ export interface Config {
   drainSeconds: number;
   logLevel: LogLevel;
   trustedProxies: Cidr[];
+  /** Per-request metrics and live route statistics (--no-metrics turns them off). */
+  metrics: boolean;
+  /** OTLP/HTTP traces endpoint (full URL, /v1/traces included), when span export is on. */
+  otlpEndpoint?: string;
   limits: {
     maxConnections?: number;
     maxHeaderSize: number;

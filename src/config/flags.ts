@@ -3,7 +3,7 @@
 
 import type { Command } from './config.ts';
 
-export type FlagGroup = 'Source' | 'Listeners' | 'Routing' | 'Limits and timeouts' | 'Kubernetes mode' | 'Logging and shutdown';
+export type FlagGroup = 'Source' | 'Listeners' | 'Routing' | 'Limits and timeouts' | 'Kubernetes mode' | 'Logging and shutdown' | 'Metrics and tracing';
 
 export interface FlagSpec {
   name: string;
@@ -92,9 +92,14 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'debug, info, warn or error. Access log lines are info.' },
   { name: 'drain-seconds', type: 'string', value: 'N', group: 'Logging and shutdown', defaultText: '15', commands: BOTH,
     help: 'On SIGTERM/SIGINT: /readyz turns 503, listeners stop accepting, and in-flight requests get this long to finish.' },
+
+  { name: 'metrics', type: 'boolean', group: 'Metrics and tracing', defaultText: 'true', commands: BOTH,
+    help: 'Per-request metrics (series by Ingress, host, Service, method and status on /metrics) and the live per-route statistics of /debug/traffic. --no-metrics turns both off; process and controller metrics stay.' },
+  { name: 'otlp-endpoint', type: 'string', value: 'URL', group: 'Metrics and tracing', defaultText: 'off', commands: BOTH,
+    help: 'Export a server span per request over OTLP/HTTP to this collector (http:// or https://; /v1/traces is appended to a URL without a path). W3C trace context is propagated either way.' },
 ];
 
-export const FLAG_GROUPS: readonly FlagGroup[] = ['Source', 'Listeners', 'Routing', 'Limits and timeouts', 'Kubernetes mode', 'Logging and shutdown'];
+export const FLAG_GROUPS: readonly FlagGroup[] = ['Source', 'Listeners', 'Routing', 'Limits and timeouts', 'Kubernetes mode', 'Logging and shutdown', 'Metrics and tracing'];
 
 export function flagsFor(command: Command): FlagSpec[] {
   return FLAGS.filter((f) => f.commands.includes(command));

@@ -21,6 +21,7 @@ import {
   parseObjectName,
   parsePort,
   parsePositiveInt,
+  parseOtlpEndpoint,
   parsePublishAddressValue,
   parseSeconds,
   parseSizeFlag,
@@ -195,6 +196,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
     drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
     logLevel: opt('log-level', parseLogLevel) ?? 'info',
     trustedProxies: list('trusted-proxies').map((c) => parseCidr('trusted-proxies', c)),
+    metrics: bool('metrics') ?? true,
     limits: {
       maxHeaderSize: opt('max-header-size', parseHeaderSize) ?? DEFAULTS.maxHeaderSize,
       headerTimeoutMs: opt('header-timeout', parseDurationFlag) ?? DEFAULTS.headerTimeoutMs,
@@ -219,6 +221,8 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
   if (maxBodySize !== undefined) config.limits.maxBodySize = maxBodySize;
   const defaultBackend = opt('default-backend', parseBackendRef);
   if (defaultBackend !== undefined) config.defaultBackend = defaultBackend;
+  const otlpEndpoint = opt('otlp-endpoint', parseOtlpEndpoint);
+  if (otlpEndpoint !== undefined) config.otlpEndpoint = otlpEndpoint;
   const defaultTlsSecret = opt('default-tls-secret', parseNamespacedName);
   if (defaultTlsSecret !== undefined) config.defaultTlsSecret = defaultTlsSecret;
   const affinityKeyFile = str('session-affinity-key-file');

@@ -145,3 +145,22 @@ function isLabel(s: string): boolean {
 function isSubdomain(s: string): boolean {
   return s.length > 0 && s.length <= 253 && DNS_SUBDOMAIN.test(s);
 }
+
+/**
+ * An OTLP/HTTP collector URL: http or https, no credentials, query or fragment (they would end up
+ * in logs). A URL without a path gets the traces path, /v1/traces, as OpenTelemetry SDKs do for
+ * OTEL_EXPORTER_OTLP_ENDPOINT; a URL with a path is used as it is.
+ */
+export function parseOtlpEndpoint(flag: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw bad(flag, value, 'an http:// or https:// URL such as http://otel-collector:4318');
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw bad(flag, value, 'an http:// or https:// URL (OTLP over HTTP)');
+  if (url.username !== '' || url.password !== '') throw bad(flag, value, 'a URL without user or password');
+  if (url.search !== '' || url.hash !== '') throw bad(flag, value, 'a URL without query or fragment');
+  if (url.pathname === '/' || url.pathname === '') url.pathname = '/v1/traces';
+  return url.href;
+}

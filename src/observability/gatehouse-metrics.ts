@@ -10,8 +10,6 @@ export interface GatehouseMetrics {
   lastAppliedTimestamp: Gauge;
   /** Current diagnostics (builder and sources) by code and severity. */
   diagnostics: Gauge;
-  /** Client requests answered, by listener ('http'/'https') and status class ('2xx'...). */
-  requests: Counter;
   ready: Gauge;
   virtualHosts: Gauge;
   routes: Gauge;
@@ -30,7 +28,6 @@ export function createGatehouseMetrics(registry: MetricsRegistry = createMetrics
     lastBuildSeconds: registry.gauge({ name: 'gatehouse_last_build_duration_seconds', help: 'Duration of the last route table build.' }),
     lastAppliedTimestamp: registry.gauge({ name: 'gatehouse_config_last_applied_timestamp_seconds', help: 'When the data plane last received a new route table (Unix time).' }),
     diagnostics: registry.gauge({ name: 'gatehouse_diagnostics', help: 'Current diagnostics by code and severity.', labelNames: ['code', 'severity'] }),
-    requests: registry.counter({ name: 'gatehouse_http_requests_total', help: 'Client requests answered, by listener and status class.', labelNames: ['listener', 'class'] }),
     ready: registry.gauge({ name: 'gatehouse_ready', help: '1 when /readyz answers 200.' }),
     virtualHosts: registry.gauge({ name: 'gatehouse_virtual_hosts', help: 'Virtual hosts in the active route table.' }),
     routes: registry.gauge({ name: 'gatehouse_routes', help: 'Routes in the active route table.' }),
@@ -40,8 +37,4 @@ export function createGatehouseMetrics(registry: MetricsRegistry = createMetrics
     inFlightRequests: registry.gauge({ name: 'gatehouse_requests_in_flight', help: 'Client requests being handled.' }),
     ejectedEndpoints: registry.gauge({ name: 'gatehouse_endpoints_ejected', help: 'Endpoints currently ejected by passive health checks.' }),
   };
-}
-
-export function statusClass(status: number): string {
-  return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'other';
 }

@@ -3,6 +3,8 @@
 // and series from several workers could be summed cell by cell. A (method class × status class)
 // cell gets its duration histogram on first use: most routes only ever see a few of the 48.
 
+import { observeCell } from './metrics.ts';
+
 export const METHOD_CLASSES = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'other'] as const;
 export const STATUS_CLASSES = ['1xx', '2xx', '3xx', '4xx', '5xx', 'other'] as const;
 export const UPSTREAM_ERROR_KINDS = ['connect', 'reset', 'timeout', 'malformed'] as const;
@@ -38,17 +40,9 @@ export function statusClassIndex(status: number): number {
   return status >= 100 && status < 600 ? Math.floor(status / 100) - 1 : 5;
 }
 
-/** Adds one observation (seconds) to a histogram cell at `offset`. */
-export function observeInto(cells: Float64Array, offset: number, seconds: number): void {
-  cells[offset]!++;
-  cells[offset + 1]! += seconds;
-  const b = DURATION_BUCKETS;
-  for (let i = 0; i < b.length; i++) {
-    if (seconds <= b[i]!) {
-      cells[offset + 2 + i]!++;
-      return;
-    }
-  }
+/** Adds one observation (seconds) to a duration histogram cell. */
+export function observeDuration(cells: Float64Array, seconds: number): void {
+  observeCell(cells, 0, DURATION_BUCKETS, seconds);
 }
 
 export interface SeriesLabels {
@@ -80,6 +74,6 @@ export class RouteSeries {
       cell = new Float64Array(HISTOGRAM_STRIDE);
       this.requests[i] = cell;
     }
-    observeInto(cell, 0, seconds);
+    observeDuration(cell, seconds);
   }
 }

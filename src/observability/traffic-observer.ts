@@ -10,10 +10,12 @@ import type { Backend, RouteTable } from '../core/route-table.ts';
 import type { RouteTarget } from '../dataplane/compile-table.ts';
 import { upstreamErrorKind, type ExchangeObserver, type ObservedExchange } from '../dataplane/proxy/exchange-observer.ts';
 import type { EndpointHealthSnapshot } from '../dataplane/proxy/passive-health.ts';
-import { methodClass, observeInto, RouteSeries, statusClassIndex, UPSTREAM_ERROR_KINDS, type SeriesLabels } from './route-series.ts';
+import { methodClass, observeDuration, RouteSeries, statusClassIndex, UPSTREAM_ERROR_KINDS, type SeriesLabels } from './route-series.ts';
 import { QUANTILE_WINDOW_SECONDS, RouteWindow } from './route-window.ts';
 
 interface Handle {
+  /** The rule's path ('' for a default backend), for span names and attributes. */
+  readonly path: string;
   readonly series: RouteSeries;
   /** undefined for requests that matched no route. */
   readonly window: RouteWindow | undefined;
@@ -69,9 +71,9 @@ export class TrafficObserver implements ExchangeObserver {
   readonly #series = new Map<string, RouteSeries>();
   /** By route id + host: the live windows. */
   readonly #windows = new Map<string, RouteWindow>();
-  readonly #unrouted: Handle = { series: new RouteSeries(NO_LABELS), window: undefined };
-  /** Route id → virtual host, per table (built on first use). */
-  readonly #hostsOf = new WeakMap<RouteTable, Map<string, string>>();
+  readonly #unrouted: Handle = { path: '', series: new RouteSeries(NO_LABELS), window: undefined };
+  /** Route id → virtual host and path, per table (built on first use). */
+  readonly #routesOf = new WeakMap<RouteTable, Map<string, { host: string; path: string }>>();
   #prunedFor: RouteTable | undefined;
 
   constructor(options: TrafficObserverOptions) {
@@ -92,7 +94,7 @@ export class TrafficObserver implements ExchangeObserver {
     if (x.attempts > 1) s.totals[2]! += x.attempts - 1;
     if (x.upstreamStartedAt > 0) {
       const end = x.upstreamEndedAt > 0 ? x.upstreamEndedAt : x.startedAt + durationMs;
-      observeInto(s.upstream, 0, Math.max(0, end - x.upstreamStartedAt) / 1000);
+      observeDuration(s.upstream, Math.max(0, end - x.upstreamStartedAt) / 1000);
     }
   }
 
@@ -102,6 +104,12 @@ export class TrafficObserver implements ExchangeObserver {
     if (kind === undefined) return;
     const h = this.#byTarget.get(x.target) ?? this.#resolve(x.target, x.host);
     h.series.errors[UPSTREAM_ERROR_KINDS.indexOf(kind)]!++;
+  }
+
+  /** A target's labels (from the route table) and its rule's path; resolved once, then cached. */
+  describe(t: RouteTarget, requestHost: string): { labels: SeriesLabels; path: string } {
+    const h = this.#byTarget.get(t) ?? this.#resolve(t, requestHost);
+    return { labels: h.series.labels, path: h.path };
   }
 
   /** Every Prometheus series with its labels (the table's routes' and the unrouted one). */
@@ -148,7 +156,7 @@ export class TrafficObserver implements ExchangeObserver {
   /** First request on a target: its labels from the route table, then its handle, cached. */
   #resolve(t: RouteTarget, requestHost: string): Handle {
     const table = this.#table();
-    const host = table === undefined ? '' : this.#hostOf(table, t, requestHost);
+    const { host, path } = table === undefined ? { host: '', path: '' } : this.#routeOf(table, t, requestHost);
     const id = t.routeId;
     let ingress = '';
     if (id.startsWith('default:')) ingress = id.slice('default:'.length);
@@ -170,29 +178,29 @@ export class TrafficObserver implements ExchangeObserver {
       window = new RouteWindow();
       this.#windows.set(wk, window);
     }
-    const handle: Handle = { series, window };
+    const handle: Handle = { path, series, window };
     this.#byTarget.set(t, handle);
     return handle;
   }
 
   /**
-   * The virtual host a target belongs to, from the table: a rule's route by its id; a host's default
+   * The virtual host (and path) a target belongs to, from the table: a rule's route by its id; a host's default
    * backend by the virtual host the request's host selects (targets are per virtual host, so the
    * first request tells); the table's catch-all has none ('').
    */
-  #hostOf(table: RouteTable, t: RouteTarget, requestHost: string): string {
-    let hosts = this.#hostsOf.get(table);
-    if (hosts === undefined) {
-      hosts = new Map();
-      for (const vh of table.virtualHosts) for (const r of vh.routes) hosts.set(r.id, vh.host);
-      this.#hostsOf.set(table, hosts);
+  #routeOf(table: RouteTable, t: RouteTarget, requestHost: string): { host: string; path: string } {
+    let routes = this.#routesOf.get(table);
+    if (routes === undefined) {
+      routes = new Map();
+      for (const vh of table.virtualHosts) for (const r of vh.routes) routes.set(r.id, { host: vh.host, path: r.path });
+      this.#routesOf.set(table, routes);
     }
-    const known = hosts.get(t.routeId);
+    const known = routes.get(t.routeId);
     if (known !== undefined) return known;
-    if (!t.routeId.startsWith('default:')) return '';
+    if (!t.routeId.startsWith('default:')) return { host: '', path: '' };
     const vh = selectVirtualHost(table, requestHost);
     const d = vh?.defaultBackend;
-    return vh !== undefined && d !== undefined && `default:${d.ingress}` === t.routeId && d.backend === t.backend.id ? vh.host : '';
+    return { host: vh !== undefined && d !== undefined && `default:${d.ingress}` === t.routeId && d.backend === t.backend.id ? vh.host : '', path: '' };
   }
 
   /** Drops series and windows of routes no longer in the active table (once per new table). */

@@ -46,6 +46,7 @@ test('defaults in manifest mode', () => {
     drainSeconds: 15,
     logLevel: 'info',
     trustedProxies: [],
+    metrics: true,
     limits: { maxHeaderSize: 16384, headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000 },
     timeouts: { connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000 },
     kube: { watchNamespaces: [], publishAddresses: [], leaderElect: true, leaderElectionId: 'gatehouse-leader' },
@@ -76,7 +77,7 @@ test('every flag, set', () => {
     '--default-backend', 'ops/fallback:http', '--default-tls-secret', 'ops/wildcard-cert',
     '--connect-timeout', '500ms', '--read-timeout', '2m', '--send-timeout', '1m30s', '--max-body-size', '10m',
     '--header-timeout', '5s', '--request-timeout', '1h', '--keepalive-timeout', '30s', '--max-header-size', '32k',
-    '--log-level', 'debug', '--drain-seconds', '0',
+    '--log-level', 'debug', '--drain-seconds', '0', '--no-metrics', '--otlp-endpoint', 'http://127.0.0.1:4318',
   );
   assert.deepEqual(c.manifests, [file, dir]);
   assert.equal(c.bind, '127.0.0.1');
@@ -95,6 +96,9 @@ test('every flag, set', () => {
   assert.deepEqual(c.limits, { maxConnections: 1000, maxBodySize: 10 * 1024 * 1024, headerTimeoutMs: 5000, requestTimeoutMs: 3_600_000, keepAliveTimeoutMs: 30_000, maxHeaderSize: 32 * 1024 });
   assert.equal(c.logLevel, 'debug');
   assert.equal(c.drainSeconds, 0);
+  assert.equal(c.metrics, false);
+  assert.equal(c.otlpEndpoint, 'http://127.0.0.1:4318/v1/traces');
+  assert.equal(config('serve', '--manifests', 'm.yaml', '--otlp-endpoint', 'https://otel.example.com/custom/traces').otlpEndpoint, 'https://otel.example.com/custom/traces');
   assert.deepEqual(config('serve', '--manifests', 'm.yaml', '--default-backend', 'ops/fallback:8080').defaultBackend, { namespace: 'ops', service: 'fallback', port: 8080 });
 });
 
@@ -122,6 +126,9 @@ test('every Kubernetes-mode flag, set', () => {
 test('bad values: one line that names the flag', () => {
   const cases: [string[], RegExp][] = [
     [['serve', '--http-port', '65536'], /^--http-port: expected a port number/],
+    [['serve', '--otlp-endpoint', 'otel:4318'], /^--otlp-endpoint: expected an http:\/\/ or https:\/\/ URL/],
+    [['serve', '--otlp-endpoint', 'grpc://otel:4317'], /^--otlp-endpoint: expected an http:\/\/ or https:\/\/ URL/],
+    [['serve', '--otlp-endpoint', 'http://user:secret@otel:4318'], /^--otlp-endpoint: expected a URL without user or password/],
     [['serve', '--http-port', '-1'], /^--http-port: missing value/],
     [['serve', '--http-port=-1'], /^--http-port: expected a port number/],
     [['serve', '--https-port', '80a'], /^--https-port: /],

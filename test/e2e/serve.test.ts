@@ -111,8 +111,8 @@ test('serve: ready after the first table; routes by host; debug views and metric
   assert.deepEqual(diagnostics, { counts: { error: 0, warning: 0, info: 0 }, diagnostics: [] });
   const metrics = (await get(`${gh.adminUrl}/metrics`, '127.0.0.1')).body;
   assert.match(metrics, /^gatehouse_builds_total [1-9]/m);
-  assert.match(metrics, /^gatehouse_http_requests_total\{listener="http",class="2xx"\} [1-9]/m);
-  assert.match(metrics, /^gatehouse_http_requests_total\{listener="http",class="4xx"\} 1$/m);
+  assert.match(metrics, /^gatehouse_http_requests_total\{namespace="default",ingress="app",host="app\.example\.com",service="default\/svc-a:http",method="GET",status_class="2xx"\} [1-9]/m);
+  assert.match(metrics, /^gatehouse_http_requests_total\{namespace="",ingress="",host="",service="",method="GET",status_class="4xx"\} 1$/m);
   assert.match(metrics, /^gatehouse_ready 1$/m);
   assert.match(metrics, /^gatehouse_endpoints_ejected 0$/m);
   const health = JSON.parse((await get(`${gh.adminUrl}/debug/health`, '127.0.0.1')).body) as { ejectedEndpoints: number };

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'node:http';
 import { createAdminServer } from '../../src/observability/admin-server.ts';
 import { createMetricsRegistry } from '../../src/observability/metrics.ts';
-import { createGatehouseMetrics, statusClass } from '../../src/observability/gatehouse-metrics.ts';
+import { createGatehouseMetrics } from '../../src/observability/gatehouse-metrics.ts';
 import { silentLogger } from '../../src/observability/logger.ts';
 import { emptyRouteTable, type RouteTable } from '../../src/core/route-table.ts';
 import type { Diagnostic } from '../../src/core/diagnostics.ts';
@@ -59,14 +59,13 @@ test('probes, debug views and metrics', async (t) => {
   assert.deepEqual(diag.counts, { error: 1, warning: 0, info: 0 });
   assert.equal(diag.diagnostics[0].code, 'BackendServiceNotFound');
 
-  metrics.requests.inc({ listener: 'http', class: statusClass(204) });
-  metrics.requests.inc({ listener: 'http', class: statusClass(204) });
+  metrics.diagnostics.set({ code: 'BackendServiceNotFound', severity: 'error' }, 2);
   metrics.builds.inc();
   const text = (await get(port, '/metrics')).body;
   assert.match(text, /^# HELP gatehouse_builds_total /m);
   assert.match(text, /^# TYPE gatehouse_builds_total counter$/m);
   assert.match(text, /^gatehouse_builds_total 1$/m);
-  assert.match(text, /^gatehouse_http_requests_total\{listener="http",class="2xx"\} 2$/m);
+  assert.match(text, /^gatehouse_diagnostics\{code="BackendServiceNotFound",severity="error"\} 2$/m);
   assert.match(text, /^# TYPE gatehouse_ready gauge$/m);
 
   reason = 'shutting down';
@@ -108,6 +107,55 @@ test('metrics registry: labels escaped, series sorted, counters never go down, n
   d.inc({ k: 'one' });
   d.reset();
   assert.ok(!r.render().includes('d{'));
-  assert.equal(statusClass(99), 'other');
-  assert.equal(statusClass(503), '5xx');
+});
+
+test('metrics registry: histograms and scrape-time families render cumulative buckets, sums and counts, sorted', () => {
+  const r = createMetricsRegistry();
+  const h = r.histogram({ name: 'h_seconds', help: 'a histogram', labelNames: ['kind'], buckets: [0.1, 1] });
+  h.observe({ kind: 'b' }, 0.05);
+  h.observe({ kind: 'b' }, 0.5);
+  h.observe({ kind: 'b' }, 7);
+  h.observe({ kind: 'a' }, 1);
+  h.observe({ kind: 'a' }, Number.NaN); // ignored
+  r.collected({
+    type: 'histogram',
+    name: 'c_seconds',
+    help: 'collected',
+    labelNames: ['route'],
+    buckets: [0.5],
+    // [count, sum, bucket 0]: 3 observations, one of them ≤ 0.5.
+    samples: () => [{ labels: ['z'], cells: new Float64Array([3, 2.25, 1]) }],
+  });
+  r.collected({ type: 'counter', name: 'n_total', help: 'collected counter', labelNames: ['k'], samples: () => [{ labels: ['y'], value: 2 }, { labels: ['x'], value: 1 }] });
+  assert.equal(
+    r.render(),
+    [
+      '# HELP h_seconds a histogram',
+      '# TYPE h_seconds histogram',
+      'h_seconds_bucket{kind="a",le="0.1"} 0',
+      'h_seconds_bucket{kind="a",le="1"} 1',
+      'h_seconds_bucket{kind="a",le="+Inf"} 1',
+      'h_seconds_sum{kind="a"} 1',
+      'h_seconds_count{kind="a"} 1',
+      'h_seconds_bucket{kind="b",le="0.1"} 1',
+      'h_seconds_bucket{kind="b",le="1"} 2',
+      'h_seconds_bucket{kind="b",le="+Inf"} 3',
+      'h_seconds_sum{kind="b"} 7.55',
+      'h_seconds_count{kind="b"} 3',
+      '# HELP c_seconds collected',
+      '# TYPE c_seconds histogram',
+      'c_seconds_bucket{route="z",le="0.5"} 1',
+      'c_seconds_bucket{route="z",le="+Inf"} 3',
+      'c_seconds_sum{route="z"} 2.25',
+      'c_seconds_count{route="z"} 3',
+      '# HELP n_total collected counter',
+      '# TYPE n_total counter',
+      'n_total{k="x"} 1',
+      'n_total{k="y"} 2',
+      '',
+    ].join('\n'),
+  );
+  assert.throws(() => r.histogram({ name: 'bad_buckets', help: '', buckets: [1, 0.5] }), /ascending/);
+  assert.throws(() => r.histogram({ name: 'le_label', help: '', labelNames: ['le'], buckets: [1] }), /label/);
+  assert.throws(() => r.collected({ type: 'gauge', name: 'n_total', help: '', samples: () => [] }), /twice/);
 });

@@ -130,16 +130,12 @@ export class PolicyPicker implements EndpointPicker {
     if (slot === undefined) return;
     const h = slot.health;
     if (h.inFlight > 0) h.inFlight--;
-    switch (outcome) {
-      case 'ok':
-        return this.#state.health.report(h, false);
-      case 'http-5xx':
-        return this.#state.health.report(h, this.#ejectOn5xx);
-      case 'aborted':
-        return; // the client went away: says nothing about the endpoint
-      default:
-        return this.#state.health.report(h, true);
-    }
+    // The client went away: says nothing about the endpoint.
+    if (outcome === 'aborted') return;
+    const failed = outcome === 'http-5xx' ? this.#ejectOn5xx : outcome !== 'ok';
+    const ejections = h.ejections;
+    this.#state.health.report(h, failed);
+    if (h.ejections !== ejections) this.#backend.ejections++;
   }
 
   /** Slots not ejected and not failed for this request; every non-failed one when all are ejected. */
@@ -166,7 +162,10 @@ export class PolicyPicker implements EndpointPicker {
     const value = ctx.cookie(affinity.cookie.name);
     if (value !== undefined) {
       const pinned = affinity.byValue.get(value);
-      if (pinned !== undefined && (candidates === this.#slots || candidates.includes(pinned))) return pinned;
+      if (pinned !== undefined && (candidates === this.#slots || candidates.includes(pinned))) {
+        this.#backend.affinityHits++;
+        return pinned;
+      }
     }
     // A new session, or its endpoint is gone, not ready, ejected or just failed: pin another one.
     const slot = this.#balancer.pick(candidates, ctx);

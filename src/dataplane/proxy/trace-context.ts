@@ -3,7 +3,7 @@
 // id replaces the parent id sent upstream, and tracestate goes on when it is valid (dropped when it
 // is not, or when traceparent was not valid: the spec forbids using it without its parent).
 //
-// Ids come from a pooled random buffer: one randomFillSync per 256 requests, not one per request.
+// Ids come from a pooled random buffer: one randomFillSync (and hex conversion) per 256 requests.
 import { randomFillSync } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 
@@ -27,18 +27,21 @@ export interface TracePolicy {
 
 const POOL_SIZE = 256 * 24;
 const pool = Buffer.allocUnsafe(POOL_SIZE);
+/** The pool as hex, made once per refill: an id is then a slice of it, not a conversion per request. */
+let poolHex = '';
 let poolOffset = POOL_SIZE;
 
 function randomHex(bytes: number): string {
   for (;;) {
     if (poolOffset + bytes > POOL_SIZE) {
       randomFillSync(pool);
+      poolHex = pool.toString('hex');
       poolOffset = 0;
     }
     const start = poolOffset;
     poolOffset += bytes;
     // An all-zero id is invalid (and 2^-64 at worst): draw again.
-    for (let i = start; i < start + bytes; i++) if (pool[i] !== 0) return pool.toString('hex', start, start + bytes);
+    for (let i = start; i < start + bytes; i++) if (pool[i] !== 0) return poolHex.slice(start * 2, (start + bytes) * 2);
   }
 }
 
@@ -78,7 +81,9 @@ export function traceparentValue(t: TraceContext): string {
 export function writeTraceHeaders(out: string[], t: TraceContext): void {
   for (let i = 0; i + 1 < out.length; ) {
     const name = out[i]!;
-    if ((name.length === 11 || name.length === 10) && isTraceHeader(name.toLowerCase())) out.splice(i, 2);
+    // Cheap checks first: most names are neither 10 nor 11 long, nor start with 't'.
+    const c = name.charCodeAt(0) | 0x20;
+    if ((name.length === 11 || name.length === 10) && c === 116 && isTraceHeader(name.toLowerCase())) out.splice(i, 2);
     else i += 2;
   }
   out.push('traceparent', traceparentValue(t));
@@ -112,9 +117,21 @@ const VALUE = /^[\x20-\x2b\x2d-\x3c\x3e-\x7e]{0,255}[\x21-\x2b\x2d-\x3c\x3e-\x7e
 const MAX_MEMBERS = 32;
 const MAX_LENGTH = 512;
 
+// Callers tend to send the same tracestate again and again: the last answer is kept (a pure function of its input).
+let lastState: string | undefined;
+let lastParsed: string | undefined;
+
 /** tracestate → normalised list, or undefined when any member is invalid (the whole header is dropped). */
 export function parseTracestate(value: string | string[]): string | undefined {
   const all = typeof value === 'string' ? value : value.join(',');
+  if (all === lastState) return lastParsed;
+  const parsed = parseTracestateList(all);
+  lastState = all;
+  lastParsed = parsed;
+  return parsed;
+}
+
+function parseTracestateList(all: string): string | undefined {
   if (all.length > MAX_LENGTH * 2) return undefined;
   const members: string[] = [];
   const keys = new Set<string>();

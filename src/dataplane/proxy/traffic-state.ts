@@ -17,13 +17,17 @@ export interface BackendTraffic {
   readonly budget: RetryBudget;
   /** Times every usable endpoint was ejected and all were used anyway (panic mode). */
   panics: number;
+  /** Ejections of this backend's endpoints caused by its own requests (metrics). */
+  ejections: number;
+  /** Requests whose affinity cookie pinned them to an endpoint still usable (metrics). */
+  affinityHits: number;
 }
 
 export interface TrafficSnapshot {
   ejectedEndpoints: number;
   ejectionsTotal: number;
   endpoints: EndpointHealthSnapshot[];
-  backends: { backend: string; panics: number; retryBudget: RetryBudgetSnapshot }[];
+  backends: { backend: string; panics: number; ejections: number; affinityHits: number; retryBudget: RetryBudgetSnapshot }[];
 }
 
 export class TrafficState {
@@ -52,7 +56,7 @@ export class TrafficState {
   backend(id: string): BackendTraffic {
     let b = this.#backends.get(id);
     if (b === undefined) {
-      b = { budget: new RetryBudget(this.#budgetOptions), panics: 0 };
+      b = { budget: new RetryBudget(this.#budgetOptions), panics: 0, ejections: 0, affinityHits: 0 };
       this.#backends.set(id, b);
     }
     return b;
@@ -62,7 +66,7 @@ export class TrafficState {
   snapshot(): TrafficSnapshot {
     const backends = [...this.#backends.entries()]
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([backend, b]) => ({ backend, panics: b.panics, retryBudget: b.budget.snapshot() }));
+      .map(([backend, b]) => ({ backend, panics: b.panics, ejections: b.ejections, affinityHits: b.affinityHits, retryBudget: b.budget.snapshot() }));
     const endpoints = this.health.snapshot(); // first: it brings back endpoints whose interval is over
     return { ejectedEndpoints: this.health.ejectedCount, ejectionsTotal: this.health.ejectionsTotal, endpoints, backends };
   }
