@@ -218,12 +218,18 @@ test('the dashboard in Chromium: rendered from a live Gatehouse, live numbers, s
   // ---- live numbers move under a short load
   const requestsCell = page.locator(`[data-live="app.example.com|shop/shop#r1.p0|requests"]`);
   assert.equal(await requestsCell.innerText(), '0');
-  for (let i = 0; i < 30; i++) {
-    const r = await httpRequest(gh.ports.http, { host: 'app.example.com', path: `/api/item/${i}` });
-    assert.equal(r.status, 200);
+  // The rate covers the last 10 s: on a very loaded machine a page update can come later than that,
+  // so load again (bounded) until one update shows both the count and a rate.
+  let sent = 0;
+  let rate = 0;
+  for (let round = 0; round < 4 && rate === 0; round++) {
+    for (let i = 0; i < 30; i++, sent++) {
+      const r = await httpRequest(gh.ports.http, { host: 'app.example.com', path: `/api/item/${sent}` });
+      assert.equal(r.status, 200);
+    }
+    await waitInPage(page, `the request count to reach ${sent}`, `Number(document.querySelector('[data-live="app.example.com|shop/shop#r1.p0|requests"]')?.textContent) >= ${sent}`);
+    rate = Number(await page.locator('[data-live="app.example.com|shop/shop#r1.p0|ratePerSecond"]').innerText());
   }
-  await waitInPage(page, 'the request count to reach 30', `Number(document.querySelector('[data-live="app.example.com|shop/shop#r1.p0|requests"]')?.textContent) >= 30`);
-  const rate = Number(await page.locator('[data-live="app.example.com|shop/shop#r1.p0|ratePerSecond"]').innerText());
   assert.ok(rate > 0, `rate ${rate}`);
   assert.match(await page.locator('[data-live="app.example.com|shop/shop#r1.p0|p50Ms"]').innerText(), /^\d+(\.\d)? ms$/);
   assert.ok(Number(await text(page, '#sum-rate')) > 0);
