@@ -57,7 +57,7 @@ export const DEFAULTS = {
 export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd()): CommandLine {
   const args = [...argv];
   const first = args[0];
-  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo" or "gatehouse --help"');
+  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo", "gatehouse explain" or "gatehouse --help"');
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = args[1];
     if (topic === undefined) return { kind: 'help', text: renderHelp() };
