@@ -9,7 +9,7 @@
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //   npm run bench -- --metrics-cost --rounds 5 --duration 3 --warmup 1
 //                                      # Gatehouse with per-request metrics on vs --no-metrics,
-//                                      # interleaved rounds: the throughput ratio (goal >= 0.95)
+//                                      # both loaded at once each round: the throughput ratio (goal >= 0.95)
 //
 // Needs wrk and nginx (Debian: apt-get install wrk nginx). Everything listens on 127.0.0.x and is
 // stopped at the end, whatever happens. Both proxies run one process (nginx: worker_processes 1),
@@ -101,7 +101,11 @@ async function main(): Promise<void> {
   const results: Result[] = [];
   const rounds = Math.max(1, Number(args.rounds));
   for (let round = 1; round <= rounds; round++) {
-    for (const t of targets) results.push(await load(t.name, t.port, t.child.pid!, rounds > 1 ? ` (round ${round}/${rounds})` : ''));
+    const label = rounds > 1 ? ` (round ${round}/${rounds})` : '';
+    // Metrics on and off are loaded at the same time, one wrk thread each: whatever else the
+    // machine is doing then slows both alike, so their ratio holds where back-to-back runs swing.
+    if (args['metrics-cost']) results.push(...(await Promise.all(targets.map((t) => load(t.name, t.port, t.child.pid!, label, '1')))));
+    else for (const t of targets) results.push(await load(t.name, t.port, t.child.pid!, label));
   }
   for (const t of targets) await stop(t.child);
   await stop(backend);
@@ -227,14 +231,13 @@ async function startGatehouse(cli: string, port: number, backendPort: number, ex
   );
 }
 
-async function load(name: string, port: number, pid: number, label: string): Promise<Result> {
+async function load(name: string, port: number, pid: number, label: string, threads = args.threads!): Promise<Result> {
   const url = `http://127.0.0.1:${port}/`;
-  const common = ['-t', args.threads!, '-c', args.connections!, '-H', `Host: ${HOST}`];
-  console.log(`${name}${label}: warm-up ${args.warmup} s, then ${args.duration} s with ${args.threads} threads and ${args.connections} connections`);
-  spawnSync(WRK!, [...common, '-d', `${args.warmup}s`, url], { encoding: 'utf8' });
+  const common = ['-t', threads, '-c', args.connections!, '-H', `Host: ${HOST}`];
+  console.log(`${name}${label}: warm-up ${args.warmup} s, then ${args.duration} s with ${threads} threads and ${args.connections} connections`);
+  await runWrk([...common, '-d', `${args.warmup}s`, url], Number(args.warmup));
   const cpuBefore = processTreeCpuSeconds(pid);
-  const run = spawnSync(WRK!, [...common, '-d', `${args.duration}s`, '--latency', url], { encoding: 'utf8', timeout: (Number(args.duration) + 30) * 1000 });
-  const out = run.stdout;
+  const out = await runWrk([...common, '-d', `${args.duration}s`, '--latency', url], Number(args.duration));
   if (args.keep) writeFileSync(join(work, `${name}-wrk.txt`), out);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
@@ -243,6 +246,21 @@ async function load(name: string, port: number, pid: number, label: string): Pro
   const rss = processTreeKiB(pid, 'VmRSS') / 1024;
   const peak = processTreeKiB(pid, 'VmHWM') / 1024;
   return { name, requestsPerSecond: rps, cpuUsPerRequest, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
+}
+
+/** Runs wrk to completion (bounded: killed 30 s after its duration) and returns its output. */
+function runWrk(wrkArgs: string[], seconds: number): Promise<string> {
+  return new Promise((resolveRun) => {
+    const child = spawn(WRK!, wrkArgs, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (c: string) => (out += c));
+    const timer = setTimeout(() => child.kill('SIGKILL'), (seconds + 30) * 1000);
+    child.once('close', () => {
+      clearTimeout(timer);
+      resolveRun(out);
+    });
+  });
 }
 
 function latency(out: string, pct: string): number {

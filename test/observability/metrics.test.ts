@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { connect as connectHttp2 } from 'node:http2';
 import { closedPort } from '../support/data-plane-fixture.ts';
 import { startEchoBackend } from '../support/echo-backend.ts';
 import { makeCa, makeLeaf } from '../support/certs.ts';
@@ -68,6 +69,19 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
   const ws = await connectWebSocket(w.gh.ports.http, { host: 'a.example.com', path: '/x/ws' });
   assert.equal(ws.status, 101);
   ws.close();
+  // HTTP/2 over TLS to the Secret's host: the same exchange, the same series.
+  const h2 = connectHttp2(`https://127.0.0.1:${w.gh.ports.https}`, { servername: 'secure.example.com', ca: ca.certPem });
+  t.after(() => h2.close());
+  const h2Status = await new Promise<number>((resolve, reject) => {
+    const req = h2.request({ ':authority': 'secure.example.com', ':path': '/' });
+    let status = 0;
+    req.on('response', (headers) => (status = Number(headers[':status'])));
+    req.on('data', (c: Buffer) => (responseBytesA += c.length));
+    req.on('end', () => resolve(status));
+    req.on('error', reject);
+    req.end();
+  });
+  assert.equal(h2Status, 200);
   assert.equal((await w.request('nowhere.example.com', '/')).status, 404);
   // Five connection failures in a row: a connect error each, and passive health ejects the endpoint.
   for (let i = 0; i < 5; i++) assert.equal((await w.request('down.example.com', '/')).status, 502);
@@ -88,7 +102,7 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
     text = (await w.admin('/metrics')).body.toString('utf8');
     samples = parseExposition(text);
     const total = samples.filter((s) => s.name === 'gatehouse_http_requests_total').reduce((n, s) => n + s.value, 0);
-    return total === 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 5 + 4 + 3;
+    return total === 3 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 1 + 5 + 4 + 3;
   });
   const value = (name: string, labels: Record<string, string>): number => sampleValue(samples, name, labels);
 
@@ -99,6 +113,7 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
   assert.equal(value('gatehouse_http_requests_total', route('a.example.com', svcA, 'other', '2xx')), 1);
   assert.equal(value('gatehouse_http_requests_total', route('*.wild.example.com', svcA, 'GET', '2xx')), 1);
   assert.equal(value('gatehouse_http_requests_total', route('a.example.com', svcA, 'GET', '1xx')), 1, 'the upgrade');
+  assert.equal(value('gatehouse_http_requests_total', route('secure.example.com', svcA, 'GET', '2xx')), 1, 'HTTP/2 over TLS');
   assert.equal(value('gatehouse_http_requests_total', route('down.example.com', 'shop/svc-down:http', 'GET', '5xx')), 5);
   assert.equal(value('gatehouse_http_requests_total', route('flaky.example.com', 'shop/svc-flaky:http', 'GET', '2xx')), 4);
   assert.equal(value('gatehouse_http_requests_total', { namespace: 'shop', ingress: 'sticky', host: 'sticky.example.com', service: 'shop/svc-sticky:http', method: 'GET', status_class: '2xx' }), 3);
@@ -118,8 +133,8 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
 
   // Upstream time, bytes, errors and retries by Ingress and Service (hosts summed).
   const byA = { ...web, service: svcA };
-  assert.equal(value('gatehouse_upstream_response_duration_seconds_count', byA), 9);
-  assert.equal(value('gatehouse_upstream_response_duration_seconds_bucket', { ...byA, le: '+Inf' }), 9);
+  assert.equal(value('gatehouse_upstream_response_duration_seconds_count', byA), 10);
+  assert.equal(value('gatehouse_upstream_response_duration_seconds_bucket', { ...byA, le: '+Inf' }), 10);
   assert.equal(value('gatehouse_http_request_bytes_total', byA), 1000);
   assert.equal(value('gatehouse_http_response_bytes_total', byA), responseBytesA);
   assert.ok(responseBytesA > 5000);
