@@ -9,6 +9,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+# The dashboard's diagnostics help page is made from this file (npm run build copies it into dist).
+COPY docs/diagnostics.md ./docs/diagnostics.md
 # The "node" package (a devDependency) pins Node for development; the image has Node 24 itself.
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund

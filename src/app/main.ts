@@ -3,8 +3,10 @@
 
 import { ConfigError, EXIT_USAGE } from '../config/config-error.ts';
 import { parseCommandLine } from '../config/parse-command-line.ts';
+import { parseExplainCommandLine, type ExplainConfig } from '../config/parse-explain-command-line.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { runDemo } from './run-demo.ts';
+import { runExplain } from './run-explain.ts';
 import { startGatehouse } from './start-gatehouse.ts';
 
 export interface MainIo {
@@ -20,8 +22,10 @@ const processIo: MainIo = {
 /** Resolves with the exit code once Gatehouse has stopped (or failed to start). */
 export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
   let parsed;
+  let explain: ExplainConfig | undefined;
   try {
     parsed = parseCommandLine(argv);
+    if (parsed.kind === 'explain') explain = parseExplainCommandLine(parsed.args, parsed.cwd);
   } catch (err) {
     if (err instanceof ConfigError) {
       io.stderr(`gatehouse: ${err.message}\n`);
@@ -33,6 +37,8 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
     io.stdout(parsed.text.endsWith('\n') ? parsed.text : `${parsed.text}\n`);
     return 0;
   }
+  // `explain` prints its answer and exits; it starts no servers and installs no signal handlers.
+  if (parsed.kind === 'explain') return runExplain(explain!, io);
   const config = parsed.config;
   const logger = createLogger({ level: config.logLevel, base: { service: 'gatehouse' } });
   process.on('uncaughtException', (err) => {

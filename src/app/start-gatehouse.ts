@@ -16,6 +16,7 @@ import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
+import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { registerBackendMetrics, registerCertificateMetrics, type CertificateExpiry } from '../observability/backend-metrics.ts';
@@ -27,6 +28,8 @@ import { createManifestSource } from '../sources/manifests/create-manifest-sourc
 import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
 import type { StatusSink } from '../status/status-sink.ts';
+import { createBuildHistory } from './build-history.ts';
+import { createLiveExplain } from './live-explain.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
 import { readVersion } from '../config/version.ts';
@@ -84,13 +87,21 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
     now: new Date().toISOString(),
   });
 
+  // The last builds and what each changed, for /debug/builds and the dashboard.
+  const builds = createBuildHistory();
   const reconciler = createReconciler({
     source,
-    build: buildRouteTable,
+    build: builds.build(buildRouteTable),
     buildOptions,
     apply: (table, snapshot) => {
-      dataPlane.apply(table);
-      https.apply(table, snapshot.secrets);
+      try {
+        dataPlane.apply(table);
+        https.apply(table, snapshot.secrets);
+      } catch (err) {
+        builds.applyFailed(err);
+        throw err;
+      }
+      builds.applied(table);
     },
     statusSink,
     logger,
@@ -129,7 +140,16 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       health: () => defaultTrafficState.snapshot(),
       tls: () => https.status(),
       dataplane: () => dataPlane.stats(),
+      builds: () => builds.view(),
     },
+    dashboard: loadDashboardAssets(),
+    explain: createLiveExplain({
+      config,
+      table: () => reconciler.table(),
+      diagnostics: () => reconciler.diagnostics(),
+      traffic: defaultTrafficState,
+      httpsPort: () => dataPlane.options.httpsPort,
+    }),
     state: {
       notReadyReason: () => {
         const reason = notReadyReason();

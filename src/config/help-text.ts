@@ -47,11 +47,41 @@ function overview(): string {
     '  gatehouse serve --manifests PATH [flags]   serve Ingresses read from YAML/JSON files, live',
     '  gatehouse serve [flags]                    serve Ingresses read from the Kubernetes API',
     '  gatehouse demo [flags]                     the tutorial examples with built-in echo backends',
+    '  gatehouse explain -f PATH URL              where a URL goes, and why (also --admin URL: live)',
     '  gatehouse serve --help                     every flag',
     '  gatehouse --version',
     '',
     'Exit codes: 0 after a clean shutdown, 1 on a runtime failure, 2 on a bad command line.',
     'Configuration reference: docs/configuration.md',
+    '',
+  ].join('\n');
+}
+
+/** `gatehouse explain --help`: its flags are its own (see parse-explain-command-line.ts). */
+export function renderExplainHelp(): string {
+  return [
+    'Usage: gatehouse explain -f PATH... URL [--header NAME:VALUE]... [--client-ip IP] [-o text|json]',
+    '       gatehouse explain --admin http://HOST:PORT URL [...]',
+    '',
+    'Explains where a request for URL goes and why: the virtual host chosen (exact, wildcard, *),',
+    'the paths tried in order and why each matched or not, the winner or default backend, the policy',
+    'in effect, the backend and its endpoints, and the answer a client gets. With -f it reads the',
+    'manifests and builds the route table exactly as "gatehouse serve --manifests" does; with --admin',
+    "it asks a running Gatehouse (its /debug/explain), which also knows each endpoint's live health.",
+    '',
+    'Flags:',
+    '  -f, --filename PATH        a manifest file or folder (repeatable; --manifests is the same)',
+    '  --admin URL                the admin address of a running Gatehouse, e.g. http://127.0.0.1:9090',
+    '  -H, --header NAME:VALUE    a request header (repeatable): cookies and hash keys read them',
+    '  --client-ip IP             the client address (ClientIP affinity, client-ip hash key)',
+    '  -o, --output text|json     json: the whole explanation for tools (default: text)',
+    '',
+    'With -f, the serve flags that change routing apply too: --controller-name, --default-backend,',
+    '--no-watch-ingress-without-class, --https-port (redirect Locations), --connect-timeout,',
+    '--read-timeout, --send-timeout, --max-body-size.',
+    '',
+    'Exit codes: 0 the URL is proxied to a backend, 1 it is not (404, 503, a redirect, a refused',
+    'URL), 2 a bad command line or unreadable manifests. Guide: docs/explain.md',
     '',
   ].join('\n');
 }

@@ -8,7 +8,7 @@ import { MIN_AFFINITY_KEY_BYTES } from '../dataplane/proxy/cookie-affinity.ts';
 import type { Command, Config } from './config.ts';
 import { ConfigError } from './config-error.ts';
 import { FLAGS, flagsFor, type FlagSpec } from './flags.ts';
-import { renderHelp } from './help-text.ts';
+import { renderExplainHelp, renderHelp } from './help-text.ts';
 import {
   parseAddress,
   parseBackendRef,
@@ -32,7 +32,9 @@ import { readVersion } from './version.ts';
 export type CommandLine =
   | { kind: 'run'; config: Config }
   | { kind: 'help'; text: string }
-  | { kind: 'version'; text: string };
+  | { kind: 'version'; text: string }
+  /** `gatehouse explain ...`: its own command line, parsed by parseExplainCommandLine. */
+  | { kind: 'explain'; args: string[]; cwd: string };
 
 const COMMANDS: readonly Command[] = ['serve', 'demo'];
 
@@ -55,19 +57,25 @@ export const DEFAULTS = {
 export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd()): CommandLine {
   const args = [...argv];
   const first = args[0];
-  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo" or "gatehouse --help"');
+  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo", "gatehouse explain" or "gatehouse --help"');
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = args[1];
     if (topic === undefined) return { kind: 'help', text: renderHelp() };
     if (isCommand(topic) && args.length === 2) return { kind: 'help', text: renderHelp(topic) };
-    throw new ConfigError(`help: unknown topic ${JSON.stringify(topic)} (commands: ${COMMANDS.join(', ')})`);
+    if (topic === 'explain' && args.length === 2) return { kind: 'help', text: renderExplainHelp() };
+    throw new ConfigError(`help: unknown topic ${JSON.stringify(topic)} (commands: ${COMMANDS.join(', ')}, explain)`);
   }
   if (first === '--version' || first === 'version') {
     if (args.length > 1) throw new ConfigError(`${first}: takes no arguments`);
     return { kind: 'version', text: readVersion() };
   }
+  if (first === 'explain') {
+    const rest = args.slice(1);
+    if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: renderExplainHelp() };
+    return { kind: 'explain', args: rest, cwd };
+  }
   if (first.startsWith('-')) throw new ConfigError(`expected a command before ${JSON.stringify(first)}: use "gatehouse serve ${first} ..." (see gatehouse --help)`);
-  if (!isCommand(first)) throw new ConfigError(`unknown command ${JSON.stringify(first)} (commands: ${COMMANDS.join(', ')}; see gatehouse --help)`);
+  if (!isCommand(first)) throw new ConfigError(`unknown command ${JSON.stringify(first)} (commands: ${COMMANDS.join(', ')}, explain; see gatehouse --help)`);
   const command = first;
   const rest = args.slice(1);
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: renderHelp(command) };
@@ -234,14 +242,15 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
   return config;
 }
 
-function checkManifestPath(absolute: string, given: string): string {
+/** An existing file or folder, else a ConfigError naming the flag (`--manifests`, explain's `-f`). */
+export function checkManifestPath(absolute: string, given: string, flag = '--manifests'): string {
   try {
     const stat = statSync(absolute);
-    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`--manifests: not a file or folder: ${JSON.stringify(given)}`);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`${flag}: not a file or folder: ${JSON.stringify(given)}`);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`--manifests: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
+    throw new ConfigError(`${flag}: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
   }
   return absolute;
 }

@@ -12,3 +12,5 @@ export { CONTROLLER_DEFAULT_POLICY } from './resolve-default-backends.ts';
 export { checkIngressHost } from './check-ingress-host.ts';
 export { compareIngressAge } from './ingress-age.ts';
 export { resolveRequest, type RequestTarget } from './resolve-request.ts';
+export { explainRequest, type Explanation, type ExplainInput, type ExplainContext } from './explain-request.ts';
+export { diffRouteTables, type RouteTableDiff } from './diff-route-tables.ts';

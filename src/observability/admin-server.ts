@@ -4,6 +4,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Diagnostic } from '../core/diagnostics.ts';
 import { redactTable, type RouteTable } from '../core/route-table.ts';
+import { DASHBOARD_CSP, type DashboardAsset, type DashboardAssets } from './dashboard-assets.ts';
 import type { Logger } from './logger.ts';
 import { METRICS_CONTENT_TYPE, type MetricsRegistry } from './metrics.ts';
 
@@ -21,6 +22,16 @@ export interface AdminServerOptions {
   logger: Logger;
   /** More read-only JSON views: `/debug/<name>` answers with what the function returns. */
   debug?: Record<string, () => unknown>;
+  /** The dashboard's pages (`/` and `/dashboard/...`), read-only, under a strict CSP. */
+  dashboard?: DashboardAssets;
+  /** /debug/explain?url=...&header=...&clientIp=...: where a URL goes (the app wires it). */
+  explain?: (query: URLSearchParams) => AdminAnswer;
+}
+
+/** A JSON answer with its status, for views that take parameters. */
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
 }
 
 export function createAdminServer(options: AdminServerOptions): Server {
@@ -44,6 +55,8 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
     res.setHeader('Allow', 'GET, HEAD');
     return send(res, 405, 'text/plain; charset=utf-8', 'method not allowed\n');
   }
+  const asset = options.dashboard?.get(path);
+  if (asset !== undefined) return sendAsset(res, asset);
   switch (path) {
     case '/healthz':
       return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
@@ -59,6 +72,11 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
     case '/debug/routes': {
       const table = options.state.table();
       return sendJson(res, table === undefined ? { applied: false } : { applied: true, table: redactTable(table) });
+    }
+    case '/debug/explain': {
+      if (options.explain === undefined) return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
+      const answer = options.explain(queryOf(req.url));
+      return send(res, answer.status, 'application/json; charset=utf-8', JSON.stringify(answer.body, null, 2) + '\n');
     }
     case '/debug/diagnostics': {
       const diagnostics = options.state.diagnostics();
@@ -93,6 +111,27 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
     'X-Content-Type-Options': 'nosniff',
   });
   res.end(res.req.method === 'HEAD' ? undefined : bytes);
+}
+
+function sendAsset(res: ServerResponse, asset: DashboardAsset): void {
+  res.writeHead(200, {
+    'Content-Type': asset.contentType,
+    'Content-Length': asset.body.length,
+    'Cache-Control': 'no-cache',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Security-Policy': DASHBOARD_CSP,
+    'X-Frame-Options': 'DENY',
+    'Referrer-Policy': 'no-referrer',
+    'Cross-Origin-Opener-Policy': 'same-origin',
+    'Cross-Origin-Resource-Policy': 'same-origin',
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : asset.body);
+}
+
+function queryOf(url: string | undefined): URLSearchParams {
+  const raw = url ?? '';
+  const q = raw.indexOf('?');
+  return new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
 }
 
 function safePath(url: string | undefined): string {

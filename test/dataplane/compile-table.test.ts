@@ -8,7 +8,7 @@ import type { EndpointPicker } from '../../src/dataplane/proxy/endpoint-picker.t
 import { routeTable, type RouteSpec } from '../support/route-tables.ts';
 import { resolveRequest } from '../../src/core/resolve-request.ts';
 import { normaliseHost } from '../../src/core/host-match.ts';
-import { compareMatchSpecificity } from '../../src/core/path-match.ts';
+import { randomRouting } from '../support/random-routing.ts';
 
 const EP = ['127.0.0.2:80'];
 
@@ -241,63 +241,13 @@ test('a TLS host whose request goes to the table’s default backend still redir
 // The compiled lookup against the routing contract's plain reference (src/core/resolve-request.ts)
 // on generated tables and requests: same route or default backend for every request, fixed seed.
 test('property: compiled lookup agrees with resolveRequest on generated tables (fixed seed)', () => {
-  let seed = 0x5eed1234;
-  const rand = (n: number): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) % n;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)]!;
-  const HOSTS = ['a.example.com', 'b.example.com', '*.example.com', 'x.a.example.com', '*.a.example.com', 'other.test', '*'];
-  const SEGMENTS = ['foo', 'bar', 'baz', 'api', 'v1', 'Foo'];
-  const randomPath = (max: number): string => '/' + Array.from({ length: rand(max + 1) }, () => pick(SEGMENTS)).join('/');
-  const REQUEST_HOSTS = ['a.example.com', 'A.Example.com:8080', 'b.example.com.', 'c.example.com', 'x.a.example.com', 'y.a.example.com', 'z.y.a.example.com', 'example.com', 'other.test', 'unknown.test', '[::1]:80', ''];
+  const gen = randomRouting(0x5eed1234);
   let compared = 0;
   for (let round = 0; round < 200; round++) {
-    const backends: Record<string, string[]> = {};
-    const hosts: Record<string, { routes: { path: string; match: 'Exact' | 'Prefix'; backend: string }[]; defaultBackend?: string }> = {};
-    for (const host of HOSTS) {
-      if (rand(3) === 0) continue;
-      const seen = new Set<string>();
-      const routes: { path: string; match: 'Exact' | 'Prefix'; backend: string }[] = [];
-      for (let i = rand(6); i > 0; i--) {
-        const match = rand(3) === 0 ? 'Exact' : 'Prefix';
-        let path = randomPath(3);
-        if (rand(4) === 0 && path !== '/') path += '/';
-        // The builder removes conflicts: one route per (match, path elements) for Prefix, per path for Exact.
-        const key = match === 'Exact' ? `E${path}` : `P${path.replace(/\/+$/, '')}`;
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const backend = `default/b${round}-${routes.length}-${host}:80`;
-        backends[backend] = ['127.0.0.2:80'];
-        routes.push({ path, match, backend });
-      }
-      const spec: (typeof hosts)[string] = { routes };
-      if (rand(3) === 0) {
-        spec.defaultBackend = `default/hostdefault-${host}:80`;
-        backends[spec.defaultBackend] = ['127.0.0.2:80'];
-      }
-      hosts[host] = spec;
-    }
-    const tableDefault = rand(2) === 0 ? 'default/global:80' : undefined;
-    if (tableDefault) backends[tableDefault] = ['127.0.0.2:80'];
-    const table = routeTable({ hosts, backends, ...(tableDefault ? { defaultBackend: tableDefault } : {}) });
-    // Order routes exactly as the builder does (docs/routing.md): elements, then Exact first, then path.
-    for (const vh of table.virtualHosts) {
-      vh.routes.sort((x, y) => compareMatchSpecificity(x, y) || (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
-    }
-    // Refused routes and default backends (docs/routing.md) keep their place: same lookups, answered 503.
-    for (const vh of table.virtualHosts) {
-      for (const r of vh.routes) if (rand(5) === 0) r.refused = 'BackendServiceNotFound';
-      if (vh.defaultBackend && rand(3) === 0) vh.defaultBackend.refused = 'ResourceBackendUnsupported';
-    }
-    if (table.defaultBackend && rand(3) === 0) table.defaultBackend.refused = 'BackendMissing';
+    const table = gen.table(round);
     const compiled = compileTable(table);
     for (let q = 0; q < 40; q++) {
-      const hostHeader = pick(REQUEST_HOSTS);
-      let path = randomPath(4);
-      if (rand(4) === 0 && path !== '/') path += '/';
+      const { hostHeader, path } = gen.request();
       const expected = resolveRequest(table, hostHeader, path);
       const got = compiled.lookup(normalizeHost(hostHeader), path);
       const want = expected.kind === 'route' ? expected.route.backend : expected.kind === 'default' ? expected.backend : undefined;
