@@ -194,6 +194,10 @@ describe('the Helm chart (real helm: lint, template, golden output)', () => {
       [['--set', 'autoscaling.enabled=true', '--set', 'autoscaling.minReplicas=8'], /autoscaling\.minReplicas \(8\) is above autoscaling\.maxReplicas \(6\)/],
       [['--set', 'networkPolicy.admin.scraperPodLabels=null'], /scraperPodLabels is empty: that would admit every pod to the admin port/],
       [['--set', 'serviceAccount.create=false'], /serviceAccount\.name is required when serviceAccount\.create is false/],
+      // values.schema.json: a misspelt key, a wrong type, a flag without its dashes.
+      [['--set', 'replicas=3'], /additional properties 'replicas' not allowed/],
+      [['--set-string', 'replicaCount=two'], /\/replicaCount': got string, want integer/],
+      [['--set', 'extraArgs[0]=log-level=debug'], /\/extraArgs\/0': 'log-level=debug' does not match pattern/],
     ];
     for (const [args, message] of cases) {
       const r = await helm.run(['template', 'gatehouse', CHART, ...args], { allowFailure: true });
