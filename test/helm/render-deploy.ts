@@ -25,7 +25,7 @@ const FILE_OF_TEMPLATE: Record<string, string> = {
 };
 
 const HEADER = [
-  '# GENERATED from charts/gatehouse by `npm run deploy:generate` (helm template with the default values):',
+  '# GENERATED from charts/gatehouse by `npm run deploy:generate` (helm template, default values + namespace.create):',
   '# do not edit; change the chart and regenerate. `helm install` takes the same chart with your values.',
 ].join('\n');
 
