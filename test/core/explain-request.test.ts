@@ -235,3 +235,38 @@ test('property: the winner is resolveRequest\'s and the redirect the compiled ta
   // The generator reaches every kind of outcome, so the comparisons above are not vacuous.
   for (const kind of ['route proxied', 'route redirect', 'route status', 'host-default proxied', 'table-default proxied', 'none status']) assert.ok((seen.get(kind) ?? 0) > 20, `${kind}: ${seen.get(kind) ?? 0}`);
 });
+
+// Fail closed (docs/security.md) as explain tells it: refused Ingresses, force-ssl-redirect, source ranges.
+test('refusals, force-ssl-redirect and source ranges: explain answers what the data plane answers', () => {
+  const b = buildRouteTable(
+    snapshotOf([
+      ingress('locked', { created: '2024-01-01T00:00:00Z', annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check' }, rules: [rule('locked.example.com', ['/', 'Prefix', 'api', 80])] }),
+      ingress('ranged', {
+        created: '2024-01-02T00:00:00Z',
+        annotations: { 'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8', 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' },
+        rules: [rule('ranged.example.com', ['/', 'Prefix', 'api', 80])],
+      }),
+      service('api', [{ port: 80 }]),
+      slice('api-1', 'api', [{ port: 8080 }], [endpoint('10.0.0.1', { ready: true }, 'api-a')]),
+    ]),
+    options(),
+  );
+  const admitsSource = (ranges: { allow?: { address: string; prefix: number }[] }, ip: string): boolean =>
+    ranges.allow === undefined || ranges.allow.some((c) => c.address === '10.0.0.0' && c.prefix === 8 && ip.startsWith('10.'));
+  const ctx: ExplainContext = { ...CONTEXT, diagnostics: b.diagnostics, admitsSource };
+
+  const locked = explainRequest(b.table, input('https://locked.example.com/x'), ctx);
+  assert.equal(brief(locked), 'exact route 503');
+  assert.match(locked.answer.summary, /refused by \w+ \(annotation nginx\.ingress\.kubernetes\.io\/auth-url\)/);
+  assert.equal(locked.served, false);
+
+  const plain = explainRequest(b.table, input('http://ranged.example.com/x'), ctx);
+  assert.equal(brief(plain), 'exact route 308 https://ranged.example.com:8443/x', 'force-ssl-redirect without a certificate');
+  assert.match(plain.answer.summary, /force-ssl-redirect/);
+
+  const outside = explainRequest(b.table, input('https://ranged.example.com/x', { clientIp: '192.0.2.7' }), ctx);
+  assert.equal(brief(outside), 'exact route 403');
+  const inside = explainRequest(b.table, input('https://ranged.example.com/x', { clientIp: '10.1.2.3' }), ctx);
+  assert.equal(brief(inside), 'exact route proxied default/api:80');
+  assert.ok(inside.policy?.lines.some((l) => l.setting === 'source-ranges' && l.value === 'allow 10.0.0.0/8'));
+});
