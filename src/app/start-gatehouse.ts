@@ -160,7 +160,7 @@ async function createAdapters(config: Config, logger: Logger): Promise<{ source:
   }
   // Loaded only in Kubernetes mode: the client library is large and manifest mode never needs it.
   const [{ loadKubeConfig }, { createKubeSource }, { createKubeStatusSink }] = await Promise.all([
-    import('../sources/kube/load-kube-config.ts'),
+    import('../kube/load-kube-config.ts'),
     import('../sources/kube/create-kube-source.ts'),
     import('../status/create-kube-status-sink.ts'),
   ]);

@@ -5,8 +5,8 @@
 import { isIP } from 'node:net';
 import type { IngressLoadBalancerIngress } from '../core/model.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { KubeClient } from '../sources/kube/kube-client.ts';
-import { createListWatch, type ListWatch } from '../sources/kube/list-watch.ts';
+import type { KubeClient } from '../kube/kube-client.ts';
+import { createListWatch, type ListWatch } from '../kube/list-watch.ts';
 
 export interface PublishAddresses {
   /** undefined until known (the Service not yet read); [] when there is nothing to publish. */
