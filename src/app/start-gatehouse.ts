@@ -22,6 +22,7 @@ import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
 import type { StatusSink } from '../status/status-sink.ts';
 import { countRequests } from './count-requests.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
+import { openAccessLog } from './open-access-log.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
 
 export interface RunningGatehouse {
@@ -39,8 +40,10 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
 
   if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
   const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
+  const access = openAccessLog(config.accessLog, logger);
   const dataPlane = new DataPlane({
     logger,
+    accessLog: access.accessLog,
     httpsPort: config.httpsPort,
     limits: {
       maxHeaderSize: config.limits.maxHeaderSize,
@@ -144,6 +147,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       const left = dataPlane.stats();
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);
+      await access.close();
     })();
     return shuttingDown;
   };

@@ -12,6 +12,7 @@ import { loadKubeConfig, type KubeConfigOptions } from '../kube/load-kube-config
 import { createEventRecorder } from './event-recorder.ts';
 import { createIngressStatusWriter } from './ingress-status-writer.ts';
 import { createLeaderElector, defaultIdentity, type LeaderElector } from './leader-election.ts';
+import { ourIngressDiagnostics } from './our-ingress-diagnostics.ts';
 import { servicePublishAddresses, staticPublishAddresses, type PublishAddresses } from './publish-addresses.ts';
 import type { StatusSink } from './status-sink.ts';
 
@@ -140,9 +141,9 @@ export function createKubeStatusSink(options: KubeStatusSinkOptions): KubeStatus
   return {
     update(result: { status: IngressStatusIntent[]; diagnostics: Diagnostic[] }) {
       try {
-        lastDiagnostics = result.diagnostics;
+        lastDiagnostics = ourIngressDiagnostics(result.diagnostics, result.status);
         writer?.setIntents(result.status);
-        if (leader) events.record(result.diagnostics);
+        if (leader) events.record(lastDiagnostics);
       } catch (err) {
         log.error('status update failed', { error: err instanceof Error ? err.message : String(err) });
       }

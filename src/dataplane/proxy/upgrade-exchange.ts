@@ -11,7 +11,6 @@ import { checkRequestHead } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
 import { isSafeHeaderValue, isToken } from '../http/header-value.ts';
-import { logAccess } from '../http/access-log.ts';
 import { rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
@@ -282,7 +281,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     const opts = this.rt.options;
     if (!opts.accessLog) return;
     const ep = this.endpoint;
-    logAccess(opts.logger, {
+    opts.accessLog.write({
       method: this.req.method ?? '',
       scheme: this.scheme,
       host: this.host,
@@ -295,6 +294,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
       bytesOut: this.bytesOut,
       requestId: this.requestId,
       client: this.clientIp,
+      protocol: `HTTP/${this.req.httpVersion}`,
+      referer: this.req.headers.referer,
+      userAgent: this.req.headers['user-agent'],
       ...(this.limit === undefined ? {} : { limit: this.limit }),
       ...(this.error === undefined ? {} : { error: this.error }),
       ...(this.status === 0 ? { aborted: true } : {}),
