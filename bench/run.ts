@@ -6,6 +6,7 @@
 //   npm run bench -- --profile         # also CPU-profiles Gatehouse and prints where the time goes
 //   npm run bench -- --rounds 3        # alternate the two proxies three times; median ratio
 //   npm run bench -- --baseline        # also a bare Node http + undici proxy: the architecture's ceiling
+//   npm run bench -- --access-log-off  # also Gatehouse with --access-log off: what the access log costs
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //
 // Needs wrk and nginx (Debian: apt-get install wrk nginx). Everything listens on 127.0.0.x and is
@@ -38,6 +39,7 @@ const { values: args } = parseArgs({
     keep: { type: 'boolean', default: false },
     rounds: { type: 'string', default: '1' },
     baseline: { type: 'boolean', default: false },
+    'access-log-off': { type: 'boolean', default: false },
   },
 });
 
@@ -79,6 +81,10 @@ async function main(): Promise<void> {
   if (args.only !== 'nginx') {
     const port = await freePort('127.0.0.1');
     targets.push({ name: 'gatehouse', port, child: await startGatehouse(cli, port, backendPort) });
+  }
+  if (args['access-log-off']) {
+    const port = await freePort('127.0.0.1');
+    targets.push({ name: 'gh-nolog', port, child: await startGatehouse(cli, port, backendPort, ['--access-log', 'off'], 'gh-nolog') });
   }
   if (args.baseline) {
     const port = await freePort('127.0.0.1');
@@ -181,7 +187,7 @@ async function startNodeBackend(port: number): Promise<ChildProcess> {
   return track(spawn(process.execPath, ['-e', code], { stdio: 'inherit' }));
 }
 
-async function startGatehouse(cli: string, port: number, backendPort: number): Promise<ChildProcess> {
+async function startGatehouse(cli: string, port: number, backendPort: number, extraArgs: string[] = [], name = 'gatehouse'): Promise<ChildProcess> {
   const manifests = join(work, 'manifests');
   mkdirSync(manifests, { recursive: true });
   // Multi-document YAML (each document written as JSON, which YAML reads as is).
@@ -203,13 +209,13 @@ async function startGatehouse(cli: string, port: number, backendPort: number): P
     },
   ];
   writeFileSync(join(manifests, 'bench.yaml'), docs.map((d) => JSON.stringify(d)).join('\n---\n'));
-  const log = openSync(join(work, 'gatehouse.log'), 'w');
+  const log = openSync(join(work, `${name}.log`), 'w');
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
   const [httpsPort, adminPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
   return track(
     spawn(
       process.execPath,
-      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1'],
+      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1', ...extraArgs],
       { stdio: ['ignore', log, 'inherit'] },
     ),
   );
@@ -269,6 +275,11 @@ function report(results: Result[]): void {
     const ratios = g.map((x, i) => x / (n[i] ?? NaN));
     const summary = ratios.length > 1 ? ` per round: ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x` : '';
     console.log(`\nratio gatehouse/nginx: ${(median(g) / median(n)).toFixed(2)}x (goal >= 0.5x)${summary}`);
+  }
+  const off = rps('gh-nolog');
+  if (off.length > 0 && g.length > 0) {
+    const ratios = g.map((x, i) => x / (off[i] ?? NaN));
+    console.log(`ratio gatehouse (access log on, to a file)/gh-nolog (--access-log off): per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x (goal >= 0.9x)`);
   }
   const b = rps('node-bare');
   if (b.length > 0 && n.length > 0) console.log(`ratio node-bare/nginx: ${(median(b) / median(n)).toFixed(2)}x`);
