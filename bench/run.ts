@@ -51,6 +51,8 @@ interface Result {
   errors: string;
   rssMiB: number;
   peakRssMiB: number;
+  /** The proxy's CPU time (user + system, its whole process tree) per request of the measured run. */
+  cpuUsPerRequest: number;
 }
 
 const children: ChildProcess[] = [];
@@ -226,14 +228,17 @@ async function load(name: string, port: number, pid: number, label: string): Pro
   const common = ['-t', args.threads!, '-c', args.connections!, '-H', `Host: ${HOST}`];
   console.log(`${name}${label}: warm-up ${args.warmup} s, then ${args.duration} s with ${args.threads} threads and ${args.connections} connections`);
   spawnSync(WRK!, [...common, '-d', `${args.warmup}s`, url], { encoding: 'utf8' });
+  const cpuBefore = processTreeCpuMs(pid);
   const run = spawnSync(WRK!, [...common, '-d', `${args.duration}s`, '--latency', url], { encoding: 'utf8', timeout: (Number(args.duration) + 30) * 1000 });
+  const cpuMs = processTreeCpuMs(pid) - cpuBefore;
   const out = run.stdout;
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
   if (args.keep) writeFileSync(join(work, `${name}-wrk.txt`), out);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const errors = [/Socket errors:[^\n]*/.exec(out)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(out)?.[0]].filter(Boolean).join('; ') || 'none';
   const rss = processTreeKiB(pid, 'VmRSS') / 1024;
   const peak = processTreeKiB(pid, 'VmHWM') / 1024;
-  return { name, requestsPerSecond: rps, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
+  return { name, requestsPerSecond: rps, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak, cpuUsPerRequest: (cpuMs * 1000) / requests };
 }
 
 function latency(out: string, pct: string): number {
@@ -241,6 +246,28 @@ function latency(out: string, pct: string): number {
   if (!m) return NaN;
   const v = Number(m[1]);
   return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+}
+
+/**
+ * CPU time used so far by a process and its children (utime + stime from /proc/PID/stat, in ms).
+ * Per request, it is the one figure a loaded, shared machine barely moves: req/s depends on how
+ * much CPU the proxy was given, CPU per request on what it does with it.
+ */
+function processTreeCpuMs(pid: number): number {
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
+      total += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      // the process went away meanwhile
+    }
+  }
+  return (total * 1000) / ticksPerSecond;
 }
 
 /** Sum of a /proc status field over a process and its children (nginx master + worker). */
@@ -262,10 +289,10 @@ function processTreeKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
 
 function report(results: Result[]): void {
   console.log('');
-  console.log('proxy       req/s      p50 ms   p99 ms   RSS MiB (peak)   errors');
+  console.log('proxy       req/s      p50 ms   p99 ms   RSS MiB (peak)   CPU µs/req   errors');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(10)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
+      `${r.name.padEnd(10)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.cpuUsPerRequest.toFixed(1).padStart(10)}   ${r.errors}`,
     );
   }
   const rps = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.requestsPerSecond);
@@ -280,6 +307,8 @@ function report(results: Result[]): void {
   if (off.length > 0 && g.length > 0) {
     const ratios = g.map((x, i) => x / (off[i] ?? NaN));
     console.log(`ratio gatehouse (access log on, to a file)/gh-nolog (--access-log off): per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x (goal >= 0.9x)`);
+    const cpu = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.cpuUsPerRequest);
+    console.log(`CPU per request, access log on/off: median ${median(cpu('gatehouse')).toFixed(1)} / ${median(cpu('gh-nolog')).toFixed(1)} µs = ${(median(cpu('gatehouse')) / median(cpu('gh-nolog'))).toFixed(2)}x (throughput ratio when CPU-bound: ${(median(cpu('gh-nolog')) / median(cpu('gatehouse'))).toFixed(2)}x)`);
   }
   const b = rps('node-bare');
   if (b.length > 0 && n.length > 0) console.log(`ratio node-bare/nginx: ${(median(b) / median(n)).toFixed(2)}x`);
