@@ -1,7 +1,8 @@
 // Log lines written off the event loop: lines are appended to a buffer, and the buffer goes out in
-// one asynchronous fs.write per event-loop turn (or as soon as 64 KiB are waiting), so a burst of
-// access-log lines costs one syscall per batch and never a synchronous write (process.stdout is
-// synchronous for files and terminals). One write is in flight at a time, so lines reach the file
+// one asynchronous fs.write every 50 ms (or as soon as 64 KiB are waiting), like nginx's
+// `access_log … buffer=64k flush=…`: a stream of access-log lines costs a few syscalls a second and
+// never a synchronous write (process.stdout is synchronous for files and terminals). Flushing once
+// per event-loop turn instead cost a write per handful of requests at moderate load. One write is in flight at a time, so lines reach the file
 // whole and in order; partial writes (pipes) continue where they stopped, and EAGAIN (a
 // non-blocking pipe or terminal that is full) is retried shortly after.
 //
@@ -30,8 +31,10 @@ export interface LineWriterOptions {
   fd: number;
   /** Droppable text beyond this many waiting bytes is dropped. Default 8 MiB. */
   maxPendingBytes?: number;
-  /** A batch this large is written at once instead of at the end of the turn. Default 64 KiB. */
+  /** A batch this large is written at once instead of waiting for the interval. Default 64 KiB. */
   batchBytes?: number;
+  /** The longest a line waits before its batch is written. Default 50 ms. */
+  flushIntervalMs?: number;
   /** Told once about the first write error (EPIPE, ENOSPC, EBADF...). */
   onError?: (err: NodeJS.ErrnoException) => void;
   /** Close the fd in close() (the writer opened it). */
@@ -44,10 +47,11 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   const fd = options.fd;
   const maxPending = options.maxPendingBytes ?? 8 * 1024 * 1024;
   const batchBytes = options.batchBytes ?? 64 * 1024;
+  const flushIntervalMs = options.flushIntervalMs ?? 50;
   let pending = '';
   let pendingLines = 0;
   let writing = false;
-  let scheduled = false;
+  let timer: NodeJS.Timeout | undefined;
   let failed = false;
   let dropped = 0;
   let closed = false;
@@ -61,7 +65,10 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   };
 
   const startWrite = (): void => {
-    scheduled = false;
+    if (timer !== undefined) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
     if (writing || pending.length === 0) return settleWaiters();
     if (failed) {
       dropped += pendingLines;
@@ -92,18 +99,20 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       }
       if (offset + written < buffer.length) return writeFrom(buffer, offset + written, lines);
       writing = false;
-      // What arrived while this batch was being written goes out now, as the next batch.
-      if (pending.length > 0) startWrite();
-      else settleWaiters();
+      if (pending.length === 0) return settleWaiters();
+      // What arrived meanwhile: now if someone waits on flush(), else as any batch (size or interval).
+      if (waiters.length > 0) startWrite();
+      else schedule();
     });
   };
 
   const schedule = (): void => {
     if (writing) return;
     if (pending.length >= batchBytes) return startWrite();
-    if (scheduled) return;
-    scheduled = true;
-    setImmediate(startWrite);
+    if (timer !== undefined) return;
+    // Unref'd: a pending batch never holds the process open (exit writes it synchronously).
+    timer = setTimeout(startWrite, flushIntervalMs);
+    timer.unref();
   };
 
   return {
@@ -122,7 +131,8 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       if (!writing && pending.length === 0) return Promise.resolve();
       return new Promise<void>((resolve) => {
         waiters.push(resolve);
-        schedule();
+        // Now, not at the end of the interval.
+        if (!writing) startWrite();
       });
     },
     flushSync() {
