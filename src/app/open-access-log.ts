@@ -17,8 +17,13 @@ export interface OpenAccessLog {
 
 const DROP_REPORT_MS = 10_000;
 
-export function openAccessLog(settings: Config['accessLog'], logger: Logger): OpenAccessLog {
+/**
+ * `write`, when given, takes the lines instead of stdout (embedding Gatehouse in a process that
+ * reads them, such as a test); --access-log-file still wins.
+ */
+export function openAccessLog(settings: Config['accessLog'], logger: Logger, write?: (line: string) => void): OpenAccessLog {
   if (!settings.enabled) return { accessLog: false, close: async () => {} };
+  if (write !== undefined && settings.file === undefined) return { accessLog: createAccessLog({ format: settings.format, write }), close: async () => {} };
   const log = logger.child({ component: 'access-log' });
   let writer: LineWriter;
   if (settings.file === undefined) {

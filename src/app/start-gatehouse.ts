@@ -33,14 +33,19 @@ export interface RunningGatehouse {
   shutdown(reason: string): Promise<void>;
 }
 
-export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
+export interface StartOptions {
+  /** Takes the access-log lines instead of stdout (tests that read them); --access-log-file wins. */
+  accessLogWrite?: (line: string) => void;
+}
+
+export async function startGatehouse(config: Config, logger: Logger, start: StartOptions = {}): Promise<RunningGatehouse> {
   const log = logger.child({ component: 'main' });
   const metrics = createGatehouseMetrics();
   let draining = false;
 
   if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
   const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
-  const access = openAccessLog(config.accessLog, logger);
+  const access = openAccessLog(config.accessLog, logger, start.accessLogWrite);
   const dataPlane = new DataPlane({
     logger,
     accessLog: access.accessLog,
