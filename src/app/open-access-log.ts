@@ -31,7 +31,7 @@ export function openAccessLog(settings: Config['accessLog'], logger: Logger, wri
   } else {
     try {
       writer = openLineWriter(settings.file, {
-        onError: (err) => log.error('access log file write failed; access lines are dropped from now on', { file: settings.file, err, code: 'ERR_ACCESS_LOG_WRITE' }),
+        onError: (err) => log.error('access log file write failed; its lines are dropped (and counted) until a write succeeds', { file: settings.file, err, code: 'ERR_ACCESS_LOG_WRITE' }),
       });
     } catch (err) {
       const reason = (err as NodeJS.ErrnoException).code ?? String(err);

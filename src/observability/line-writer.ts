@@ -2,9 +2,11 @@
 // one asynchronous fs.write every 50 ms (or as soon as 64 KiB are waiting), like nginx's
 // `access_log … buffer=64k flush=…`: a stream of access-log lines costs a few syscalls a second and
 // never a synchronous write (process.stdout is synchronous for files and terminals). Flushing once
-// per event-loop turn instead cost a write per handful of requests at moderate load. One write is in flight at a time, so lines reach the file
-// whole and in order; partial writes (pipes) continue where they stopped, and EAGAIN (a
-// non-blocking pipe or terminal that is full) is retried shortly after.
+// per event-loop turn instead cost a write per handful of requests at moderate load. One write is
+// in flight at a time, so lines reach the file whole and in order; partial writes (pipes) continue
+// where they stopped, and EAGAIN (a non-blocking pipe or terminal that is full) is retried shortly
+// after. A batch whose write fails (ENOSPC, EPIPE...) is dropped and counted; the next batch tries
+// again, so a disk that fills up and is cleaned gets lines again.
 //
 // Bounded: when more than `maxPendingBytes` wait because the disk or the reader cannot keep up,
 // droppable lines (access-log lines) are dropped and counted instead of growing memory without
@@ -19,9 +21,9 @@ export interface LineWriter {
   flush(): Promise<void>;
   /** Writes what is queued synchronously (process exit); best effort. */
   flushSync(): void;
-  /** Droppable lines dropped so far: back-pressure, or a destination that failed. */
+  /** Lines dropped so far: droppable ones under back-pressure, and any in a batch whose write failed. */
   readonly dropped: number;
-  /** Bytes waiting to be written (for tests and /debug). */
+  /** Characters (about bytes) waiting to be written. */
   readonly pendingBytes: number;
   /** Flushes, then closes the file (files opened by openLineWriter only). */
   close(): Promise<void>;
@@ -35,7 +37,7 @@ export interface LineWriterOptions {
   batchBytes?: number;
   /** The longest a line waits before its batch is written. Default 50 ms. */
   flushIntervalMs?: number;
-  /** Told once about the first write error (EPIPE, ENOSPC, EBADF...). */
+  /** Told about a write error (EPIPE, ENOSPC, EBADF...): the first of each run of failing writes. */
   onError?: (err: NodeJS.ErrnoException) => void;
   /** Close the fd in close() (the writer opened it). */
   ownsFd?: boolean;
@@ -52,13 +54,13 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   let pendingLines = 0;
   let writing = false;
   let timer: NodeJS.Timeout | undefined;
-  let failed = false;
+  let failing = false;
   let dropped = 0;
   let closed = false;
   let waiters: (() => void)[] = [];
 
   const settleWaiters = (): void => {
-    if (writing || (pending.length > 0 && !failed)) return;
+    if (writing || pending.length > 0) return;
     const list = waiters;
     waiters = [];
     for (const resolve of list) resolve();
@@ -70,12 +72,6 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       timer = undefined;
     }
     if (writing || pending.length === 0) return settleWaiters();
-    if (failed) {
-      dropped += pendingLines;
-      pending = '';
-      pendingLines = 0;
-      return settleWaiters();
-    }
     const buffer = Buffer.from(pending, 'utf8');
     const lines = pendingLines;
     pending = '';
@@ -91,13 +87,15 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
           setTimeout(() => writeFrom(buffer, offset, lines), EAGAIN_RETRY_MS);
           return;
         }
-        failed = true;
         dropped += lines;
         writing = false;
-        options.onError?.(err);
-        return startWrite();
+        if (!failing) options.onError?.(err);
+        failing = true;
+        if (pending.length === 0) return settleWaiters();
+        return waiters.length > 0 ? startWrite() : schedule();
       }
       if (offset + written < buffer.length) return writeFrom(buffer, offset + written, lines);
+      failing = false;
       writing = false;
       if (pending.length === 0) return settleWaiters();
       // What arrived meanwhile: now if someone waits on flush(), else as any batch (size or interval).
@@ -118,7 +116,7 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   return {
     write(text, droppable = false) {
       if (closed) return false;
-      if (droppable && (failed || pending.length + text.length > maxPending)) {
+      if (droppable && pending.length + text.length > maxPending) {
         dropped++;
         return false;
       }
@@ -136,7 +134,7 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       });
     },
     flushSync() {
-      if (pending.length === 0 || failed) return;
+      if (pending.length === 0) return;
       const buffer = Buffer.from(pending, 'utf8');
       pending = '';
       pendingLines = 0;

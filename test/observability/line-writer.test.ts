@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLineWriter, openLineWriter } from '../../src/observability/line-writer.ts';
@@ -81,4 +81,21 @@ test('a reader that stalls: waiting bytes stay under the bound, the rest is drop
   await ended;
   const seq = assertInOrder(Buffer.concat(chunks).toString('utf8'), accepted + 1);
   assert.equal(seq.at(-1), 20_000);
+});
+
+test('a destination that refuses writes: each failed batch is dropped and counted, the error reported once per run of failures', async () => {
+  const path = join(dir, 'read-only-fd.log');
+  writeFileSync(path, '');
+  const errors: string[] = [];
+  // An fd opened for reading: every write fails with EBADF.
+  const writer = createLineWriter({ fd: openSync(path, 'r'), ownsFd: true, onError: (err) => void errors.push(err.code ?? '') });
+  for (let i = 0; i < 3; i++) writer.write(line(i), true);
+  await writer.flush();
+  assert.equal(writer.dropped, 3);
+  writer.write(line(3));
+  await writer.flush();
+  assert.equal(writer.dropped, 4);
+  assert.deepEqual(errors, ['EBADF']);
+  await writer.close();
+  assert.equal(readFileSync(path, 'utf8'), '');
 });
