@@ -74,3 +74,14 @@ test('json: the application log frame with "msg":"access" and the request fields
   assert.equal(empty!.status, 503);
   assert.equal(empty!.bytesOut, '503 Service Unavailable\n'.length);
 });
+
+test("an Upgrade (WebSocket) refused by Gatehouse itself counts its 404 body too", async (t) => {
+  const { fx, lines } = await plane('json');
+  t.after(() => fx.stop());
+  const upgrade = 'GET /chat HTTP/1.1\r\nHost: nobody.example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n';
+  const r = await rawExchange(fx.port, upgrade);
+  assert.match(r.raw.toString('latin1'), /^HTTP\/1\.1 404 /);
+  await waitFor(() => lines.length === 1, 5000, 'the access line');
+  const line = JSON.parse(lines[0]!) as Record<string, unknown>;
+  assert.deepEqual([line.status, line.bytesOut, line.upgrade, line.path], [404, 14, true, '/chat']);
+});

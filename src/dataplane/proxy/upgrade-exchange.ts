@@ -11,7 +11,7 @@ import { checkRequestHead } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
 import { isSafeHeaderValue, isToken } from '../http/header-value.ts';
-import { rawPlainResponse, REASONS } from '../http/plain-response.ts';
+import { plainBody, rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext } from './endpoint-picker.ts';
@@ -269,8 +269,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler 
     this.status = status;
     this.responded = true;
     const socket = this.socket;
-    if (socket.writable) socket.end(rawPlainResponse(status, extra));
-    else socket.destroy();
+    if (socket.writable) {
+      socket.end(rawPlainResponse(status, extra));
+      this.bytesOut = plainBody(status).length;
+    } else socket.destroy();
     this.log();
   }
 
