@@ -6,6 +6,7 @@
 //   npm run bench -- --profile         # also CPU-profiles Gatehouse and prints where the time goes
 //   npm run bench -- --rounds 3        # alternate the two proxies three times; median ratio
 //   npm run bench -- --baseline        # also a bare Node http + undici proxy: the architecture's ceiling
+//   npm run bench -- --access-log-off  # also Gatehouse with --access-log off: what the access log costs
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //   npm run bench -- --metrics-cost --rounds 5 --duration 3 --warmup 1
 //                                      # Gatehouse with per-request metrics on vs --no-metrics,
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     rounds: { type: 'string', default: '1' },
     baseline: { type: 'boolean', default: false },
     'metrics-cost': { type: 'boolean', default: false },
+    'access-log-off': { type: 'boolean', default: false },
   },
 });
 
@@ -91,6 +93,10 @@ async function main(): Promise<void> {
   if (args.only !== 'nginx' && !args['metrics-cost']) {
     const port = await freePort('127.0.0.1');
     targets.push({ name: 'gatehouse', port, child: await startGatehouse(cli, port, backendPort) });
+  }
+  if (args['access-log-off']) {
+    const port = await freePort('127.0.0.1');
+    targets.push({ name: 'gh-nolog', port, child: await startGatehouse(cli, port, backendPort, ['--access-log', 'off'], 'gh-nolog') });
   }
   if (args.baseline) {
     const port = await freePort('127.0.0.1');
@@ -197,7 +203,7 @@ async function startNodeBackend(port: number): Promise<ChildProcess> {
   return track(spawn(process.execPath, ['-e', code], { stdio: 'inherit' }));
 }
 
-async function startGatehouse(cli: string, port: number, backendPort: number, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+async function startGatehouse(cli: string, port: number, backendPort: number, extraArgs: readonly string[] = [], name = `gatehouse-${port}`): Promise<ChildProcess> {
   const manifests = join(work, 'manifests');
   mkdirSync(manifests, { recursive: true });
   // Multi-document YAML (each document written as JSON, which YAML reads as is).
@@ -219,7 +225,7 @@ async function startGatehouse(cli: string, port: number, backendPort: number, ex
     },
   ];
   writeFileSync(join(manifests, 'bench.yaml'), docs.map((d) => JSON.stringify(d)).join('\n---\n'));
-  const log = openSync(join(work, `gatehouse-${port}.log`), 'w');
+  const log = openSync(join(work, `${name}.log`), 'w');
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
   const [httpsPort, adminPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
   return track(
@@ -331,6 +337,13 @@ function report(results: Result[]): void {
     const cpu = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.cpuUsPerRequest);
     const cpuRatios = cpu('metrics-off').map((x, i) => x / (cpu('metrics-on')[i] ?? NaN));
     console.log(`CPU per request metrics-off/metrics-on (throughput-equivalent): median ${median(cpuRatios).toFixed(3)}x (per round: ${cpuRatios.map((r) => r.toFixed(3)).join(', ')}; goal >= 0.95)`);
+  }
+  const noLog = rps('gh-nolog');
+  if (noLog.length > 0 && g.length > 0) {
+    const ratios = g.map((x, i) => x / (noLog[i] ?? NaN));
+    console.log(`ratio gatehouse (access log on, to a file)/gh-nolog (--access-log off): per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x (goal >= 0.9x)`);
+    const cpu = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.cpuUsPerRequest);
+    console.log(`CPU per request, access log on/off: median ${median(cpu('gatehouse')).toFixed(1)} / ${median(cpu('gh-nolog')).toFixed(1)} µs = ${(median(cpu('gatehouse')) / median(cpu('gh-nolog'))).toFixed(2)}x (throughput ratio when CPU-bound: ${(median(cpu('gh-nolog')) / median(cpu('gatehouse'))).toFixed(2)}x)`);
   }
   const b = rps('node-bare');
   if (b.length > 0 && n.length > 0) console.log(`ratio node-bare/nginx: ${(median(b) / median(n)).toFixed(2)}x`);

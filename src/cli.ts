@@ -1,7 +1,24 @@
 #!/usr/bin/env node
-// The gatehouse command. Everything happens in app/main.ts; this file only sets the exit code.
-import { main } from './app/main.ts';
+// The gatehouse command. This entry runs on any Node.js: it checks the version first and only then
+// loads the rest (which needs Node.js 24: undici, …), so an older Node prints one line saying what
+// it needs and exits 2, instead of a TypeError from deep inside a dependency. No top-level await,
+// no static import but the check, for the same reason.
+import { checkNodeVersion } from './app/check-node-version.ts';
 
-const code = await main(process.argv.slice(2));
-// Exit explicitly: lingering keep-alive sockets or timers must not hold a stopped process open.
-process.exit(code);
+const problem = checkNodeVersion(process.versions.node);
+if (problem !== undefined) {
+  process.stderr.write(`gatehouse: ${problem}\n`);
+  process.exit(2);
+}
+
+import('./app/main.ts').then(
+  async ({ main }) => {
+    const code = await main(process.argv.slice(2));
+    // Exit explicitly: lingering keep-alive sockets or timers must not hold a stopped process open.
+    process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`gatehouse: cannot load: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -4,6 +4,7 @@
 import { ConfigError, EXIT_USAGE } from '../config/config-error.ts';
 import { parseCommandLine } from '../config/parse-command-line.ts';
 import { parseExplainCommandLine, type ExplainConfig } from '../config/parse-explain-command-line.ts';
+import { stdoutLineWriter } from '../observability/line-writer.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
 import { runDemo } from './run-demo.ts';
 import { runExplain } from './run-explain.ts';
@@ -14,13 +15,21 @@ export interface MainIo {
   stderr: (text: string) => void;
 }
 
+// stdout goes through the writer the logs use, so text and log lines never interleave.
 const processIo: MainIo = {
-  stdout: (t) => void process.stdout.write(t),
+  stdout: (t) => void stdoutLineWriter().write(t),
   stderr: (t) => void process.stderr.write(t),
 };
 
 /** Resolves with the exit code once Gatehouse has stopped (or failed to start). */
 export async function main(argv: readonly string[], io: MainIo = processIo): Promise<number> {
+  const code = await run(argv, io);
+  // Everything logged is written before the CLI exits (the exit hook is only a crash fallback).
+  await stdoutLineWriter().flush();
+  return code;
+}
+
+async function run(argv: readonly string[], io: MainIo): Promise<number> {
   let parsed;
   let explain: ExplainConfig | undefined;
   try {
@@ -40,7 +49,9 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
   // `explain` prints its answer and exits; it starts no servers and installs no signal handlers.
   if (parsed.kind === 'explain') return runExplain(explain!, io);
   const config = parsed.config;
-  const logger = createLogger({ level: config.logLevel, base: { service: 'gatehouse' } });
+  // The demo's banner comes first: log lines of the start are held until it is printed.
+  const held = config.command === 'demo' ? holdLines(io) : undefined;
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { service: 'gatehouse' }, ...(held ? { write: held.write } : {}) });
   process.on('uncaughtException', (err) => {
     // Every socket has its handlers; anything landing here is a bug, and a process in an unknown
     // state should not keep serving. The orchestrator restarts it.
@@ -55,8 +66,10 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
   try {
     running = config.command === 'demo' ? await runDemo(config, logger, io) : await startGatehouse(config, logger);
   } catch (err) {
+    held?.release();
     return startFailure(err, logger, io);
   }
+  held?.release();
   const signal = await signals.first;
   try {
     await running.shutdown(signal);
@@ -65,6 +78,23 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
     logger.error('shutdown failed', { err });
     return 1;
   }
+}
+
+/** Log lines kept in order until release(), then written as they come. */
+function holdLines(io: MainIo): { write(line: string): void; release(): void } {
+  let held: string[] | undefined = [];
+  return {
+    write(line) {
+      if (held === undefined) io.stdout(line);
+      else held.push(line);
+    },
+    release() {
+      if (held === undefined) return;
+      const lines = held;
+      held = undefined;
+      if (lines.length > 0) io.stdout(lines.join(''));
+    },
+  };
 }
 
 function startFailure(err: unknown, logger: Logger, io: MainIo): number {

@@ -78,6 +78,8 @@ function banner(config: Config, ports: { http: number; https: number; admin: num
     `  curl http://${adminHost}:${ports.admin}/debug/routes`,
     '',
     `Edit the files in ${dir} and the routes follow within a second. Ctrl-C stops.`,
+    // A blank line, then the log (the start-up lines were held until now) and the access log.
+    '',
     '',
   ].join('\n');
 }

@@ -31,6 +31,7 @@ import type { StatusSink } from '../status/status-sink.ts';
 import { createBuildHistory } from './build-history.ts';
 import { createLiveExplain } from './live-explain.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
+import { openAccessLog } from './open-access-log.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
 import { readVersion } from '../config/version.ts';
 
@@ -42,7 +43,12 @@ export interface RunningGatehouse {
   shutdown(reason: string): Promise<void>;
 }
 
-export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
+export interface StartOptions {
+  /** Takes the access-log lines instead of stdout (tests that read them); --access-log-file wins. */
+  accessLogWrite?: (line: string) => void;
+}
+
+export async function startGatehouse(config: Config, logger: Logger, start: StartOptions = {}): Promise<RunningGatehouse> {
   const log = logger.child({ component: 'main' });
   const metrics = createGatehouseMetrics();
   let draining = false;
@@ -56,9 +62,11 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
   const tracing: OtlpTracing | undefined =
     config.otlpEndpoint === undefined ? undefined : await createOtlpTracing({ endpoint: config.otlpEndpoint, version, logger, routes: traffic });
   const observer = combineObservers([config.metrics ? traffic : undefined, tracing]);
+  const access = openAccessLog(config.accessLog, logger, start.accessLogWrite);
   const dataPlane = new DataPlane({
     ...(observer === undefined ? {} : { observer }),
     logger,
+    accessLog: access.accessLog,
     httpsPort: config.httpsPort,
     limits: {
       maxHeaderSize: config.limits.maxHeaderSize,
@@ -191,6 +199,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       const left = dataPlane.stats();
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);
+      await access.close();
     })();
     return shuttingDown;
   };
@@ -207,7 +216,7 @@ async function createAdapters(config: Config, logger: Logger): Promise<{ source:
   }
   // Loaded only in Kubernetes mode: the client library is large and manifest mode never needs it.
   const [{ loadKubeConfig }, { createKubeSource }, { createKubeStatusSink }] = await Promise.all([
-    import('../sources/kube/load-kube-config.ts'),
+    import('../kube/load-kube-config.ts'),
     import('../sources/kube/create-kube-source.ts'),
     import('../status/create-kube-status-sink.ts'),
   ]);

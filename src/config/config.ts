@@ -1,7 +1,8 @@
 // The validated configuration: built once at start from the command line, then read-only.
 // Every field has its final value (defaults applied); nothing downstream re-parses text.
 
-import type { LogLevel } from '../observability/logger.ts';
+import type { AccessLogFormat } from '../dataplane/http/access-log.ts';
+import type { LogFormat, LogLevel } from '../observability/logger.ts';
 
 export type Command = 'serve' | 'demo';
 
@@ -38,6 +39,13 @@ export interface Config {
   sessionAffinityKey?: Buffer;
   drainSeconds: number;
   logLevel: LogLevel;
+  logFormat: LogFormat;
+  accessLog: {
+    enabled: boolean;
+    format: AccessLogFormat;
+    /** Absolute path; absent: stdout. */
+    file?: string;
+  };
   trustedProxies: Cidr[];
   /** Per-request metrics and live route statistics (--no-metrics turns them off). */
   metrics: boolean;

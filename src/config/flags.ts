@@ -89,7 +89,15 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Name of the leader-election Lease.' },
 
   { name: 'log-level', type: 'string', value: 'LEVEL', group: 'Logging and shutdown', defaultText: 'info', commands: BOTH,
-    help: 'debug, info, warn or error. Access log lines are info.' },
+    help: 'debug, info, warn or error (the access log has its own switch, --access-log).' },
+  { name: 'log-format', type: 'string', value: 'json|text', group: 'Logging and shutdown', defaultText: 'text when stdout is a terminal, json otherwise', commands: BOTH,
+    help: 'json: one JSON object per line, for log collectors. text: time, level, message, then key=value, for people.' },
+  { name: 'access-log', type: 'string', value: 'on|off', group: 'Logging and shutdown', defaultText: 'on', commands: BOTH,
+    help: 'One line per request (and per connection refused before a request was read).' },
+  { name: 'access-log-format', type: 'string', value: 'json|combined', group: 'Logging and shutdown', defaultText: 'json with --log-format json, combined with text', commands: BOTH,
+    help: "json: the request's fields as one JSON object. combined: nginx's combined format, for the tools that read it." },
+  { name: 'access-log-file', type: 'string', value: 'PATH', group: 'Logging and shutdown', defaultText: 'stdout', commands: BOTH,
+    help: 'Append access-log lines to this file instead of stdout. Written in batches off the event loop; when the disk cannot keep up, lines are dropped and counted rather than held in memory without bound.' },
   { name: 'drain-seconds', type: 'string', value: 'N', group: 'Logging and shutdown', defaultText: '15', commands: BOTH,
     help: 'On SIGTERM/SIGINT: /readyz turns 503, listeners stop accepting, and in-flight requests get this long to finish.' },
 

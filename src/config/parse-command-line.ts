@@ -2,7 +2,8 @@
 // flags, stray arguments and bad values are ConfigErrors (one line; the CLI exits 2).
 
 import { readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { isatty } from 'node:tty';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { MIN_AFFINITY_KEY_BYTES } from '../dataplane/proxy/cookie-affinity.ts';
 import type { Command, Config } from './config.ts';
@@ -12,6 +13,7 @@ import { renderExplainHelp, renderHelp } from './help-text.ts';
 import {
   parseAddress,
   parseBackendRef,
+  parseChoice,
   parseCidr,
   parseControllerName,
   parseDurationFlag,
@@ -54,7 +56,13 @@ export const DEFAULTS = {
   leaderElectionId: 'gatehouse-leader',
 } as const;
 
-export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd()): CommandLine {
+/** What the defaults depend on besides argv (tests pass their own). */
+export interface CommandLineEnvironment {
+  /** --log-format defaults to text on a terminal. Default: whether fd 1 is a TTY. */
+  stdoutIsTTY: boolean;
+}
+
+export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd(), env: CommandLineEnvironment = { stdoutIsTTY: isatty(1) }): CommandLine {
   const args = [...argv];
   const first = args[0];
   if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo", "gatehouse explain" or "gatehouse --help"');
@@ -80,7 +88,7 @@ export function parseCommandLine(argv: readonly string[], cwd: string = process.
   const rest = args.slice(1);
   if (rest.includes('--help') || rest.includes('-h')) return { kind: 'help', text: renderHelp(command) };
   const values = readFlags(command, rest);
-  return { kind: 'run', config: buildConfig(command, values, cwd) };
+  return { kind: 'run', config: buildConfig(command, values, cwd, env) };
 }
 
 function isCommand(s: string): s is Command {
@@ -156,7 +164,7 @@ function explainParseError(err: unknown, command: Command): Error {
   }
 }
 
-function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
+function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandLineEnvironment): Config {
   const str = (name: string): string | undefined => {
     const value = v.get(name);
     return typeof value === 'string' ? value : undefined;
@@ -181,6 +189,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
     if (kubeOnly.length > 0) throw new ConfigError(`--${kubeOnly[0]!.name}: only applies when reading the Kubernetes API (without --manifests)`);
   }
   const localDefault = command === 'demo' ? '127.0.0.1' : '0.0.0.0';
+  const logFormat = opt('log-format', (f, x) => parseChoice(f, x, ['json', 'text'] as const)) ?? (env.stdoutIsTTY ? 'text' : 'json');
 
   const config: Config = {
     command,
@@ -195,6 +204,11 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
     watchIngressWithoutClass: bool('watch-ingress-without-class') ?? mode === 'manifests',
     drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
     logLevel: opt('log-level', parseLogLevel) ?? 'info',
+    logFormat,
+    accessLog: {
+      enabled: (opt('access-log', (f, x) => parseChoice(f, x, ['on', 'off'] as const)) ?? 'on') === 'on',
+      format: opt('access-log-format', (f, x) => parseChoice(f, x, ['json', 'combined'] as const)) ?? (logFormat === 'text' ? 'combined' : 'json'),
+    },
     trustedProxies: list('trusted-proxies').map((c) => parseCidr('trusted-proxies', c)),
     metrics: bool('metrics') ?? true,
     limits: {
@@ -227,6 +241,8 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
   if (defaultTlsSecret !== undefined) config.defaultTlsSecret = defaultTlsSecret;
   const affinityKeyFile = str('session-affinity-key-file');
   if (affinityKeyFile !== undefined) config.sessionAffinityKey = readAffinityKey(resolve(cwd, affinityKeyFile), affinityKeyFile);
+  const accessLogFile = str('access-log-file');
+  if (accessLogFile !== undefined) config.accessLog.file = checkLogFilePath(resolve(cwd, accessLogFile), accessLogFile);
   const kubeconfig = str('kubeconfig');
   if (kubeconfig !== undefined) config.kube.kubeconfig = resolve(cwd, kubeconfig);
   const context = str('context');
@@ -251,6 +267,24 @@ export function checkManifestPath(absolute: string, given: string, flag = '--man
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     throw new ConfigError(`${flag}: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
+  }
+  return absolute;
+}
+
+/** The file is opened (appended to, created if absent) at start; its folder must exist now. */
+function checkLogFilePath(absolute: string, given: string): string {
+  if (given === '') throw new ConfigError('--access-log-file: empty value');
+  let folder;
+  try {
+    folder = statSync(dirname(absolute));
+  } catch {
+    throw new ConfigError(`--access-log-file: the folder of ${JSON.stringify(given)} does not exist`);
+  }
+  if (!folder.isDirectory()) throw new ConfigError(`--access-log-file: the folder of ${JSON.stringify(given)} is not a folder`);
+  try {
+    if (statSync(absolute).isDirectory()) throw new ConfigError(`--access-log-file: ${JSON.stringify(given)} is a folder`);
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
   }
   return absolute;
 }

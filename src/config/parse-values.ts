@@ -64,6 +64,12 @@ export function parseLogLevel(flag: string, value: string): LogLevel {
   throw bad(flag, value, 'debug, info, warn or error');
 }
 
+/** One of a few fixed words (`--log-format json|text`, `--access-log on|off`). */
+export function parseChoice<T extends string>(flag: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw bad(flag, value, choices.length === 2 ? `${choices[0]} or ${choices[1]}` : `one of ${choices.join(', ')}`);
+}
+
 /** 'NAMESPACE/NAME' with Kubernetes name rules. */
 export function parseNamespacedName(flag: string, value: string): { namespace: string; name: string } {
   const slash = value.indexOf('/');

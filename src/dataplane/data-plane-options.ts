@@ -5,6 +5,7 @@ import { silentLogger } from '../observability/logger.ts';
 import type { EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import type { ExchangeObserver } from './proxy/exchange-observer.ts';
 import { createEndpointPicker } from './proxy/endpoint-picker.ts';
+import { loggerAccessLog, type AccessLog } from './http/access-log.ts';
 
 /** Front-side (client-facing) limits, applied to every listener the data plane serves. */
 export interface DataPlaneLimits {
@@ -52,8 +53,11 @@ export interface DataPlaneOptions {
   limits?: Partial<DataPlaneLimits>;
   timeouts?: Partial<UpstreamTimeouts>;
   upstream?: Partial<UpstreamPoolOptions>;
-  /** One access-log line per request (info level). Default true. */
-  accessLog?: boolean;
+  /**
+   * One access-log line per request: true writes them as info 'access' lines through `logger`,
+   * an AccessLog writes them there (the CLI's batched writer), false turns them off. Default true.
+   */
+  accessLog?: boolean | AccessLog;
   /**
    * Peers whose X-Forwarded-For / X-Forwarded-Proto / X-Forwarded-Host / X-Real-IP are trusted (the
    * chain is appended to, the client address taken from it). Default: trust no one (replace them).
@@ -71,7 +75,7 @@ export interface ResolvedDataPlaneOptions {
   limits: DataPlaneLimits;
   timeouts: UpstreamTimeouts;
   upstream: UpstreamPoolOptions;
-  accessLog: boolean;
+  accessLog: AccessLog | undefined;
   isTrustedProxy: ((peerAddress: string) => boolean) | undefined;
   createEndpointPicker: EndpointPickerFactory;
   observer: ExchangeObserver | undefined;
@@ -107,7 +111,7 @@ export function resolveDataPlaneOptions(o: DataPlaneOptions = {}): ResolvedDataP
     limits: { ...DEFAULT_LIMITS, ...definedOnly(o.limits) },
     timeouts: { ...DEFAULT_TIMEOUTS, ...definedOnly(o.timeouts) },
     upstream: { ...DEFAULT_UPSTREAM, ...definedOnly(o.upstream) },
-    accessLog: o.accessLog ?? true,
+    accessLog: o.accessLog === false ? undefined : o.accessLog === true || o.accessLog === undefined ? loggerAccessLog(o.logger ?? silentLogger) : o.accessLog,
     isTrustedProxy: o.isTrustedProxy,
     createEndpointPicker: o.createEndpointPicker ?? createEndpointPicker,
     observer: o.observer,

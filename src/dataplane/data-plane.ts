@@ -164,7 +164,7 @@ export class DataPlane {
       this.#sockets.add(socket);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    s.on('clientError', (err: Error, socket: Duplex) => handleClientError(err, socket, this.options.logger, this.options.accessLog));
+    s.on('clientError', (err: Error, socket: Duplex) => handleClientError(err, socket, this.options.accessLog));
     // HTTP/2 sessions (never emitted by an http.Server): tracked so a drain can send GOAWAY.
     (server as Http2SecureServer).on('session', (session: Http2Session) => {
       this.#sessions.add(session);

@@ -7,11 +7,12 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Diagnostic } from '../core/diagnostics.ts';
 import type { IngressStatusIntent } from '../core/route-table.ts';
 import type { Logger } from '../observability/logger.ts';
-import { createKubeClient } from '../sources/kube/kube-client.ts';
-import { loadKubeConfig, type KubeConfigOptions } from '../sources/kube/load-kube-config.ts';
+import { createKubeClient } from '../kube/kube-client.ts';
+import { loadKubeConfig, type KubeConfigOptions } from '../kube/load-kube-config.ts';
 import { createEventRecorder } from './event-recorder.ts';
 import { createIngressStatusWriter } from './ingress-status-writer.ts';
 import { createLeaderElector, defaultIdentity, type LeaderElector } from './leader-election.ts';
+import { ourIngressDiagnostics } from './our-ingress-diagnostics.ts';
 import { servicePublishAddresses, staticPublishAddresses, type PublishAddresses } from './publish-addresses.ts';
 import type { StatusSink } from './status-sink.ts';
 
@@ -140,9 +141,9 @@ export function createKubeStatusSink(options: KubeStatusSinkOptions): KubeStatus
   return {
     update(result: { status: IngressStatusIntent[]; diagnostics: Diagnostic[] }) {
       try {
-        lastDiagnostics = result.diagnostics;
+        lastDiagnostics = ourIngressDiagnostics(result.diagnostics, result.status);
         writer?.setIntents(result.status);
-        if (leader) events.record(result.diagnostics);
+        if (leader) events.record(lastDiagnostics);
       } catch (err) {
         log.error('status update failed', { error: err instanceof Error ? err.message : String(err) });
       }

@@ -9,7 +9,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Diagnostic } from '../core/diagnostics.ts';
 import type { Logger } from '../observability/logger.ts';
-import { KubeApiError, type KubeClient } from '../sources/kube/kube-client.ts';
+import { KubeApiError, type KubeClient } from '../kube/kube-client.ts';
 
 export interface EventRecorderOptions {
   client: KubeClient;

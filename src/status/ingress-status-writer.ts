@@ -7,10 +7,10 @@
 import type { IngressLoadBalancerIngress } from '../core/model.ts';
 import type { IngressStatusIntent } from '../core/route-table.ts';
 import type { Logger } from '../observability/logger.ts';
-import { sleep } from '../sources/kube/backoff.ts';
-import { KubeApiError, type KubeClient } from '../sources/kube/kube-client.ts';
-import { collectionPath, objectPath } from '../sources/kube/kube-resources.ts';
-import { createListWatch, type ListWatch } from '../sources/kube/list-watch.ts';
+import { sleep } from '../kube/backoff.ts';
+import { KubeApiError, type KubeClient } from '../kube/kube-client.ts';
+import { collectionPath, objectPath } from '../kube/kube-resources.ts';
+import { createListWatch, type ListWatch } from '../kube/list-watch.ts';
 import { addressKey, type PublishAddresses } from './publish-addresses.ts';
 
 export interface IngressStatusWriterOptions {

@@ -8,8 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Logger } from '../observability/logger.ts';
-import { sleep } from '../sources/kube/backoff.ts';
-import { KubeApiError, type KubeClient } from '../sources/kube/kube-client.ts';
+import { sleep } from '../kube/backoff.ts';
+import { KubeApiError, type KubeClient } from '../kube/kube-client.ts';
 import { microTime } from './micro-time.ts';
 
 export interface LeaderElectorOptions {

@@ -1,5 +1,6 @@
-// Manifest mode's StatusSink: there is no API to write to, so the status Gatehouse would publish
-// is logged instead, once per change rather than on every rebuild.
+// Manifest mode's StatusSink: there is no API to write to and no address to publish, so nothing is
+// written; which Ingresses are admitted is traced at debug level, once per change. (An info line
+// "would publish address" misled: there is no address, and nothing would be published.)
 
 import type { Logger } from '../observability/logger.ts';
 import type { StatusSink } from './status-sink.ts';
@@ -14,7 +15,8 @@ export function createLoggingStatusSink(logger: Logger): StatusSink {
         for (const intent of result.status) next.set(intent.ingress, intent.admitted);
         for (const [ingress, admitted] of next) {
           if (last.get(ingress) !== admitted) {
-            log.info(admitted ? 'would publish address on Ingress' : 'would clear our address from Ingress', { ingress, admitted });
+            // Debug: in manifest mode there is no address and no API; this only traces admission.
+            log.debug(admitted ? 'Ingress admitted (manifest mode: no status is written)' : 'Ingress not ours (manifest mode: no status is written)', { ingress, admitted });
           }
         }
         for (const ingress of last.keys()) {

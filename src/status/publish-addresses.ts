@@ -5,8 +5,8 @@
 import { isIP } from 'node:net';
 import type { IngressLoadBalancerIngress } from '../core/model.ts';
 import type { Logger } from '../observability/logger.ts';
-import type { KubeClient } from '../sources/kube/kube-client.ts';
-import { createListWatch, type ListWatch } from '../sources/kube/list-watch.ts';
+import type { KubeClient } from '../kube/kube-client.ts';
+import { createListWatch, type ListWatch } from '../kube/list-watch.ts';
 
 export interface PublishAddresses {
   /** undefined until known (the Service not yet read); [] when there is nothing to publish. */
@@ -56,10 +56,23 @@ export function servicePublishAddresses(client: KubeClient, ref: string, logger:
   const { namespace, name } = parsePublishService(ref);
   let addresses: IngressLoadBalancerIngress[] | undefined;
   let notify = (): void => {};
-  const set = (next: IngressLoadBalancerIngress[]): void => {
+  let warnedEmpty = false;
+  const set = (next: IngressLoadBalancerIngress[], found: boolean): void => {
     if (addresses !== undefined && key(addresses) === key(next)) return;
     addresses = next;
-    logger.info('publish address', { service: ref, addresses: next });
+    if (next.length > 0) {
+      warnedEmpty = false;
+      logger.info('publish address', { publishService: ref, addresses: next });
+    } else if (!warnedEmpty) {
+      // Once per stretch without an address, not on every update of the Service.
+      warnedEmpty = true;
+      logger.warn(
+        found
+          ? 'the --publish-service Service has no address yet (no status.loadBalancer.ingress, no spec.externalIPs); Ingress status stays without one until it gets one'
+          : 'the --publish-service Service does not exist; Ingress status stays without an address until it does',
+        { publishService: ref },
+      );
+    }
     notify();
   };
   let watch: ListWatch | undefined;
@@ -72,8 +85,8 @@ export function servicePublishAddresses(client: KubeClient, ref: string, logger:
         path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/services`,
         fieldSelector: `metadata.name=${name}`,
         logger,
-        onList: (items) => set(items.length > 0 ? addressesOfService(items[0]) : []),
-        onEvent: (type, object) => set(type === 'DELETED' ? [] : addressesOfService(object)),
+        onList: (items) => set(items.length > 0 ? addressesOfService(items[0]) : [], items.length > 0),
+        onEvent: (type, object) => set(type === 'DELETED' ? [] : addressesOfService(object), type !== 'DELETED'),
       });
       watch.start();
     },

@@ -14,14 +14,14 @@ writeFileSync(file, '');
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
 
 function config(...args: string[]): Config {
-  const r = parseCommandLine(args, dir);
+  const r = parseCommandLine(args, dir, { stdoutIsTTY: false });
   assert.equal(r.kind, 'run');
   return r.config;
 }
 
 function error(...args: string[]): string {
   try {
-    parseCommandLine(args, dir);
+    parseCommandLine(args, dir, { stdoutIsTTY: false });
   } catch (err) {
     assert.ok(err instanceof ConfigError, String(err));
     assert.ok(!err.message.includes('\n'), 'one line');
@@ -45,12 +45,40 @@ test('defaults in manifest mode', () => {
     watchIngressWithoutClass: true,
     drainSeconds: 15,
     logLevel: 'info',
+    logFormat: 'json',
+    accessLog: { enabled: true, format: 'json' },
     trustedProxies: [],
     metrics: true,
     limits: { maxHeaderSize: 16384, headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000 },
     timeouts: { connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000 },
     kube: { watchNamespaces: [], publishAddresses: [], leaderElect: true, leaderElectionId: 'gatehouse-leader' },
   });
+});
+
+test('logs: text on a terminal, JSON otherwise; the access log follows unless told', () => {
+  const onTerminal = (...args: string[]): Config => {
+    const r = parseCommandLine(args, dir, { stdoutIsTTY: true });
+    assert.equal(r.kind, 'run');
+    return r.config;
+  };
+  assert.equal(onTerminal('demo').logFormat, 'text');
+  assert.deepEqual(onTerminal('demo').accessLog, { enabled: true, format: 'combined' });
+  assert.equal(onTerminal('demo', '--log-format', 'json').logFormat, 'json');
+  assert.deepEqual(onTerminal('demo', '--log-format', 'json').accessLog, { enabled: true, format: 'json' });
+  assert.equal(config('demo').logFormat, 'json');
+  assert.equal(config('demo', '--log-format', 'text').logFormat, 'text');
+  assert.deepEqual(config('demo', '--log-format', 'text', '--access-log-format', 'json').accessLog, { enabled: true, format: 'json' });
+  assert.deepEqual(config('demo', '--access-log-format', 'combined').accessLog, { enabled: true, format: 'combined' });
+  assert.deepEqual(config('demo', '--access-log', 'off').accessLog, { enabled: false, format: 'json' });
+  assert.deepEqual(config('serve', '--manifests', 'm.yaml', '--access-log-file', 'access.log').accessLog, { enabled: true, format: 'json', file: join(dir, 'access.log') });
+  const cases: [string[], RegExp][] = [
+    [['demo', '--log-format', 'yaml'], /^--log-format: expected json or text, got "yaml"$/],
+    [['demo', '--access-log', 'yes'], /^--access-log: expected on or off, got "yes"$/],
+    [['demo', '--access-log-format', 'common'], /^--access-log-format: expected json or combined, got "common"$/],
+    [['demo', '--access-log-file', '/nonexistent-gatehouse-dir/access.log'], /^--access-log-file: the folder of .* does not exist$/],
+    [['demo', '--access-log-file', dir], /^--access-log-file: .* is a folder$/],
+  ];
+  for (const [args, pattern] of cases) assert.match(error(...args), pattern, args.join(' '));
 });
 
 test('Kubernetes mode without --manifests: class-less Ingresses off, leader election on', () => {

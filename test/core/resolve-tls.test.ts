@@ -204,7 +204,8 @@ test('TLS of Ingresses that are not ours is ignored entirely', () => {
   const result = build([web('theirs', { className: 'other', tls: [{ hosts: ['a.example.com'], secretName: 'tls' }] }), secret('tls', fakeCert(['a.example.com']))]);
   assert.deepEqual(result.table.sni, []);
   assert.deepEqual(result.table.certificates, {});
-  assert.deepEqual(result.diagnostics, []);
+  // Only why it was skipped (no IngressClass "other" exists): nothing about its TLS.
+  assert.deepEqual(result.diagnostics.map((d) => d.code), ['IngressClassNotFound']);
 });
 
 test('safeReason keeps ordinary reasons and hides anything that looks like key material', () => {

@@ -7,10 +7,18 @@ import { spawnGatehouse, waitFor } from '../support/spawn-gatehouse.ts';
 
 const sh = promisify(execFile);
 
-test('demo: the tutorial routes answer through the printed curl commands; Ctrl-C exits 0 and cleans up', async (t) => {
-  const gh = spawnGatehouse(['demo', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
+test('demo: the banner first, then readable logs; the printed curl commands work and are logged below it; Ctrl-C exits 0 and cleans up', async (t) => {
+  // --log-format text is what a terminal gets by default (stdout is a pipe here).
+  const gh = spawnGatehouse(['demo', '--http-port', '0', '--https-port', '0', '--admin-port', '0', '--log-format', 'text']);
   t.after(() => gh.stop('SIGKILL').catch(() => {}));
   await waitFor('the curl lines', () => gh.stdout().includes('Ctrl-C stops.'), 20_000);
+  // Nothing before the banner: the start-up lines were held until it was printed.
+  assert.match(gh.stdout(), /^\nGatehouse demo: /);
+  await waitFor('the start-up log lines', () => / INFO  first route table applied /.test(gh.stdout()), 10_000);
+  const afterBanner = gh.stdout().slice(gh.stdout().indexOf('Ctrl-C stops.\n') + 'Ctrl-C stops.\n'.length);
+  assert.match(afterBanner, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  listening component=main bind=127\.0\.0\.1 /m);
+  assert.match(afterBanner, /^\d{4}-\d\d-\d\dT[\d:.]+Z INFO  first route table applied component=reconcile virtualHosts=\d+ /m);
+  assert.doesNotMatch(gh.stdout(), /^\{/m, 'no JSON lines in text mode');
   const curls = gh.stdout().split('\n').filter((l) => l.startsWith('  curl ')).map((l) => l.trim().replace(/\s+#.*$/, ''));
   assert.equal(curls.length, 8, gh.stdout());
   const dir = /manifests: (\S+)/.exec(gh.stdout())?.[1];
@@ -35,6 +43,11 @@ test('demo: the tutorial routes answer through the printed curl commands; Ctrl-C
   const names = new Set<string>();
   for (let i = 0; i < 6; i++) names.add(/You've hit (\S+)/.exec(await run(curls[1]!))![1]!);
   assert.deepEqual([...names].sort(), ['kubia-0', 'kubia-1']);
+  // The access log goes on below the banner, in nginx's combined format (text mode's default).
+  const access = /^127\.0\.0\.1 - - \[\d\d\/[A-Z][a-z]{2}\/\d{4}:\d\d:\d\d:\d\d \+0000\] "GET \/kubia HTTP\/1\.1" 200 \d+ "-" "curl\/[^"]+"$/m;
+  await waitFor('the access lines', () => access.test(gh.stdout()), 10_000);
+  assert.ok(gh.stdout().indexOf('Ctrl-C stops.') < gh.stdout().search(access));
+  assert.match(gh.stdout(), /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/ HTTP\/1\.1" 404 14 "-" "curl\/[^"]+"$/m, "the 404 Gatehouse wrote itself, with its 14 bytes");
 
   assert.equal(await gh.stop('SIGINT'), 0);
   const { stdout } = await sh('sh', ['-c', `test -e '${dir}' && echo present || echo gone`]);

@@ -267,6 +267,15 @@ describe('Gatehouse in Kubernetes mode (real API server, deploy/ RBAC)', { concu
     assert.deepEqual(await ingressAddresses(h, 'default', 'other'), []);
     assert.doesNotMatch(line('other'), /198\.51\.100\.10/);
     assert.ok(!a.logged('ingress status updated').some((l) => l.ingress === 'default/other'));
+    // Why it is skipped is said: an info diagnostic on /debug/diagnostics and in the log (and no
+    // Event on it: checked in the next test, once an Event recorded after it has appeared).
+    const diagnostics = await eventually('the skipped Ingress explained', async () => {
+      const r = await fetch(`http://127.0.0.1:${a.ports.admin}/debug/diagnostics`);
+      const { diagnostics: list } = (await r.json()) as { diagnostics: { code: string; severity: string; object: { name: string } }[] };
+      return list.find((d) => d.code === 'IngressClassOtherController' && d.object.name === 'other');
+    });
+    assert.equal(diagnostics.severity, 'info');
+    assert.ok(a.logged('diagnostic').some((l) => l.code === 'IngressClassOtherController' && l.level === 'info'));
   });
 
   it('records why a backend is rejected as an Event that kubectl describe shows', async () => {
@@ -275,6 +284,10 @@ describe('Gatehouse in Kubernetes mode (real API server, deploy/ RBAC)', { concu
       const d = await h.kubectl(['describe', 'ingress', 'broken', '-n', 'default']);
       return /BackendServiceNotFound/.test(d.stdout) ? d : undefined;
     });
+    // The Ingress of another class, skipped with an info diagnostic earlier, got no Event.
+    const events = await h.kubectlJson<{ items: { involvedObject: { name: string }; reason: string }[] }>(['get', 'events', '-n', 'default']);
+    assert.ok(events.items.some((e) => e.reason === 'BackendServiceNotFound'));
+    assert.ok(!events.items.some((e) => e.involvedObject.name === 'other'), JSON.stringify(events.items.map((e) => [e.involvedObject.name, e.reason])));
   });
 
   it('refuses an Ingress whose annotation asks for a protection Gatehouse does not enforce: 503, and an Event naming it', async () => {

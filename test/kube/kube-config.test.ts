@@ -6,8 +6,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { backoffDelay } from '../../src/sources/kube/backoff.ts';
-import { loadKubeConfig } from '../../src/sources/kube/load-kube-config.ts';
+import { backoffDelay } from '../../src/kube/backoff.ts';
+import { loadKubeConfig } from '../../src/kube/load-kube-config.ts';
 import { addressesOfService, parsePublishAddress, parsePublishService } from '../../src/status/publish-addresses.ts';
 import { microTime } from '../../src/status/micro-time.ts';
 

@@ -138,6 +138,34 @@ describe('Kubernetes status sink (real API server)', () => {
     await run.sink.stop();
   });
 
+  it('--publish-service with no address yet, or no such Service: one warning each, not one per update', async () => {
+    await h.apply(JSON.stringify({
+      apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'gatehouse', name: 'pending' },
+      spec: { type: 'LoadBalancer', ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+    }));
+    const noAddress = (run: SinkRun) => run.logs.filter((l) => l.level === 'warn' && /has no address yet/.test(String(l.msg)));
+    const pending = startSink('replica-pending', { publishService: 'gatehouse/pending', leaderElect: false });
+    pending.sink.update({ status: [{ ingress: 'default/ours', admitted: true }], diagnostics: [] });
+    await eventually('the warning', () => noAddress(pending).length === 1);
+    assert.equal(noAddress(pending)[0]!.publishService, 'gatehouse/pending');
+    assert.equal(noAddress(pending)[0]!.service, undefined, "the logger's own field is not overwritten");
+    // The Service changes, still without an address: no second warning.
+    await h.kubectl(['label', 'service', 'pending', '-n', 'gatehouse', 'touched=yes']);
+    await h.kubectl(['label', 'service', 'pending', '-n', 'gatehouse', 'touched=again', '--overwrite']);
+    const after = await h.kubectlJson<{ metadata: { labels: Record<string, string> } }>(['get', 'service', 'pending', '-n', 'gatehouse']);
+    assert.equal(after.metadata.labels.touched, 'again');
+    // Then it gets one: an info line with the address.
+    await h.kubectl(['patch', 'service', 'pending', '-n', 'gatehouse', '--subresource=status', '--type=merge',
+      '-p', JSON.stringify({ status: { loadBalancer: { ingress: [{ ip: '198.51.100.77' }] } } })]);
+    await eventually('the address line', () => pending.logs.some((l) => l.msg === 'publish address' && l.publishService === 'gatehouse/pending'));
+    assert.equal(noAddress(pending).length, 1);
+    await pending.sink.stop();
+
+    const missing = startSink('replica-missing', { publishService: 'gatehouse/nonexistent', leaderElect: false });
+    await eventually('the missing-Service warning', () => missing.logs.some((l) => l.level === 'warn' && /Service does not exist/.test(String(l.msg))));
+    await missing.sink.stop();
+  });
+
   it('records diagnostics about Ingresses as Events, once per appearance, visible in kubectl describe', async () => {
     const run = startSink('replica-events', { leaderElect: false });
     const pathDiag: Diagnostic = {
@@ -149,9 +177,15 @@ describe('Kubernetes status sink (real API server)', () => {
       field: 'spec.tls[0].secretName', message: 'Secret default/missing does not exist',
     };
     const serviceDiag: Diagnostic = { code: 'SomethingAboutAService', severity: 'warning', object: { kind: 'Service', namespace: 'default', name: 'web' }, message: 'not about an Ingress' };
+    // Why Gatehouse skipped someone else's Ingress: an info diagnostic, never an Event on it.
+    const foreignDiag: Diagnostic = {
+      code: 'IngressClassNotFound', severity: 'info', object: { kind: 'Ingress', namespace: 'default', name: 'foreign' },
+      field: 'spec.ingressClassName', message: 'no IngressClass "other" exists',
+    };
+    const status: IngressStatusIntent[] = [{ ingress: 'default/ours', admitted: true }, { ingress: 'default/foreign', admitted: false }];
     // The same diagnostic on three consecutive builds is one Event.
-    for (let i = 0; i < 3; i++) run.sink.update({ status: [], diagnostics: [pathDiag, serviceDiag] });
-    run.sink.update({ status: [], diagnostics: [pathDiag, tlsDiag, serviceDiag] });
+    for (let i = 0; i < 3; i++) run.sink.update({ status, diagnostics: [pathDiag, serviceDiag, foreignDiag] });
+    run.sink.update({ status, diagnostics: [pathDiag, tlsDiag, serviceDiag, foreignDiag] });
 
     type EventList = { items: { reason: string; message: string; type: string; count: number; involvedObject: { kind: string; name: string; uid?: string } }[] };
     const events = await eventually('two events', async () => {
@@ -166,14 +200,15 @@ describe('Kubernetes status sink (real API server)', () => {
     assert.equal(pathEvent.involvedObject.uid, ing.metadata.uid);
     const allEvents = await h.kubectlJson<EventList>(['get', 'events', '-A']);
     assert.ok(!allEvents.items.some((e) => e.reason === 'SomethingAboutAService'), 'only Ingress diagnostics become Events');
+    assert.ok(!allEvents.items.some((e) => e.involvedObject.name === 'foreign'), "no Event on an Ingress that is not ours");
 
     const describe = await h.kubectl(['describe', 'ingress', 'ours', '-n', 'default']);
     assert.match(describe.stdout, /PathInvalid/);
     assert.match(describe.stdout, /spec\.rules\[0\]\.http\.paths\[0\]\.path: path must start with "\/"/);
 
     // Gone, then back: the existing Event's count goes up instead of a new Event.
-    run.sink.update({ status: [], diagnostics: [tlsDiag] });
-    run.sink.update({ status: [], diagnostics: [pathDiag, tlsDiag] });
+    run.sink.update({ status, diagnostics: [tlsDiag] });
+    run.sink.update({ status, diagnostics: [pathDiag, tlsDiag] });
     await eventually('count 2', async () => {
       const list = await h.kubectlJson<EventList>(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=ours,reason=PathInvalid']);
       return list.items.length === 1 && list.items[0]!.count === 2;

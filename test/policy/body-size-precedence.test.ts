@@ -65,7 +65,7 @@ before(async () => {
       if (entry.msg === 'access') access.push(entry);
     },
   });
-  gh = await startGatehouse(cli.config, logger);
+  gh = await startGatehouse(cli.config, logger, { accessLogWrite: (line) => void access.push(JSON.parse(line) as Record<string, unknown>) });
   port = gh.ports.http;
   await waitFor(() => gh.reconciler.table()?.virtualHosts.length === 3, 10_000, 'the route table of the three Ingresses');
 });

@@ -3,7 +3,7 @@
 // still take one), the connection is closed, and an access-log line says which limit fired. When
 // the cut request was already being proxied, its exchange reads the limit from here for its own line.
 import type { Duplex } from 'node:stream';
-import type { Logger } from '../../observability/logger.ts';
+import type { AccessLog, ClientErrorEntry } from './access-log.ts';
 import { plainAddress } from './client-address.ts';
 import { afterInFlightResponses, clientErrorStatus } from './client-error-status.ts';
 import { rawPlainResponse } from './plain-response.ts';
@@ -15,7 +15,7 @@ export function clientLimitFired(socket: object | null | undefined): string | un
   return socket ? limitsFired.get(socket) : undefined;
 }
 
-export function handleClientError(err: Error & { code?: string }, socket: Duplex, logger: Logger, accessLog = true): void {
+export function handleClientError(err: Error & { code?: string }, socket: Duplex, accessLog: AccessLog | undefined): void {
   const code = err.code ?? '';
   if (code === 'ECONNRESET' || !socket.writable) {
     socket.destroy();
@@ -26,10 +26,10 @@ export function handleClientError(err: Error & { code?: string }, socket: Duplex
   const inFlight = (socket as { _httpMessage?: unknown })._httpMessage != null;
   const limit = status === 431 ? 'max-header-size' : status === 408 ? (inFlight ? 'request-timeout' : 'headers-timeout') : undefined;
   if (limit !== undefined) limitsFired.set(socket, limit);
-  if (accessLog && !inFlight) {
-    const entry: Record<string, unknown> = { status, client: plainAddress((socket as { remoteAddress?: string }).remoteAddress), error: code || err.message };
+  if (accessLog !== undefined && !inFlight) {
+    const entry: ClientErrorEntry = { status, client: plainAddress((socket as { remoteAddress?: string }).remoteAddress), error: code || err.message };
     if (limit !== undefined) entry.limit = limit;
-    logger.info('access', entry);
+    accessLog.write(entry);
   }
   // Responses to good requests pipelined before the bad one go out first, in order (hardening).
   afterInFlightResponses(socket, () => {

@@ -20,7 +20,7 @@ import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
 import { clientLimitFired } from '../http/client-error.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
-import { logAccess, type AccessLogEntry } from '../http/access-log.ts';
+import type { AccessLogEntry } from '../http/access-log.ts';
 import { plainBody } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
@@ -446,6 +446,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
     try {
       (res as ServerResponse).writeHead(status, headers);
+      if (this.req.method !== 'HEAD') this.bytesOut = body.length;
       res.end(body);
     } catch {
       this.abortClient();
@@ -503,12 +504,15 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       bytesOut: this.bytesOut,
       requestId: this.requestId,
       client: this.clientIp,
+      protocol: `HTTP/${this.req.httpVersion}`,
+      referer: this.headers.referer,
+      userAgent: this.headers['user-agent'],
     };
     if (this.trace !== undefined) entry.traceId = this.trace.traceId;
     if (this.limit !== undefined) entry.limit = this.limit;
     if (this.error !== undefined) entry.error = this.error;
     if (this.aborted) entry.aborted = true;
-    logAccess(opts.logger, entry);
+    opts.accessLog.write(entry);
   }
 }
 

@@ -11,8 +11,7 @@ import { checkRequestHead } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
 import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
 import { isSafeHeaderValue, isToken } from '../http/header-value.ts';
-import { logAccess } from '../http/access-log.ts';
-import { rawPlainResponse, REASONS } from '../http/plain-response.ts';
+import { plainBody, rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
 import type { PickContext } from './endpoint-picker.ts';
@@ -294,8 +293,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     this.status = status;
     this.responded = true;
     const socket = this.socket;
-    if (socket.writable) socket.end(rawPlainResponse(status, extra));
-    else socket.destroy();
+    if (socket.writable) {
+      socket.end(rawPlainResponse(status, extra));
+      this.bytesOut = plainBody(status).length;
+    } else socket.destroy();
     this.log();
   }
 
@@ -313,7 +314,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     this.trace ??= traceContextOf(this.headers, opts.observer);
     notifyEnded(opts.observer, this, status, durationMs);
     if (!opts.accessLog) return;
-    logAccess(opts.logger, {
+    opts.accessLog.write({
       method: this.req.method ?? '',
       scheme: this.scheme,
       host: this.host,
@@ -327,6 +328,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       requestId: this.requestId,
       traceId: this.trace.traceId,
       client: this.clientIp,
+      protocol: `HTTP/${this.req.httpVersion}`,
+      referer: this.req.headers.referer,
+      userAgent: this.req.headers['user-agent'],
       ...(this.limit === undefined ? {} : { limit: this.limit }),
       ...(this.error === undefined ? {} : { error: this.error }),
       ...(this.status === 0 ? { aborted: true } : {}),

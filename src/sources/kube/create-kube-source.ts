@@ -9,11 +9,11 @@ import { objectKey, type KubeObject, type ObjectKind } from '../../core/model.ts
 import type { Logger } from '../../observability/logger.ts';
 import { normalizeObject } from '../normalize-object.ts';
 import type { ClusterStateSource, ObjectChange } from '../object-change.ts';
-import type { BackoffOptions } from './backoff.ts';
-import { createKubeClient, type KubeClient } from './kube-client.ts';
-import { collectionPath, KUBE_RESOURCES, type KubeResource } from './kube-resources.ts';
-import { createListWatch, type ListWatch, type WatchEventType } from './list-watch.ts';
-import { loadKubeConfig, type KubeConfigOptions } from './load-kube-config.ts';
+import type { BackoffOptions } from '../../kube/backoff.ts';
+import { createKubeClient, type KubeClient } from '../../kube/kube-client.ts';
+import { collectionPath, KUBE_RESOURCES, type KubeResource } from '../../kube/kube-resources.ts';
+import { createListWatch, type ListWatch, type WatchEventType } from '../../kube/list-watch.ts';
+import { loadKubeConfig, type KubeConfigOptions } from '../../kube/load-kube-config.ts';
 
 export interface KubeSourceOptions extends KubeConfigOptions {
   logger: Logger;

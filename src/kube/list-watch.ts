@@ -6,7 +6,7 @@
 //  - the API server gone for minutes: keep retrying; nothing is forgotten meanwhile, because the
 //    caller only ever hears about a complete list or a watch event, never about the failure itself.
 
-import type { Logger } from '../../observability/logger.ts';
+import type { Logger } from '../observability/logger.ts';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff.ts';
 import { KubeApiError, type KubeClient, type Query } from './kube-client.ts';
 

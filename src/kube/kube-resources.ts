@@ -1,6 +1,6 @@
 // The five collections Gatehouse watches, and where they live in the API.
 
-import type { ObjectKind } from '../../core/model.ts';
+import type { ObjectKind } from '../core/model.ts';
 
 export interface KubeResource {
   kind: ObjectKind;
