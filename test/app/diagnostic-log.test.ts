@@ -16,13 +16,13 @@ function setup() {
 const web = { kind: 'Ingress', namespace: 'default', name: 'web' };
 const missing = (service: string): Diagnostic => makeDiagnostic('BackendServiceNotFound', web, 'spec.rules[0].http.paths[0].backend', `Service "${service}" not found`);
 const expired = makeDiagnostic('TLSCertificateExpired', web, 'spec.tls[0]', 'expired');
-const unsupported = makeDiagnostic('AnnotationUnsupported', web, 'metadata.annotations["nginx.ingress.kubernetes.io/x"]', 'not read');
+const otherClass = makeDiagnostic('IngressClassOtherController', web, 'spec.ingressClassName', 'served by another controller');
 
 test('the level follows the severity: error → error, warning → warn, info → info', () => {
   const h = setup();
-  h.log.update([missing('a'), expired, unsupported]);
-  assert.deepEqual(h.summary().sort(), ['error diagnostic BackendServiceNotFound', 'info diagnostic AnnotationUnsupported', 'warn diagnostic TLSCertificateExpired']);
-  h.log.update([missing('a'), expired, unsupported]);
+  h.log.update([missing('a'), expired, otherClass]);
+  assert.deepEqual(h.summary().sort(), ['error diagnostic BackendServiceNotFound', 'info diagnostic IngressClassOtherController', 'warn diagnostic TLSCertificateExpired']);
+  h.log.update([missing('a'), expired, otherClass]);
   assert.deepEqual(h.summary(), [], 'nothing again while unchanged');
 });
 
