@@ -4,7 +4,7 @@
 // waiting checks queue up to `maxQueue`, beyond which `check` refuses at once (the caller answers
 // 503) rather than queueing without bound. A check whose client went away is dropped when its turn
 // comes. A worker that dies fails its check (never a match) and is replaced on the next check.
-// Workers are unref'd: an idle pool never keeps the process alive.
+// Idle workers are unref'd: an idle pool never keeps the process alive.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -53,13 +53,13 @@ export function createPasswordCheckPool(options: PasswordCheckPoolOptions): Pass
   const finish = (slot: Slot, result: PasswordCheckResult): void => {
     const job = slot.job;
     slot.job = undefined;
+    slot.worker?.unref(); // idle: it must not keep the process alive
     if (job !== undefined) job.done(result);
     pump();
   };
 
   const spawn = (slot: Slot): Worker => {
     const worker = new Worker(WORKER_URL);
-    worker.unref();
     worker.on('message', (answer: PasswordCheckAnswer) => {
       if (slot.job?.id === answer.id) finish(slot, answer.match ? 'match' : 'mismatch');
     });
@@ -84,7 +84,9 @@ export function createPasswordCheckPool(options: PasswordCheckPoolOptions): Pass
       slot.job = job;
       // A copy: the caller's bytes may be a view into a larger (pooled) buffer, which must not travel.
       const message: PasswordCheckJob = { id: job.id, hash: job.hash, password: new Uint8Array(job.password) };
-      (slot.worker ?? spawn(slot)).postMessage(message);
+      const worker = slot.worker ?? spawn(slot);
+      worker.ref(); // busy: its answer is awaited
+      worker.postMessage(message);
     }
   };
 
