@@ -43,6 +43,7 @@ test('defaults in manifest mode', () => {
     adminPort: 9090,
     controllerName: 'gatehouse.dev/ingress-controller',
     watchIngressWithoutClass: true,
+    allowCrossNamespaceSecrets: false,
     drainSeconds: 15,
     logLevel: 'info',
     trustedProxies: [],
