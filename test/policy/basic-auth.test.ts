@@ -5,7 +5,8 @@
 // missing or unknown ones answer 401 with the realm; broken Secrets answer 503; a burst of bcrypt
 // guesses is bounded by the worker pool (503 beyond its queue) and never stalls another route.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { request as httpsRequest } from 'node:https';
 import { connect as h2connect, createServer as createH2Server, type Http2Server } from 'node:http2';
 import { connect as netConnect, type AddressInfo } from 'node:net';
@@ -24,6 +25,7 @@ import { routeTable } from '../support/route-tables.ts';
 import { waitFor } from '../support/spawn-gatehouse.ts';
 import { connectWebSocket } from '../support/websocket.ts';
 
+const execFileAsync = promisify(execFile);
 const REALM = 'Authentication Required - foo';
 const PASSWORD = 'corr3ct horse:battery';
 
@@ -270,6 +272,18 @@ test('WebSocket upgrade: refused without credentials (401), tunnelled with them,
   const broken = await connectWebSocket(httpPort, { host: 'des.example.com', headers: { authorization: credentials('sha', PASSWORD) }, timeoutMs: 20_000 });
   assert.equal(broken.status, 503);
   broken.close();
+});
+
+test('curl -u (HTTP/1.1 and HTTP/2 with prior knowledge): the realm on 401, the backend reached with the right password', async () => {
+  // Asynchronous: the data plane answering curl runs in this process.
+  const curl = async (extra: string[]): Promise<string> =>
+    (await execFileAsync('curl', ['-sS', '--max-time', '20', '-o', '/dev/null', '-D', '-', '-H', 'Host: file.example.com', ...extra], { encoding: 'utf8' })).stdout;
+  for (const mode of [[`http://127.0.0.1:${httpPort}/`], ['--http2-prior-knowledge', `http://127.0.0.1:${h2cPort}/`]]) {
+    const denied = await curl(['-u', 'sha256:wrong', ...mode]);
+    assert.match(denied, /^HTTP\/[\d.]+ 401/);
+    assert.match(denied, new RegExp(`www-authenticate: Basic realm="${REALM}"`, 'i'));
+    assert.match(await curl(['-u', `sha256:${PASSWORD}`, ...mode]), /^HTTP\/[\d.]+ 200/);
+  }
 });
 
 test('a burst of wrong bcrypt guesses is bounded (503 beyond the queue) and never stalls another route', async () => {
