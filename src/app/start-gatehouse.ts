@@ -90,6 +90,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
   const buildOptions = (): BuildOptions => ({
     controllerName: config.controllerName,
     watchIngressWithoutClass: config.watchIngressWithoutClass,
+    allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets,
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
     now: new Date().toISOString(),

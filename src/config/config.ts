@@ -33,6 +33,8 @@ export interface Config {
   adminPort: number;
   controllerName: string;
   watchIngressWithoutClass: boolean;
+  /** --allow-cross-namespace-secrets: annotations may name Secrets in other namespaces. */
+  allowCrossNamespaceSecrets: boolean;
   defaultBackend?: BackendRef;
   defaultTlsSecret?: { namespace: string; name: string };
   /** Key of the affinity cookie HMAC, read from --session-affinity-key-file (shared by replicas). */

@@ -47,6 +47,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'The spec.controller value of the IngressClasses that are ours.' },
   { name: 'watch-ingress-without-class', type: 'boolean', group: 'Routing', defaultText: 'true with --manifests, false with the Kubernetes API', commands: BOTH,
     help: 'Also serve Ingresses that name no class (and no default IngressClass of ours exists). --no-watch-ingress-without-class turns it off.' },
+  { name: 'allow-cross-namespace-secrets', type: 'boolean', group: 'Routing', defaultText: 'false', commands: BOTH,
+    help: 'Let annotations (auth-secret) name a Secret in another namespace than the Ingress ("namespace/name"). Off, such an Ingress is refused (503).' },
   { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: BOTH,
     help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
   { name: 'session-affinity-key-file', type: 'string', value: 'PATH', group: 'Routing', defaultText: 'a random key per process', commands: BOTH,

@@ -202,6 +202,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
     adminPort: opt('admin-port', parsePort) ?? DEFAULTS.adminPort,
     controllerName: opt('controller-name', parseControllerName) ?? DEFAULTS.controllerName,
     watchIngressWithoutClass: bool('watch-ingress-without-class') ?? mode === 'manifests',
+    allowCrossNamespaceSecrets: bool('allow-cross-namespace-secrets') ?? false,
     drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
     logLevel: opt('log-level', parseLogLevel) ?? 'info',
     logFormat,

@@ -45,7 +45,9 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const merged = mergeRoutes(candidates);
   const defaults = resolveDefaultBackends(withHosts, options.defaultBackend, context);
   const tls = resolveTls(withHosts, snapshot.secrets, options);
-  const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted);
+  const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted, snapshot.secrets, {
+    allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
+  });
   if (defaults.catchAll?.policy === CONTROLLER_DEFAULT_POLICY) policies.set(CONTROLLER_DEFAULT_POLICY, { ...DEFAULT_POLICY });
   for (const [id, backend] of defaults.backends) backends.set(id, backend);
   diagnostics.push(...merged.diagnostics, ...defaults.diagnostics, ...tls.diagnostics, ...policyDiagnostics);

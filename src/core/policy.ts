@@ -2,6 +2,8 @@
 // (and the mapped ingress-nginx ones) by core/annotations/. Every field has a default,
 // so an invalid annotation is reported and the default applies.
 
+import type { PasswordHash } from './password-hash.ts';
+
 export type LoadBalanceAlgorithm = 'round-robin' | 'least-request' | 'random' | 'consistent-hash';
 
 export type HashKey =
@@ -52,6 +54,19 @@ export interface PolicyRefusal {
   annotation: string;
 }
 
+/**
+ * HTTP basic authentication (ingress-nginx auth-type: basic), with the credentials of its Secret
+ * already parsed into typed hashes. A request without valid credentials answers 401.
+ */
+export interface BasicAuthPolicy {
+  /** The WWW-Authenticate realm: printable ASCII without '"' or '\\', so it quotes as it is. */
+  realm: string;
+  /** The Secret read, 'ns/name' (for logs and /debug). */
+  secret: string;
+  /** user → hash. Redacted by redactTable(). */
+  users: Record<string, PasswordHash>;
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -60,6 +75,7 @@ export interface RoutePolicy {
   /** Plain-HTTP requests are redirected to HTTPS even when the host has no TLS (TLS ends outside). */
   forceSslRedirect?: boolean;
   sourceRanges?: SourceRanges;
+  basicAuth?: BasicAuthPolicy;
   hsts?: HstsPolicy;
   affinity?: CookieAffinity;
   loadBalance: LoadBalanceAlgorithm;

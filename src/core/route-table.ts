@@ -2,6 +2,7 @@
 // Plain, sorted, JSON-serialisable data. Same snapshot in, same bytes out.
 
 import type { Diagnostic } from './diagnostics.ts';
+import { redactHash, type PasswordHash } from './password-hash.ts';
 import type { RoutePolicy } from './policy.ts';
 
 export type MatchType = 'Exact' | 'Prefix';
@@ -105,11 +106,21 @@ export function emptyRouteTable(): RouteTable {
   return { virtualHosts: [], backends: {}, policies: {}, certificates: {}, sni: [] };
 }
 
-/** A copy safe to serialise: key material replaced. */
+/** A copy safe to serialise: key material and password hashes replaced (user names stay, for /debug). */
 export function redactTable(table: RouteTable): RouteTable {
   const certificates: Record<string, CertificateEntry> = {};
   for (const [id, c] of Object.entries(table.certificates)) {
     certificates[id] = { ...c, certPem: '<redacted>', keyPem: '<redacted>' };
   }
-  return { ...table, certificates };
+  const policies: Record<string, RoutePolicy> = {};
+  for (const [id, p] of Object.entries(table.policies)) {
+    if (p.basicAuth === undefined) {
+      policies[id] = p;
+      continue;
+    }
+    const users: Record<string, PasswordHash> = {};
+    for (const [user, hash] of Object.entries(p.basicAuth.users)) users[user] = redactHash(hash);
+    policies[id] = { ...p, basicAuth: { ...p.basicAuth, users } };
+  }
+  return { ...table, certificates, policies };
 }

@@ -29,6 +29,8 @@ export interface BuildOptions {
   defaultBackend?: { namespace: string; service: string; port: number | string };
   /** Injected so the core stays free of node:crypto; must be deterministic. */
   inspectCertificate: (certPem: string, keyPem: string) => CertificateInspection;
+  /** --allow-cross-namespace-secrets: annotations may name a Secret in another namespace (default false). */
+  allowCrossNamespaceSecrets?: boolean;
   /** ISO time used for expiry warnings; passed in because the core reads no clock. */
   now: string;
 }

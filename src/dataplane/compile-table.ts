@@ -12,6 +12,7 @@ import type { Backend, Endpoint, RouteTable, VirtualHost } from '../core/route-t
 import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
+import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
@@ -32,6 +33,8 @@ export interface RouteTarget {
   readonly refused: string | undefined;
   /** The policy's client source ranges, compiled; undefined when every client is admitted. */
   readonly sourceRanges: SourceRangeCheck | undefined;
+  /** The policy's basic authentication, compiled; undefined when none is asked (steps/basic-auth.ts). */
+  readonly basicAuth: CompiledBasicAuth | undefined;
 }
 
 export interface CompiledTable {
@@ -91,6 +94,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     if (!rangeChecks.has(policyId)) rangeChecks.set(policyId, compileSourceRanges(policy.sourceRanges));
     return rangeChecks.get(policyId);
   };
+  const basicAuths = new Map<string, CompiledBasicAuth | undefined>();
+  const basicAuthFor = (policyId: string, policy: RoutePolicy): CompiledBasicAuth | undefined => {
+    if (!basicAuths.has(policyId)) basicAuths.set(policyId, compileBasicAuth(policy.basicAuth));
+    return basicAuths.get(policyId);
+  };
 
   const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
@@ -105,6 +113,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       // A route that cannot be served as written is refused before its policy's own refusal is asked.
       refused: refused ?? policy.refused?.code,
       sourceRanges: sourceRangesFor(policyId, policy),
+      basicAuth: basicAuthFor(policyId, policy),
     };
   };
 

@@ -43,6 +43,7 @@ test('defaults in manifest mode', () => {
     adminPort: 9090,
     controllerName: 'gatehouse.dev/ingress-controller',
     watchIngressWithoutClass: true,
+    allowCrossNamespaceSecrets: false,
     drainSeconds: 15,
     logLevel: 'info',
     logFormat: 'json',
@@ -101,7 +102,7 @@ test('every flag, set', () => {
     'serve', '--manifests', 'm.yaml', '--manifests', dir,
     '--bind', '127.0.0.1', '--http-port', '0', '--https-port', '8444', '--admin-bind', '::1', '--admin-port', '9091',
     '--max-connections', '1000', '--trusted-proxies', '10.0.0.0/8,192.0.2.1', '--trusted-proxies', '2001:db8::/32',
-    '--controller-name', 'example.com/ingress', '--no-watch-ingress-without-class',
+    '--controller-name', 'example.com/ingress', '--no-watch-ingress-without-class', '--allow-cross-namespace-secrets',
     '--default-backend', 'ops/fallback:http', '--default-tls-secret', 'ops/wildcard-cert',
     '--connect-timeout', '500ms', '--read-timeout', '2m', '--send-timeout', '1m30s', '--max-body-size', '10m',
     '--header-timeout', '5s', '--request-timeout', '1h', '--keepalive-timeout', '30s', '--max-header-size', '32k',
@@ -118,6 +119,7 @@ test('every flag, set', () => {
   ]);
   assert.equal(c.controllerName, 'example.com/ingress');
   assert.equal(c.watchIngressWithoutClass, false);
+  assert.equal(c.allowCrossNamespaceSecrets, true);
   assert.deepEqual(c.defaultBackend, { namespace: 'ops', service: 'fallback', port: 'http' });
   assert.deepEqual(c.defaultTlsSecret, { namespace: 'ops', name: 'wildcard-cert' });
   assert.deepEqual(c.timeouts, { connectTimeoutMs: 500, readTimeoutMs: 120_000, sendTimeoutMs: 90_000 });

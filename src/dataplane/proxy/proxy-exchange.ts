@@ -28,6 +28,7 @@ import type { PickContext, PickOutcome } from './endpoint-picker.ts';
 import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
+import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
@@ -174,7 +175,20 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.error = refusal.error;
       return this.respondPlain(refusal.status, false);
     }
+    if (target.basicAuth === undefined) return this.admit(peer, trusted, hostHeader);
+    checkBasicAuth(target.basicAuth, headers.authorization, () => this.clientGone, (denied) => {
+      if (this.clientGone) return; // finished (499) when the client went away
+      if (denied === undefined) return this.admit(peer, trusted, hostHeader);
+      this.error = denied.error;
+      this.respondPlain(denied.status, false, denied.headers);
+    });
+  }
 
+  /** The request passed the access steps: body limits, upstream headers, then forward. */
+  admit(peer: string, trusted: boolean, hostHeader: string | undefined): void {
+    const { req, res, rt, headers } = this;
+    const target = this.target!;
+    const opts = rt.options;
     const policy = target.policy;
     let contentLength: string | undefined;
     if (this.isH2) {
@@ -208,6 +222,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       contentLength,
       joinCookies: this.isH2,
     });
+    if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read (the servers listen to
     // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).

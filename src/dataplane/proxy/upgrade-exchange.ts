@@ -18,6 +18,7 @@ import type { PickContext } from './endpoint-picker.ts';
 import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
+import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
@@ -125,19 +126,32 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       this.error = refusal.error;
       return this.respondRaw(refusal.status);
     }
+    if (target.basicAuth === undefined) return this.admit(peer, trusted, canonical.authority);
+    checkBasicAuth(target.basicAuth, req.headers.authorization, () => this.clientGone, (denied) => {
+      if (this.clientGone) return; // logged when the client went away
+      if (denied === undefined) return this.admit(peer, trusted, canonical.authority);
+      this.error = denied.error;
+      this.respondRaw(denied.status, denied.headers);
+    });
+  }
+
+  /** The request passed the access steps: upstream headers, then forward. */
+  admit(peer: string, trusted: boolean, authority: string | undefined): void {
+    const req = this.req;
     this.requestId = requestIdFor(req.headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, {
       scheme: this.scheme,
       peerAddress: peer,
       clientAddress: this.clientIp,
       trustedPeer: trusted,
-      host: canonical.authority ?? req.headers.host ?? '',
+      host: authority ?? req.headers.host ?? '',
       localPort: req.socket.localPort ?? 0,
       requestId: this.requestId,
       contentLength: undefined,
       joinCookies: false,
     });
-    this.trace = propagateTrace(req.headers, this.upstreamHeaders, opts.observer);
+    if (this.target!.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    this.trace = propagateTrace(req.headers, this.upstreamHeaders, this.rt.options.observer);
     this.forward();
   }
 
