@@ -110,6 +110,8 @@ export interface RoutePolicy {
   /** A request for exactly `/` is answered 302 to this path (ingress-nginx app-root). */
   appRoot?: string;
   cors?: CorsPolicy;
+  /** ingress-nginx from-to-www-redirect: the other name of each host redirects to it (www-redirects.ts). */
+  fromToWww?: true;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({

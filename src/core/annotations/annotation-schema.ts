@@ -39,6 +39,7 @@ export interface AnnotationValues {
   temporalRedirect: RedirectPart[];
   temporalRedirectCode: number;
   appRoot: string;
+  fromToWwwRedirect: boolean;
   enableCors: boolean;
   corsAllowOrigin: '*' | CorsOrigin[];
   corsAllowMethods: string[];
@@ -226,6 +227,11 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     doc: 'A request for exactly `/` (whatever its query) that reaches one of the Ingress\'s routes is answered 302 with `Location: <scheme>://<Host><app-root>`, as ingress-nginx writes it. Checked first, before the other redirects. Other paths are routed as usual.',
   },
   {
+    name: 'from-to-www-redirect', field: 'fromToWwwRedirect', group: 'Redirects',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'For each host of the Ingress, the other name (`www.` added or removed) answers every request with 308 to `<scheme>://<host><request URI>`, as ingress-nginx\'s redirect server does. No redirect is made when the other name is a host of some Ingress (it wins; a warning says so), nor for wildcard hosts. Over HTTPS the other name is served with the host\'s certificate only when that certificate covers it, as ingress-nginx checks; otherwise it gets the default certificate and a warning says so.',
+  },
+  {
     name: 'enable-cors', field: 'enableCors', group: 'CORS',
     type: { kind: 'bool' }, default: 'false', example: 'true',
     doc: 'Cross-origin resource sharing, as ingress-nginx does it. A request whose `Origin` is allowed (every request when the allowed origin is `*`) gets `Access-Control-Allow-Origin` (the request\'s Origin echoed, or `*`), `Access-Control-Allow-Credentials: true` (unless turned off), `Access-Control-Allow-Methods`, `Access-Control-Allow-Headers`, `Access-Control-Expose-Headers` (when set) and `Access-Control-Max-Age` on every response, Gatehouse\'s own error answers included; the backend\'s own `Access-Control-*` headers are replaced. Such a request with the method `OPTIONS` (a preflight) is answered 204 by Gatehouse with these headers, `Content-Type: text/plain charset=UTF-8` and `Content-Length: 0`, and never reaches the backend. A request whose Origin is not allowed gets no CORS headers and is forwarded as usual.',
@@ -318,6 +324,7 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'temporal-redirect', field: 'temporalRedirect', type: { kind: 'redirect-url' }, action: true, note: 'same (only the documented nginx variables)' },
   { name: 'temporal-redirect-code', field: 'temporalRedirectCode', type: REDIRECT_CODE, action: true, note: 'same (outside 300 to 307: 302)' },
   { name: 'app-root', field: 'appRoot', type: { kind: 'app-root' }, action: true, note: 'same' },
+  { name: 'from-to-www-redirect', field: 'fromToWwwRedirect', type: { kind: 'bool' }, note: 'same' },
   { name: 'enable-cors', field: 'enableCors', type: { kind: 'bool' }, note: 'same' },
   { name: 'cors-allow-origin', field: 'corsAllowOrigin', type: { kind: 'cors-origins' }, action: true, note: 'same; a bad entry refuses the Ingress instead of falling back to `*`' },
   { name: 'cors-allow-methods', field: 'corsAllowMethods', type: { kind: 'token-list', what: 'a method' }, action: true, note: 'same' },

@@ -247,6 +247,7 @@ function assembleRedirects(
     else noEffect('permanentRedirectCode', 'there is no permanent-redirect');
   }
   if (v.appRoot !== undefined) policy.appRoot = v.appRoot;
+  if (v.fromToWwwRedirect === true) policy.fromToWww = true;
 }
 
 function cookieAffinity(
