@@ -166,7 +166,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     // As ingress-nginx's rewrite phase: app-root, CORS (preflight answered 204), the Ingress's
     // redirect, then HTTPS; access control after.
     const cors = corsFor(target, req.method, headers.origin);
-    const redirect = redirectFor(target, { scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query: canonical.query });
+    const asks = target.policy.redirect !== undefined || target.policy.appRoot !== undefined;
+    const redirect = asks ? redirectFor(target, { scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query: canonical.query }) : undefined;
     if (redirect?.reason === 'app-root') return this.respondRedirect(redirect.status, redirect.location);
     if (cors !== undefined) this.corsHeaders = cors.headers;
     if (cors?.preflight === true) return this.respondPreflight();
