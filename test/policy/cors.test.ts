@@ -125,6 +125,8 @@ before(async () => {
       hosts: {
         ...Object.fromEntries(Object.keys(policies).map((p) => [`${p.slice(5)}.example.com`, { routes: [{ path: '/', backend, policy: p }] }])),
         'down.example.com': { routes: [{ path: '/', backend: empty, policy: 'shop/star' }] },
+        // A host with TLS: plain HTTP is redirected to HTTPS, after the CORS step (ingress-nginx's order).
+        'secure.example.com': { routes: [{ path: '/', backend, policy: 'shop/star' }], tls: 'shop/cert' },
       },
       backends: { [backend]: [`127.0.0.2:${echo.port}`], [empty]: [] },
       policies,
@@ -188,6 +190,15 @@ for (const t of TRANSPORTS) {
     const r = await plane.curl(t, 'list.example.com', '/api');
     assert.equal(r.headers['access-control-allow-origin'], undefined, 'no Origin, no CORS');
     assert.equal(echo.count(), before + 4);
+  });
+
+  test(`${t}: on a TLS host over plain HTTP, a preflight is answered 204 before the HTTPS redirect, which carries the headers`, async () => {
+    let r = await plane.curl(t, 'secure.example.com', '/api', [...PREFLIGHT, '-H', 'Origin: https://app.example.com']);
+    assert.equal(r.status, 204);
+    r = await plane.curl(t, 'secure.example.com', '/api', ['-H', 'Origin: https://app.example.com']);
+    assert.equal(r.status, 308);
+    assert.equal(r.headers.location, 'https://secure.example.com:8443/api');
+    assert.equal(r.headers['access-control-allow-origin'], '*');
   });
 
   test(`${t}: Gatehouse's own error answers carry the CORS headers; a bad CORS value answers 503`, async () => {
