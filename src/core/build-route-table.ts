@@ -3,6 +3,7 @@
 // (one file, one job); this function only wires them in order.
 
 import type { Diagnostic } from './diagnostics.ts';
+import { addWwwRedirects } from './www-redirects.ts';
 import { assembleTable } from './assemble-table.ts';
 import { collectPolicies } from './collect-policies.ts';
 import { collectRoutes, type RouteCandidate } from './collect-routes.ts';
@@ -61,5 +62,7 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
     sni: tls.sni,
     tlsClaims: tls.claims,
   });
-  return { table, diagnostics: finishDiagnostics(diagnostics), status: selection.status };
+  const www = addWwwRedirects(table);
+  diagnostics.push(...www.diagnostics);
+  return { table: www.table, diagnostics: finishDiagnostics(diagnostics), status: selection.status };
 }

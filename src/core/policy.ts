@@ -67,6 +67,37 @@ export interface BasicAuthPolicy {
   users: Record<string, PasswordHash>;
 }
 
+/** nginx variables a redirect target may use; the data plane fills them from the parsed request. */
+export type RedirectVariable = 'scheme' | 'host' | 'request_uri' | 'uri' | 'args' | 'is_args' | 'query_string';
+
+/** A redirect target as typed parts: literal text (already validated URL characters) and variables. */
+export type RedirectPart = { kind: 'text'; text: string } | { kind: 'var'; name: RedirectVariable };
+
+/** ingress-nginx permanent-redirect / temporal-redirect: every request of the route is redirected. */
+export interface RedirectPolicy {
+  code: number; // 300..308
+  location: RedirectPart[];
+  /** Which annotation asked for it, for the access log. */
+  kind: 'permanent' | 'temporal';
+}
+
+/** One allowed origin: `host` is lower-case `name[:port]`, and may start with `*.` (one DNS label). */
+export interface CorsOrigin {
+  scheme: 'http' | 'https';
+  host: string;
+}
+
+/** ingress-nginx enable-cors and its settings, with its defaults applied. */
+export interface CorsPolicy {
+  /** '*': any origin, answered `Access-Control-Allow-Origin: *`; otherwise the matching Origin is echoed. */
+  origins: '*' | CorsOrigin[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  allowCredentials: boolean;
+  maxAgeSeconds: number;
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -90,6 +121,13 @@ export interface RoutePolicy {
   maxBodySize?: number;
   /** Passive health: also count 5xx responses as failures. */
   ejectOn5xx: boolean;
+  /** Every request is answered with this redirect instead of being forwarded. */
+  redirect?: RedirectPolicy;
+  /** A request for exactly `/` is answered 302 to this path (ingress-nginx app-root). */
+  appRoot?: string;
+  cors?: CorsPolicy;
+  /** ingress-nginx from-to-www-redirect: the other name of each host redirects to it (www-redirects.ts). */
+  fromToWww?: true;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX, type AnnotationSpec } from '../../src/core/annotations/annotation-schema.ts';
 import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
 import { closestName, editDistance } from '../../src/core/annotations/closest-name.ts';
-import { isCookiePath, isToken, parseHashKey, parseNginxHashBy, parseValue, type ValueType } from '../../src/core/annotations/value-types.ts';
+import { isCookiePath, isToken, maxValueLength, parseHashKey, parseNginxHashBy, parseValue, type ValueType } from '../../src/core/annotations/value-types.ts';
 import { checkAnnotationValue } from '../../src/core/annotations/check-annotation-value.ts';
 import type { Diagnostic } from '../../src/core/diagnostics.ts';
 import type { Ingress } from '../../src/core/model.ts';
@@ -29,6 +29,9 @@ function companions(spec: AnnotationSpec): Record<string, string> {
   if (spec.name.startsWith('session-cookie-')) return { 'gatehouse.dev/affinity': 'cookie' };
   if (spec.name.startsWith('hsts-')) return { 'gatehouse.dev/hsts': 'true' };
   if (spec.name === 'hash-key') return { 'gatehouse.dev/load-balance': 'consistent-hash' };
+  if (spec.name.startsWith('cors-')) return { 'gatehouse.dev/enable-cors': 'true' };
+  if (spec.name === 'permanent-redirect-code') return { 'gatehouse.dev/permanent-redirect': 'https://example.com/' };
+  if (spec.name === 'temporal-redirect-code') return { 'gatehouse.dev/temporal-redirect': 'https://example.com/' };
   return {};
 }
 
@@ -54,6 +57,14 @@ function invalidValues(type: ValueType): string[] {
       return ['', 'header', 'header:', 'cookie:', 'header:a b', 'query:x', 'ip', 'client_ip', 'header:a:b'];
     case 'nginx-hash-by':
       return ['', '$request_uri', '$http_', '$cookie_a-b', 'remote_addr', '$remote_addr$request_uri'];
+    case 'redirect-url':
+      return ['', '/relative', 'example.com', 'ftp://example.com', 'https://', 'https://a b.example.com', 'https://x.example.com/a b', 'https://user@x.example.com', 'https://x.example.com:0', 'https://x.example.com:99999', 'https://x_y.example.com', 'https://x.example.com/$remote_addr', 'https://x.example.com/$', 'https://$hostname/', 'https://x.example.com/%zz', 'https://x.example.com/a|b', `https://x.example.com/${'a'.repeat(2100)}`];
+    case 'app-root':
+      return ['', 'app', '//evil.example.com', '/a b', '/$request_uri', '/a#b', '/%4', '/a|b'];
+    case 'cors-origins':
+      return ['', ' ', 'example.com', 'https://', 'https://a.example.com/', 'ftp://a.example.com', 'https://a.example.com,', '*, https://a.example.com', 'https://a.*.example.com', 'https://*', 'https://a b.example.com', 'https://a.example.com:0'];
+    case 'token-list':
+      return ['', ' ', 'GET,', 'GET POST', 'X-A;', 'a b', 'X(Y)', ',GET', `${'A,'.repeat(64)}A`];
     case 'cidr-list':
       return ['', ' ', '10.0.0.0/8,', ',10.0.0.1', '10.0.0.0/33', '10.0.0.256', '010.0.0.1', '10.0.0.0/', '10.0.0.0/8/8', 'fe80::1%eth0', '2001:db8::/129', 'example.com', '10.0.0.0/-1', '10.0.0.0 /8', '1.2.3', '::1::2', `${'10.0.0.1,'.repeat(2000)}10.0.0.1`];
   }
@@ -83,10 +94,13 @@ test('every annotation: each invalid value is one AnnotationInvalid naming it, a
     for (const bad of invalidValues(spec.type)) {
       const { policy, diagnostics } = parse({ ...companions(spec), [key]: bad });
       // A protection is never left at its default (none): an unparsable value refuses the Ingress.
-      const code = spec.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationInvalid';
-      assert.deepEqual(summary(diagnostics), [`${code} error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(bad).slice(0, 80)}`);
+      const code = spec.protection === true ? 'AnnotationProtectionInvalid' : spec.action === true ? 'AnnotationActionInvalid' : 'AnnotationInvalid';
+      // A redirect code that is a number out of 300..30x falls back to the default, as in ingress-nginx.
+      const fallback = spec.type.kind === 'int' && spec.action === true && /^[0-9]+$/.test(bad) && Number(bad) <= spec.type.max;
+      const shown = fallback ? 'AnnotationInvalid' : code;
+      assert.deepEqual(summary(diagnostics), [`${shown} error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(bad).slice(0, 80)}`);
       assert.ok(diagnostics[0]!.message.includes(key), 'the message names the annotation');
-      const expected = spec.protection === true ? { ...baseline, refused: { code, annotation: key } } : baseline;
+      const expected = (spec.protection === true || spec.action === true) && !fallback ? { ...baseline, refused: { code, annotation: key } } : baseline;
       assert.deepEqual(policy, expected, `${key}: ${JSON.stringify(bad).slice(0, 80)} leaves the default, or refuses`);
       cases++;
     }
@@ -98,8 +112,9 @@ test('every ingress-nginx mapping: invalid values are reported against the nginx
   for (const mapping of NGINX_ANNOTATIONS) {
     const key = NGINX_PREFIX + mapping.name;
     for (const bad of invalidValues(mapping.type).filter((v) => !(mapping.type.kind === 'int' && v === '0'))) {
-      const { diagnostics } = parse({ 'nginx.ingress.kubernetes.io/affinity': 'cookie', [key]: bad });
-      const code = mapping.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationInvalid';
+      const { diagnostics } = parse({ 'nginx.ingress.kubernetes.io/affinity': 'cookie', 'nginx.ingress.kubernetes.io/enable-cors': 'true', 'nginx.ingress.kubernetes.io/permanent-redirect': 'https://example.com/', 'nginx.ingress.kubernetes.io/temporal-redirect': 'https://example.com/', [key]: bad });
+      const outOfRange = mapping.type.kind === 'int' && mapping.action === true && /^[0-9]+$/.test(bad) && Number(bad) <= mapping.type.max;
+      const code = mapping.protection === true ? 'AnnotationProtectionInvalid' : mapping.action === true && !outOfRange ? 'AnnotationActionInvalid' : 'AnnotationInvalid';
       assert.ok(
         diagnostics.some((d) => d.code === code && d.field === `metadata.annotations["${key}"]`),
         `${key}: ${JSON.stringify(bad)} → ${JSON.stringify(summary(diagnostics))}`,
@@ -132,20 +147,21 @@ test('hostile values are refused for every annotation with AnnotationValueUnsafe
     const key = GATEHOUSE_PREFIX + spec.name;
     const baseline = parse(companions(spec)).policy;
     for (const [value, reason] of UNSAFE) {
-      // A CIDR list may be longer than 256 characters: that one is only refused by its grammar.
-      if (spec.type.kind === 'cidr-list' && value.length > 256) continue;
+      // Lists and URLs may be longer than 256 characters: those are only refused by their grammar.
+      if (maxValueLength(spec.type) > 256 && value.length > 256) continue;
       const { policy, diagnostics } = parse({ ...companions(spec), [key]: value });
-      const code = spec.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationValueUnsafe';
+      const refuses = spec.protection === true || spec.action === true;
+      const code = spec.protection === true ? 'AnnotationProtectionInvalid' : spec.action === true ? 'AnnotationActionInvalid' : 'AnnotationValueUnsafe';
       assert.deepEqual(summary(diagnostics), [`${code} error metadata.annotations["${key}"]`], `${key}: ${JSON.stringify(value)}`);
       assert.match(diagnostics[0]!.message, reason);
       assert.ok(!/[\r\n\u0000]/.test(diagnostics[0]!.message), 'the message never carries raw control bytes');
       assert.ok(diagnostics[0]!.message.length < 400, 'the message is short');
-      assert.deepEqual(policy, spec.protection === true ? { ...baseline, refused: { code, annotation: key } } : baseline);
+      assert.deepEqual(policy, refuses ? { ...baseline, refused: { code, annotation: key } } : baseline);
     }
   }
   for (const mapping of NGINX_ANNOTATIONS) {
     const { diagnostics } = parse({ [NGINX_PREFIX + mapping.name]: 'x\r\ny' });
-    const code = mapping.protection === true ? 'AnnotationProtectionInvalid' : 'AnnotationValueUnsafe';
+    const code = mapping.protection === true ? 'AnnotationProtectionInvalid' : mapping.action === true ? 'AnnotationActionInvalid' : 'AnnotationValueUnsafe';
     assert.deepEqual(summary(diagnostics), [`${code} error metadata.annotations["${NGINX_PREFIX + mapping.name}"]`]);
   }
 });

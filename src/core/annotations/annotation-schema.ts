@@ -3,7 +3,7 @@
 // (docs/annotations.md) all derive from these tables, so an annotation cannot be supported without
 // being documented, nor documented without being supported.
 
-import type { CidrBlock, HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
+import type { CidrBlock, CorsOrigin, HashKey, LoadBalanceAlgorithm, RedirectPart, SameSite } from '../policy.ts';
 import { MAX_DURATION_MS } from '../units.ts';
 import { LOAD_BALANCE_VALUES, SAME_SITE_VALUES, type ValueType } from './value-types.ts';
 
@@ -34,11 +34,24 @@ export interface AnnotationValues {
   hstsPreload: boolean;
   allowSourceRange: CidrBlock[];
   denySourceRange: CidrBlock[];
+  permanentRedirect: RedirectPart[];
+  permanentRedirectCode: number;
+  temporalRedirect: RedirectPart[];
+  temporalRedirectCode: number;
+  appRoot: string;
+  fromToWwwRedirect: boolean;
+  enableCors: boolean;
+  corsAllowOrigin: '*' | CorsOrigin[];
+  corsAllowMethods: string[];
+  corsAllowHeaders: string[];
+  corsExposeHeaders: string[];
+  corsAllowCredentials: boolean;
+  corsMaxAge: number;
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -55,7 +68,20 @@ export interface AnnotationSpec {
    * (AnnotationProtectionInvalid, every route answers 503) instead of falling back to the default.
    */
   protection?: true;
+  /**
+   * It changes what the routes answer (a redirect, CORS): a value that does not parse refuses the
+   * Ingress (AnnotationActionInvalid, every route answers 503) rather than answer something the
+   * Ingress did not ask for.
+   */
+  action?: true;
 }
+
+/** ingress-nginx's CORS defaults (internal/ingress/annotations/cors). */
+export const CORS_DEFAULT_METHODS: readonly string[] = ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS'];
+export const CORS_DEFAULT_HEADERS: readonly string[] = ['DNT', 'Keep-Alive', 'User-Agent', 'X-Requested-With', 'If-Modified-Since', 'Cache-Control', 'Content-Type', 'Range', 'Authorization'];
+export const CORS_DEFAULT_MAX_AGE = 1_728_000;
+const REDIRECT_CODE = { kind: 'int', min: 0, max: 999 } as const;
+const CORS_MAX_AGE = { kind: 'int', min: 0, max: 2_147_483_647 } as const;
 
 export const MAX_RETRIES = 5;
 /** RFC 6265bis caps cookie lifetimes at 400 days; browsers clamp anything longer. */
@@ -175,6 +201,71 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'cidr-list' }, default: 'none', example: '192.0.2.0/24',
     doc: 'Clients whose address is in one of these ranges get 403. Checked before the allow list, as ingress-nginx does: an address in both is refused. A value that does not parse refuses the Ingress.',
   },
+  {
+    name: 'permanent-redirect', field: 'permanentRedirect', group: 'Redirects', action: true,
+    type: { kind: 'redirect-url' }, default: 'none', example: 'https://www.example.com/new$request_uri',
+    doc: 'Every request of the Ingress\'s routes is answered with a redirect to this URL (301 unless `permanent-redirect-code` says otherwise) instead of being forwarded. The URL is used as written: the request path and query are not appended unless the URL says `$request_uri` (or `$uri`, `$args`, `$is_args`); `$scheme` and `$host` are the request\'s. Any other `$name`, a space, a control character, a character the safety gate refuses (`;`, quotes, `\\`, `<`, `>`, `{`, `}`, backtick: percent-encode them), user information or a malformed host refuses the Ingress (`AnnotationActionInvalid`, every route answers 503). Checked before the HTTPS redirect and access control, as ingress-nginx does (its `return` runs in the rewrite phase). `temporal-redirect` wins when both are set.',
+  },
+  {
+    name: 'permanent-redirect-code', field: 'permanentRedirectCode', group: 'Redirects', action: true,
+    type: REDIRECT_CODE, default: '301', example: '308',
+    doc: 'The status of `permanent-redirect`. As in ingress-nginx, a number outside 300 to 308 is reported (`AnnotationInvalid`) and 301 applies; a value that is not a number refuses the Ingress.',
+  },
+  {
+    name: 'temporal-redirect', field: 'temporalRedirect', group: 'Redirects', action: true,
+    type: { kind: 'redirect-url' }, default: 'none', example: 'https://maintenance.example.com/',
+    doc: 'As `permanent-redirect`, with 302 unless `temporal-redirect-code` says otherwise. When both are set, this one wins (ingress-nginx reads it first) and `permanent-redirect` is reported as having no effect.',
+  },
+  {
+    name: 'temporal-redirect-code', field: 'temporalRedirectCode', group: 'Redirects', action: true,
+    type: REDIRECT_CODE, default: '302', example: '307',
+    doc: 'The status of `temporal-redirect`. As in ingress-nginx, a number outside 300 to 307 is reported (`AnnotationInvalid`) and 302 applies; a value that is not a number refuses the Ingress.',
+  },
+  {
+    name: 'app-root', field: 'appRoot', group: 'Redirects', action: true,
+    type: { kind: 'app-root' }, default: 'none', example: '/app1',
+    doc: 'A request for exactly `/` (whatever its query) that reaches one of the Ingress\'s routes is answered 302 with `Location: <scheme>://<Host><app-root>`, as ingress-nginx writes it. Checked first, before the other redirects. Other paths are routed as usual.',
+  },
+  {
+    name: 'from-to-www-redirect', field: 'fromToWwwRedirect', group: 'Redirects',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'For each host of the Ingress, the other name (`www.` added or removed) answers every request with 308 to `<scheme>://<host><request URI>`, as ingress-nginx\'s redirect server does. No redirect is made when the other name is a host of some Ingress (it wins; a warning says so), nor for wildcard hosts. Over HTTPS the other name is served with the host\'s certificate only when that certificate covers it, as ingress-nginx checks; otherwise it gets the default certificate and a warning says so.',
+  },
+  {
+    name: 'enable-cors', field: 'enableCors', group: 'CORS',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'Cross-origin resource sharing, as ingress-nginx does it. A request whose `Origin` is allowed (every request when the allowed origin is `*`) gets `Access-Control-Allow-Origin` (the request\'s Origin echoed, or `*`), `Access-Control-Allow-Credentials: true` (unless turned off), `Access-Control-Allow-Methods`, `Access-Control-Allow-Headers`, `Access-Control-Expose-Headers` (when set) and `Access-Control-Max-Age` on every response, Gatehouse\'s own error answers included; the backend\'s own `Access-Control-*` headers are replaced. Such a request with the method `OPTIONS` (a preflight) is answered 204 by Gatehouse with these headers, `Content-Type: text/plain charset=UTF-8` and `Content-Length: 0`, and never reaches the backend. A request whose Origin is not allowed gets no CORS headers and is forwarded as usual.',
+  },
+  {
+    name: 'cors-allow-origin', field: 'corsAllowOrigin', group: 'CORS', action: true,
+    type: { kind: 'cors-origins' }, default: '*', example: 'https://app.example.com, https://*.example.org:8443',
+    doc: 'The allowed origins. `*` alone allows every origin and answers `Access-Control-Allow-Origin: *`. Otherwise a comma list of `scheme://host[:port]`: an Origin matches when scheme, host and port are the same (case-insensitive), and a host written `*.example.com` matches exactly one more DNS label (`https://a.example.com`, not `https://a.b.example.com` nor `https://example.com`), as ingress-nginx\'s `[A-Za-z0-9-]+`. The matching Origin is echoed. As ingress-nginx, Gatehouse adds no `Vary: Origin`: a backend behind a shared cache should send it.',
+  },
+  {
+    name: 'cors-allow-methods', field: 'corsAllowMethods', group: 'CORS', action: true,
+    type: { kind: 'token-list', what: 'a method' }, default: CORS_DEFAULT_METHODS.join(', '), example: 'GET, POST, OPTIONS',
+    doc: 'The value of `Access-Control-Allow-Methods`.',
+  },
+  {
+    name: 'cors-allow-headers', field: 'corsAllowHeaders', group: 'CORS', action: true,
+    type: { kind: 'token-list', what: 'a header name' }, default: CORS_DEFAULT_HEADERS.join(','), example: 'X-Forwarded-For, X-App-Token',
+    doc: 'The value of `Access-Control-Allow-Headers`.',
+  },
+  {
+    name: 'cors-expose-headers', field: 'corsExposeHeaders', group: 'CORS', action: true,
+    type: { kind: 'token-list', what: 'a header name' }, default: 'none (header not sent)', example: 'X-Total-Count, X-Request-Id',
+    doc: 'The value of `Access-Control-Expose-Headers`.',
+  },
+  {
+    name: 'cors-allow-credentials', field: 'corsAllowCredentials', group: 'CORS',
+    type: { kind: 'bool' }, default: 'true', example: 'false',
+    doc: 'Sends `Access-Control-Allow-Credentials: true`. On by default, as in ingress-nginx (browsers ignore it next to `Access-Control-Allow-Origin: *`).',
+  },
+  {
+    name: 'cors-max-age', field: 'corsMaxAge', group: 'CORS',
+    type: CORS_MAX_AGE, default: String(CORS_DEFAULT_MAX_AGE), example: '600',
+    doc: 'The value of `Access-Control-Max-Age`, in seconds: how long a browser may cache a preflight answer.',
+  },
 ];
 
 export interface NginxMapping {
@@ -188,6 +279,8 @@ export interface NginxMapping {
   note: string;
   /** As AnnotationSpec.protection: an unparsable value refuses the Ingress. */
   protection?: true;
+  /** As AnnotationSpec.action. */
+  action?: true;
 }
 
 const NGINX_LOAD_BALANCE: Record<string, LoadBalanceAlgorithm> = { round_robin: 'round-robin', ewma: 'least-request', least_conn: 'least-request' };
@@ -226,6 +319,19 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'allowlist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses, IPv4 and IPv6); wins over whitelist-source-range' },
   { name: 'whitelist-source-range', field: 'allowSourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'the older name of allowlist-source-range' },
   { name: 'denylist-source-range', field: 'denySourceRange', type: { kind: 'cidr-list' }, protection: true, note: 'same' },
+  { name: 'permanent-redirect', field: 'permanentRedirect', type: { kind: 'redirect-url' }, action: true, note: 'same (only the documented nginx variables)' },
+  { name: 'permanent-redirect-code', field: 'permanentRedirectCode', type: REDIRECT_CODE, action: true, note: 'same (outside 300 to 308: 301)' },
+  { name: 'temporal-redirect', field: 'temporalRedirect', type: { kind: 'redirect-url' }, action: true, note: 'same (only the documented nginx variables)' },
+  { name: 'temporal-redirect-code', field: 'temporalRedirectCode', type: REDIRECT_CODE, action: true, note: 'same (outside 300 to 307: 302)' },
+  { name: 'app-root', field: 'appRoot', type: { kind: 'app-root' }, action: true, note: 'same' },
+  { name: 'from-to-www-redirect', field: 'fromToWwwRedirect', type: { kind: 'bool' }, note: 'same' },
+  { name: 'enable-cors', field: 'enableCors', type: { kind: 'bool' }, note: 'same' },
+  { name: 'cors-allow-origin', field: 'corsAllowOrigin', type: { kind: 'cors-origins' }, action: true, note: 'same; a bad entry refuses the Ingress instead of falling back to `*`' },
+  { name: 'cors-allow-methods', field: 'corsAllowMethods', type: { kind: 'token-list', what: 'a method' }, action: true, note: 'same' },
+  { name: 'cors-allow-headers', field: 'corsAllowHeaders', type: { kind: 'token-list', what: 'a header name' }, action: true, note: 'same' },
+  { name: 'cors-expose-headers', field: 'corsExposeHeaders', type: { kind: 'token-list', what: 'a header name' }, action: true, note: 'same' },
+  { name: 'cors-allow-credentials', field: 'corsAllowCredentials', type: { kind: 'bool' }, note: 'same' },
+  { name: 'cors-max-age', field: 'corsMaxAge', type: CORS_MAX_AGE, note: 'same (seconds)' },
 ];
 
 /**

@@ -15,6 +15,9 @@ import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type CookieAffinity, type PolicyRe
 import { quoteValue } from '../quote-value.ts';
 import {
   ANNOTATIONS,
+  CORS_DEFAULT_HEADERS,
+  CORS_DEFAULT_MAX_AGE,
+  CORS_DEFAULT_METHODS,
   GATEHOUSE_NAMES,
   GATEHOUSE_PREFIX,
   NGINX_ANNOTATIONS,
@@ -36,6 +39,8 @@ const GATEHOUSE_BY_NAME = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_BY_NAME = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 const NGINX_WHY = new Map(NGINX_NOT_MAPPED.map((m) => [m.name, m.why]));
 
+type RefusalCode = 'AnnotationProtectionInvalid' | 'AnnotationProtectionUnsupported' | 'AnnotationActionInvalid';
+
 /** Which annotation key gave each field its value (for diagnostics about combinations). */
 type Sources = Partial<Record<AnnotationField, string>>;
 
@@ -49,7 +54,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   const values: Partial<AnnotationValues> = {};
   const sources: Sources = {};
   let refused: PolicyRefusal | undefined;
-  const refuse = (code: 'AnnotationProtectionInvalid' | 'AnnotationProtectionUnsupported', key: string): void => {
+  const refuse = (code: RefusalCode, key: string): void => {
     refused ??= { code, annotation: key };
   };
 
@@ -65,7 +70,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
       report('AnnotationUnknown', key, `${quoteValue(key)} is not a Gatehouse annotation and is ignored${suggestion === undefined ? '' : `; did you mean "${GATEHOUSE_PREFIX}${suggestion}"?`}`);
       continue;
     }
-    const parsed = readValue(key, annotations[key]!, spec.type, report, spec.protection === true ? refuse : undefined);
+    const parsed = readValue(key, annotations[key]!, spec.type, report, refusalOf(spec, refuse));
     if (parsed !== undefined) set(values, sources, spec.field, parsed, key);
   }
   // Mapped ingress-nginx keys in table order, which is their precedence.
@@ -79,7 +84,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
       if (mapping.protection === true) report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: ${quoteValue(winner)} sets the same protection and wins`);
       continue;
     }
-    const parsed = readValue(key, text, mapping.type, report, mapping.protection === true ? refuse : undefined);
+    const parsed = readValue(key, text, mapping.type, report, refusalOf(mapping, refuse));
     if (parsed !== undefined) set(values, sources, mapping.field, mapping.convert ? mapping.convert(parsed) : parsed, key);
   }
   // Other controllers' annotations (and ingress-nginx's unmapped ones): a protection Gatehouse does
@@ -107,25 +112,38 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   return { policy, diagnostics };
 }
 
+/** How an unparsable value of this annotation refuses the Ingress, if it does. */
+interface Refusal {
+  code: 'AnnotationProtectionInvalid' | 'AnnotationActionInvalid';
+  asks: string;
+  refuse: (code: RefusalCode, key: string) => void;
+}
+
+function refusalOf(spec: { protection?: true; action?: true }, refuse: (code: RefusalCode, key: string) => void): Refusal | undefined {
+  if (spec.protection === true) return { code: 'AnnotationProtectionInvalid', asks: 'asks for a protection', refuse };
+  if (spec.action === true) return { code: 'AnnotationActionInvalid', asks: 'changes what the routes answer', refuse };
+  return undefined;
+}
+
 /**
- * The value through the safety gate and its typed parse. With `refuse` (the annotation asks for a
- * protection), a value that fails either refuses the Ingress: AnnotationProtectionInvalid, never the
- * default (which would be no protection at all).
+ * The value through the safety gate and its typed parse. With `refusal` (the annotation asks for a
+ * protection, or changes what the routes answer), a value that fails either refuses the Ingress,
+ * never the default (which would be no protection at all, or an answer nobody asked for).
  */
 function readValue(
   key: string,
   text: string,
   type: ValueType,
   report: (code: DiagnosticCode, key: string, message: string) => void,
-  refuse?: (code: 'AnnotationProtectionInvalid', key: string) => void,
+  refusal?: Refusal,
 ): unknown {
   const unsafe = checkAnnotationValue(text, maxValueLength(type));
   const parsed = unsafe === undefined ? parseValue(type, text) : undefined;
   if (parsed?.ok === true) return parsed.value;
-  if (refuse !== undefined) {
+  if (refusal !== undefined) {
     const why = unsafe !== undefined ? `its value ${unsafe}` : `${quoteValue(text.length > 200 ? `${text.slice(0, 200)}...` : text)} is not valid: ${parsed!.ok ? '' : parsed!.reason}`;
-    report('AnnotationProtectionInvalid', key, `${quoteValue(key)} asks for a protection, but ${why}; every route of this Ingress answers 503 until it is corrected`);
-    refuse('AnnotationProtectionInvalid', key);
+    report(refusal.code, key, `${quoteValue(key)} ${refusal.asks}, but ${why}; every route of this Ingress answers 503 until it is corrected`);
+    refusal.refuse(refusal.code, key);
     return undefined;
   }
   if (unsafe !== undefined) {
@@ -183,7 +201,55 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
     if (v.allowSourceRange !== undefined) policy.sourceRanges.allow = v.allowSourceRange;
     if (v.denySourceRange !== undefined) policy.sourceRanges.deny = v.denySourceRange;
   }
+  assembleRedirects(policy, v, sources, report, noEffect);
+  if (v.enableCors === true) {
+    policy.cors = {
+      origins: v.corsAllowOrigin ?? '*',
+      allowMethods: v.corsAllowMethods ?? [...CORS_DEFAULT_METHODS],
+      allowHeaders: v.corsAllowHeaders ?? [...CORS_DEFAULT_HEADERS],
+      exposeHeaders: v.corsExposeHeaders ?? [],
+      allowCredentials: v.corsAllowCredentials ?? true,
+      maxAgeSeconds: v.corsMaxAge ?? CORS_DEFAULT_MAX_AGE,
+    };
+  } else {
+    for (const f of ['corsAllowOrigin', 'corsAllowMethods', 'corsAllowHeaders', 'corsExposeHeaders', 'corsAllowCredentials', 'corsMaxAge'] as const) {
+      noEffect(f, 'CORS is not on (enable-cors: "true")');
+    }
+  }
   return policy;
+}
+
+/**
+ * ingress-nginx's redirect annotation (internal/ingress/annotations/redirect): temporal-redirect is
+ * read first and wins; a code outside its range falls back to the default (302 for temporal, within
+ * 300..307; 301 for permanent, within 300..308). app-root is independent (its own server-level rule).
+ */
+function assembleRedirects(
+  policy: RoutePolicy,
+  v: Partial<AnnotationValues>,
+  sources: Sources,
+  report: (code: DiagnosticCode, key: string, message: string) => void,
+  noEffect: (field: AnnotationField, why: string) => void,
+): void {
+  const codeOf = (field: 'permanentRedirectCode' | 'temporalRedirectCode', max: number, fallback: number): number => {
+    const code = v[field];
+    if (code === undefined) return fallback;
+    if (code >= 300 && code <= max) return code;
+    const key = sources[field]!;
+    report('AnnotationInvalid', key, `${quoteValue(String(code))} is not a valid value for ${quoteValue(key)}: outside 300 to ${max}; ${fallback} applies, as in ingress-nginx`);
+    return fallback;
+  };
+  if (v.temporalRedirect !== undefined) {
+    policy.redirect = { kind: 'temporal', code: codeOf('temporalRedirectCode', 307, 302), location: v.temporalRedirect };
+    noEffect('permanentRedirect', 'temporal-redirect is set and wins, as in ingress-nginx');
+    noEffect('permanentRedirectCode', 'temporal-redirect is set and wins, as in ingress-nginx');
+  } else {
+    noEffect('temporalRedirectCode', 'there is no temporal-redirect');
+    if (v.permanentRedirect !== undefined) policy.redirect = { kind: 'permanent', code: codeOf('permanentRedirectCode', 308, 301), location: v.permanentRedirect };
+    else noEffect('permanentRedirectCode', 'there is no permanent-redirect');
+  }
+  if (v.appRoot !== undefined) policy.appRoot = v.appRoot;
+  if (v.fromToWwwRedirect === true) policy.fromToWww = true;
 }
 
 function cookieAffinity(

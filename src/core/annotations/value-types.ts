@@ -6,6 +6,8 @@ import { isIPv4Literal, isIPv6Literal } from '../ip-literal.ts';
 import type { CidrBlock, HashKey, LoadBalanceAlgorithm, SameSite } from '../policy.ts';
 import { quoteValue } from '../quote-value.ts';
 import { formatDuration, parseByteSize, parseDuration } from '../units.ts';
+import { MAX_CORS_ENTRIES, MAX_CORS_LIST_LENGTH, parseCorsOrigins, parseTokenList } from './cors-values.ts';
+import { MAX_REDIRECT_LENGTH, parseAppRoot, parseRedirectUrl, REDIRECT_VARIABLES } from './redirect-url.ts';
 
 export type ValueType =
   | { kind: 'bool' }
@@ -22,13 +24,24 @@ export type ValueType =
   /** ingress-nginx upstream-hash-by: only the three variable forms that mean a hash key. */
   | { kind: 'nginx-hash-by' }
   /** Comma-separated IPv4/IPv6 addresses and CIDRs (ingress-nginx source ranges). */
-  | { kind: 'cidr-list' };
+  | { kind: 'cidr-list' }
+  /** An absolute http/https URL with the documented nginx variables (redirect-url.ts). */
+  | { kind: 'redirect-url' }
+  /** A path starting with '/' (redirect-url.ts). */
+  | { kind: 'app-root' }
+  /** `*` or comma-separated scheme://host[:port] patterns (cors-values.ts). */
+  | { kind: 'cors-origins' }
+  /** Comma-separated RFC 9110 tokens: HTTP methods or header names (cors-values.ts). */
+  | { kind: 'token-list'; what: 'a method' | 'a header name' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
 /** The safety gate's length cap for a value of this type (check-annotation-value.ts). */
 export function maxValueLength(type: ValueType): number {
-  return type.kind === 'cidr-list' ? MAX_CIDR_LIST_LENGTH : DEFAULT_MAX_VALUE_LENGTH;
+  if (type.kind === 'cidr-list') return MAX_CIDR_LIST_LENGTH;
+  if (type.kind === 'redirect-url' || type.kind === 'app-root') return MAX_REDIRECT_LENGTH;
+  if (type.kind === 'cors-origins' || type.kind === 'token-list') return MAX_CORS_LIST_LENGTH;
+  return DEFAULT_MAX_VALUE_LENGTH;
 }
 
 /** No value of the other types comes close: the longest legitimate one is a cookie path. */
@@ -208,6 +221,14 @@ export function parseValue(type: ValueType, text: string): Parsed<unknown> {
       return parseNginxHashBy(text);
     case 'cidr-list':
       return parseCidrList(text);
+    case 'redirect-url':
+      return parseRedirectUrl(text);
+    case 'app-root':
+      return parseAppRoot(text);
+    case 'cors-origins':
+      return parseCorsOrigins(text);
+    case 'token-list':
+      return parseTokenList(text, type.what);
   }
 }
 
@@ -236,6 +257,14 @@ export function describeType(type: ValueType): string {
       return '`$remote_addr`, `$binary_remote_addr`, `$http_NAME` or `$cookie_NAME`';
     case 'cidr-list':
       return `comma-separated IPv4/IPv6 addresses and CIDRs (\`10.0.0.0/8, 2001:db8::/32, 192.0.2.7\`), at most ${MAX_CIDR_LIST_ENTRIES} entries and ${MAX_CIDR_LIST_LENGTH / 1024} KiB`;
+    case 'redirect-url':
+      return `absolute \`http://\` or \`https://\` URL, at most ${MAX_REDIRECT_LENGTH} characters, with only the variables ${REDIRECT_VARIABLES.map((v) => `\`$${v}\``).join(', ')}`;
+    case 'app-root':
+      return `path starting with \`/\` (a query allowed), at most ${MAX_REDIRECT_LENGTH} characters`;
+    case 'cors-origins':
+      return `\`*\`, or comma-separated origins \`scheme://host[:port]\` whose host may start with \`*.\`, at most ${MAX_CORS_ENTRIES}`;
+    case 'token-list':
+      return `comma-separated ${type.what === 'a method' ? 'methods' : 'header names'} (RFC 9110 tokens), at most ${MAX_CORS_ENTRIES}`;
   }
 }
 

@@ -32,6 +32,8 @@ import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
+import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
+import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -87,6 +89,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   hasBody = false;
   failed: readonly Endpoint[] = EMPTY_FAILED;
   responseHeaders: string[] = [];
+  /** The CORS step's headers: on every response of the request, Gatehouse's own answers included. */
+  corsHeaders: string[] | undefined = undefined;
   controller: Dispatcher.DispatchController | null = null;
   /** Status of the backend's final response head once received (0 before); its fields wait in headFields. */
   headStatus = 0;
@@ -168,7 +172,15 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
-    // As ingress-nginx (redirects in the rewrite phase, access control after): HTTPS first.
+    // As ingress-nginx's rewrite phase: app-root, CORS (preflight answered 204), the Ingress's
+    // redirect, then HTTPS; access control after.
+    const cors = corsFor(target, req.method, headers.origin);
+    const asks = target.policy.redirect !== undefined || target.policy.appRoot !== undefined;
+    const redirect = asks ? redirectFor(target, { scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query: canonical.query }) : undefined;
+    if (redirect?.reason === 'app-root') return this.respondRedirect(redirect.status, redirect.location);
+    if (cors !== undefined) this.corsHeaders = cors.headers;
+    if (cors?.preflight === true) return this.respondPreflight();
+    if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
     if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
@@ -293,7 +305,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.headFields = buildResponseHeaders(
       headers as Record<string, string | string[] | undefined>,
       this.scheme === 'https' ? this.target!.hsts : undefined,
-      this.responseHeaders,
+      this.corsHeaders === undefined ? this.responseHeaders : [...this.responseHeaders, ...this.corsHeaders],
+      this.corsHeaders === undefined ? undefined : CORS_RESPONSE_HEADERS,
     );
     // Written with the first body byte, at the end, or by the sweep: not yet (see the top of the file).
     holdHead(this);
@@ -453,6 +466,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const body = plainBody(status);
     const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'server', SERVER_NAME];
     if (extra !== undefined) headers.push(...extra);
+    if (this.corsHeaders !== undefined) headers.push(...this.corsHeaders);
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
     if (close && !this.isH2) {
@@ -466,6 +480,30 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     } catch {
       this.abortClient();
     }
+  }
+
+  /** A CORS preflight (steps/cors.ts): 204 with the CORS headers, as ingress-nginx answers it. */
+  respondPreflight(): void {
+    this.status = 204;
+    // ingress-nginx also sets Content-Length: 0, which nginx drops from a 204 as RFC 9110 asks.
+    const headers = ['content-type', 'text/plain charset=UTF-8', 'server', SERVER_NAME, ...this.corsHeaders!];
+    const hsts = this.target?.hsts;
+    if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
+    try {
+      (this.res as ServerResponse).writeHead(204, headers);
+      this.res.end();
+    } catch {
+      this.abortClient();
+    }
+  }
+
+  /** A redirect of the Ingress (steps/redirect.ts); a location that cannot be a header value is a 400. */
+  respondRedirect(status: number, location: string): void {
+    if (!isSafeHeaderValue(location)) {
+      this.error = 'redirect location is not a valid header value';
+      return this.respondPlain(400, true);
+    }
+    this.respondPlain(status, false, ['location', location]);
   }
 
   redirectToHttps(query: string): void {

@@ -23,6 +23,8 @@ export function buildResponseHeaders(
   headers: Record<string, string | string[] | undefined>,
   hsts: string | undefined,
   extra: readonly string[],
+  /** Headers Gatehouse sets itself (CORS): the backend's own of these names are dropped. */
+  replaced?: ReadonlySet<string>,
 ): (string | string[])[] {
   const out: (string | string[])[] = [];
   const named = headers.connection;
@@ -33,6 +35,7 @@ export function buildResponseHeaders(
     if (value === undefined || HOP_BY_HOP.has(name)) continue;
     if (connectionOptions !== undefined && connectionOptions.includes(name)) continue;
     if (hsts !== undefined && name === 'strict-transport-security') continue;
+    if (replaced !== undefined && replaced.has(name)) continue;
     if (name === 'server') hasServer = true;
     out.push(name, value);
   }

@@ -22,6 +22,7 @@ import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
+import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
@@ -116,6 +117,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     this.clientIp = trusted ? resolveClientAddress(peer, req.headers['x-forwarded-for'], opts.isTrustedProxy) : peer;
+    // The Ingress's redirects come first, as for other requests (steps/redirect.ts).
+    const redirect = redirectFor(target, { scheme: this.scheme, host: this.host, authority: canonical.authority ?? req.headers.host ?? '', path: this.path, query: canonical.query });
+    if (redirect !== undefined) return isSafeHeaderValue(redirect.location) ? this.respondRaw(redirect.status, ['location', redirect.location]) : this.respondRaw(400);
     if (redirectsToHttps(target, this.scheme, this.host, trusted, req.headers['x-forwarded-proto'])) {
       const port = rt.options.httpsPort;
       const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.pathAndQuery}`;
