@@ -1,9 +1,11 @@
 // The command line's behaviour: parse, run, and turn every outcome into an exit code.
-// 0 clean shutdown (and help/version), 1 runtime failure, 2 bad command line.
+// 0 clean shutdown (and help/version), 1 runtime failure, 2 bad command line
+// (check: 0 honoured, 1 ignored, 3 refused, 2 bad command line or unreadable input).
 
 import { ConfigError, EXIT_USAGE } from '../config/config-error.ts';
 import { parseCommandLine } from '../config/parse-command-line.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { runCheck } from './run-check.ts';
 import { runDemo } from './run-demo.ts';
 import { startGatehouse } from './start-gatehouse.ts';
 
@@ -34,6 +36,8 @@ export async function main(argv: readonly string[], io: MainIo = processIo): Pro
     return 0;
   }
   const config = parsed.config;
+  // check reads once, prints a report and exits: no logger, no signals, no listeners.
+  if (config.command === 'check') return runCheck(config, io);
   const logger = createLogger({ level: config.logLevel, base: { service: 'gatehouse' } });
   process.on('uncaughtException', (err) => {
     // Every socket has its handlers; anything landing here is a bug, and a process in an unknown

@@ -33,7 +33,7 @@ export type CommandLine =
   | { kind: 'help'; text: string }
   | { kind: 'version'; text: string };
 
-const COMMANDS: readonly Command[] = ['serve', 'demo'];
+const COMMANDS: readonly Command[] = ['serve', 'demo', 'check'];
 
 export const DEFAULTS = {
   httpPort: 8080,
@@ -54,7 +54,7 @@ export const DEFAULTS = {
 export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd()): CommandLine {
   const args = [...argv];
   const first = args[0];
-  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo" or "gatehouse --help"');
+  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo", "gatehouse check" or "gatehouse --help"');
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = args[1];
     if (topic === undefined) return { kind: 'help', text: renderHelp() };
@@ -83,7 +83,9 @@ type FlagValues = Map<string, string | string[] | boolean>;
 function readFlags(command: Command, args: string[]): FlagValues {
   const specs = flagsFor(command);
   const options: NonNullable<ParseArgsConfig['options']> = {};
-  for (const spec of specs) options[spec.name] = spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type };
+  for (const spec of specs) {
+    options[spec.name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short === undefined ? {} : { short: spec.short }) };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: args.map((a) => booleanAssignment(a, specs)), options, strict: true, allowPositionals: false, allowNegative: true, tokens: true });
@@ -165,11 +167,12 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
     return value === undefined ? undefined : parse(name, value);
   };
 
-  const manifests = list('manifests').map((p) => checkManifestPath(resolve(cwd, p), p));
+  const sourceFlag = command === 'check' ? 'file' : 'manifests';
+  const manifests = list(sourceFlag).map((p) => checkManifestPath(resolve(cwd, p), p, sourceFlag));
   const mode = command === 'demo' || manifests.length > 0 ? 'manifests' : 'kubernetes';
-  if (mode === 'manifests' && command === 'serve') {
+  if (mode === 'manifests' && command !== 'demo') {
     const kubeOnly = FLAGS.filter((f) => f.group === 'Kubernetes mode' && v.has(f.name));
-    if (kubeOnly.length > 0) throw new ConfigError(`--${kubeOnly[0]!.name}: only applies when reading the Kubernetes API (without --manifests)`);
+    if (kubeOnly.length > 0) throw new ConfigError(`--${kubeOnly[0]!.name}: only applies when reading the Kubernetes API (without --${sourceFlag})`);
   }
   const localDefault = command === 'demo' ? '127.0.0.1' : '0.0.0.0';
 
@@ -226,20 +229,27 @@ function buildConfig(command: Command, v: FlagValues, cwd: string): Config {
   if (publishService !== undefined) config.kube.publishService = `${publishService.namespace}/${publishService.name}`;
   const leaderElectionNamespace = opt('leader-election-namespace', parseNamespace);
   if (leaderElectionNamespace !== undefined) config.kube.leaderElectionNamespace = leaderElectionNamespace;
+  if (command === 'check') config.check = checkOptions(str('output'), list('ingress-class'));
   checkPorts(config);
   return config;
 }
 
-function checkManifestPath(absolute: string, given: string): string {
+function checkManifestPath(absolute: string, given: string, flag: string): string {
   try {
     const stat = statSync(absolute);
-    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`--manifests: not a file or folder: ${JSON.stringify(given)}`);
+    if (!stat.isFile() && !stat.isDirectory()) throw new ConfigError(`--${flag}: not a file or folder: ${JSON.stringify(given)}`);
   } catch (err) {
     if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigError(`--manifests: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
+    throw new ConfigError(`--${flag}: cannot read ${JSON.stringify(given)} (${code === 'ENOENT' ? 'no such file or folder' : (code ?? 'error')})`);
   }
   return absolute;
+}
+
+/** `gatehouse check`'s own flags. */
+function checkOptions(output: string | undefined, ingressClasses: string[]): NonNullable<Config['check']> {
+  if (output !== undefined && output !== 'table' && output !== 'json') throw new ConfigError(`--output: expected table or json, got ${JSON.stringify(output)}`);
+  return { output: output ?? 'table', ingressClasses: [...new Set(ingressClasses.map((c) => parseObjectName('ingress-class', c)))] };
 }
 
 /** The key is used as bytes, trailing whitespace trimmed (a Secret made with `echo` ends in a newline). */
