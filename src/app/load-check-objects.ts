@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, relative } from 'node:path';
 import type { Diagnostic } from '../core/diagnostics.ts';
 import type { KubeObject } from '../core/model.ts';
-import { createKubeClient } from '../sources/kube/kube-client.ts';
+import { createKubeClient, KubeApiError } from '../sources/kube/kube-client.ts';
 import { collectionPath, KUBE_RESOURCES } from '../sources/kube/kube-resources.ts';
 import { loadKubeConfig } from '../sources/kube/load-kube-config.ts';
 import { listManifestFiles } from '../sources/manifests/list-manifest-files.ts';
@@ -19,6 +19,8 @@ export interface CheckObjects {
   diagnostics: Diagnostic[];
   /** Where the objects came from, for the report's header. */
   origin: string;
+  /** Things the reader could not see but worked around (said on stderr; the report goes on). */
+  warnings: string[];
 }
 
 /** Input that cannot be read at all: a file that does not parse, an API server that does not answer. */
@@ -54,7 +56,7 @@ export async function loadManifestObjects(paths: readonly string[], displayBase:
     objects.push(...parsed.objects);
     diagnostics.push(...parsed.diagnostics);
   }
-  return { objects, diagnostics, origin: paths.map(display).join(', ') };
+  return { objects, diagnostics, origin: paths.map(display).join(', '), warnings: [] };
 }
 
 export async function loadClusterObjects(options: { kubeconfig?: string; context?: string }): Promise<CheckObjects> {
@@ -62,6 +64,7 @@ export async function loadClusterObjects(options: { kubeconfig?: string; context
   const client = createKubeClient(loaded.kubeConfig);
   const objects: KubeObject[] = [];
   const diagnostics: Diagnostic[] = [];
+  const warnings: string[] = [];
   for (const resource of KUBE_RESOURCES) {
     const path = collectionPath(resource);
     let continueToken: string | undefined;
@@ -75,6 +78,11 @@ export async function loadClusterObjects(options: { kubeconfig?: string; context
           timeoutMs: LIST_TIMEOUT_MS,
         });
       } catch (err) {
+        // Many users may not read Secrets: the rest of the report stands without certificates.
+        if (resource.kind === 'Secret' && err instanceof KubeApiError && err.status === 403) {
+          warnings.push(`cannot list Secrets (forbidden): TLS hosts are checked without their certificates and their Secrets are reported as missing`);
+          break;
+        }
         throw new CheckInputError(`cannot list ${resource.plural} from ${client.server}: ${(err as Error).message}`);
       }
       for (const raw of page.items ?? []) {
@@ -90,5 +98,5 @@ export async function loadClusterObjects(options: { kubeconfig?: string; context
       continueToken = page.metadata?.continue || undefined;
     } while (continueToken !== undefined);
   }
-  return { objects, diagnostics, origin: `${client.server} (${loaded.origin})` };
+  return { objects, diagnostics, origin: `${client.server} (${loaded.origin})`, warnings };
 }

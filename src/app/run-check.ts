@@ -33,6 +33,7 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
     }
     throw err;
   }
+  for (const warning of input.warnings) io.stderr(`gatehouse: warning: ${warning}\n`);
   // An object the normaliser refused is input Gatehouse cannot read: say which, and exit 2.
   const unreadable = input.diagnostics.filter((d) => d.severity === 'error');
   if (unreadable.length > 0) {

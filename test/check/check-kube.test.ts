@@ -8,6 +8,7 @@ import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 
 let h: KubeHarness;
 let readOnly: string;
+let noSecrets: string;
 
 const READ_ONLY_RBAC = `
 apiVersion: v1
@@ -27,6 +28,28 @@ kind: ClusterRoleBinding
 metadata: { name: gatehouse-check }
 roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gatehouse-check }
 subjects: [{ kind: ServiceAccount, name: checker, namespace: default }]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: nobody, namespace: default }
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: { name: no-secrets, namespace: default }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: { name: gatehouse-check-no-secrets }
+rules:
+  - { apiGroups: [networking.k8s.io], resources: [ingresses, ingressclasses], verbs: [list] }
+  - { apiGroups: [""], resources: [services], verbs: [list] }
+  - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list] }
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: { name: gatehouse-check-no-secrets }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: gatehouse-check-no-secrets }
+subjects: [{ kind: ServiceAccount, name: no-secrets, namespace: default }]
 `;
 
 function ingress(name: string, className: string, annotations: Record<string, string>): string {
@@ -50,6 +73,7 @@ before(async () => {
   await h.apply(ingress('login', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check' }));
   await h.apply(ingress('legacy', 'nginx', { 'nginx.ingress.kubernetes.io/rewrite-target': '/' }));
   readOnly = await h.serviceAccountKubeconfig('default', 'checker');
+  noSecrets = await h.serviceAccountKubeconfig('default', 'no-secrets');
 });
 
 after(async () => {
@@ -109,4 +133,16 @@ test('check with a kubeconfig context that does not exist exits 2 with one line'
   const r = await check('--kubeconfig', readOnly, '--context', 'no-such-context');
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^gatehouse: --context: no context named "no-such-context"/);
+});
+
+test('check without the right to list Secrets warns on stderr and still reports; without the right to list Ingresses it exits 2', async () => {
+  const r = await check('--kubeconfig', noSecrets, '-o', 'json');
+  assert.equal(r.code, 3);
+  assert.match(r.stderr, /^gatehouse: warning: cannot list Secrets \(forbidden\)/);
+  assert.equal((JSON.parse(r.stdout) as Report).summary['ingresses'], 3);
+  const none = await h.serviceAccountKubeconfig('default', 'nobody');
+  const denied = await check('--kubeconfig', none);
+  assert.equal(denied.code, 2);
+  assert.match(denied.stderr, /^gatehouse: cannot list ingressclasses from https:\/\/127\.0\.0\.1:\d+: /);
+  assert.equal(denied.stdout, '');
 });
