@@ -98,5 +98,5 @@ export async function loadClusterObjects(options: { kubeconfig?: string; context
       continueToken = page.metadata?.continue || undefined;
     } while (continueToken !== undefined);
   }
-  return { objects, diagnostics, origin: `${client.server} (${loaded.origin})`, warnings };
+  return { objects, diagnostics, origin: `${client.server} (context ${loaded.kubeConfig.getCurrentContext()})`, warnings };
 }

@@ -4,11 +4,13 @@
 import type { AnnotationOutcome, CheckReport, IngressFinding, RouteFinding } from '../core/annotation-report.ts';
 
 const WIDTH = 100;
+const MAX_VALUE = 200;
+const MIN_VALUE = 30;
 const OUTCOME_LABEL: Record<AnnotationOutcome, string> = { honoured: 'honoured', ignored: 'IGNORED', refuses: 'REFUSES', other: 'other' };
 const VERDICT_LABEL: Record<IngressFinding['verdict'], string> = { honoured: 'honoured', ignored: 'IGNORED', refused: 'REFUSED', skipped: 'skipped' };
 
 export function renderCheckReport(report: CheckReport, origin: string): string {
-  const lines: string[] = [`gatehouse check: ${origin}`, ''];
+  const lines: string[] = [...wrap(`gatehouse check: ${origin}`, '', '  '), ''];
   for (const ingress of report.ingresses) lines.push(...renderIngress(ingress), '');
   const s = report.summary;
   lines.push(
@@ -36,7 +38,9 @@ function renderIngress(f: IngressFinding): string[] {
     lines.push('  annotations');
     for (const a of f.annotations) {
       const label = OUTCOME_LABEL[a.outcome].padEnd(9);
-      lines.push(...wrap(`${a.key}: ${JSON.stringify(a.value)}`, `    ${label} `, ' '.repeat(14)));
+      // Values addressed to other tools (kubectl's last-applied-configuration is kilobytes) are cut.
+      const value = a.outcome === 'other' ? shownValue(a.value, WIDTH - 14 - a.key.length - 2) : JSON.stringify(a.value);
+      lines.push(...wrap(`${a.key}: ${value}`, `    ${label} `, ' '.repeat(14)));
       if (a.outcome !== 'other') lines.push(...wrap(a.reason, ' '.repeat(16), ' '.repeat(16)));
     }
   }
@@ -57,6 +61,13 @@ function renderIngress(f: IngressFinding): string[] {
     for (const d of f.diagnostics) lines.push(...wrap(`${d.severity} ${d.code}: ${d.message}`, '    ', '      '));
   }
   return lines;
+}
+
+/** JSON-quoted (control bytes escaped), cut to fit its line unless that leaves too little to read. */
+function shownValue(value: string, room: number): string {
+  const quoted = JSON.stringify(value);
+  const max = Math.max(MIN_VALUE, Math.min(MAX_VALUE, room));
+  return quoted.length > max ? `${quoted.slice(0, max - 4)}..."` : quoted;
 }
 
 function answer(r: RouteFinding): string {

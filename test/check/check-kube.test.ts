@@ -125,6 +125,9 @@ test('check --ingress-class nginx checks the Ingresses about to be switched over
   assert.equal(r.code, 3);
   assert.match(r.stdout, /Ingress default\/legacy {2,}IGNORED/);
   assert.match(r.stdout, /IGNORED {3}nginx.ingress.kubernetes.io\/rewrite-target: "\/"/);
+  // kubectl's last-applied-configuration (kilobytes of JSON) is cut, and the table stays 100 columns wide.
+  assert.match(r.stdout, /other {5}kubectl.kubernetes.io\/last-applied-configuration: "\{.{10,70}\.\.\."\n/);
+  for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, JSON.stringify(line));
   const after = await h.kubectlJson<{ items: { metadata: { resourceVersion: string } }[] }>(['get', 'ingresses,ingressclasses', '-A']);
   assert.deepEqual(after.items.map((i) => i.metadata.resourceVersion), before.items.map((i) => i.metadata.resourceVersion));
 });
