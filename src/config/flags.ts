@@ -56,7 +56,7 @@ export const FLAGS: readonly FlagSpec[] = [
 
   { name: 'controller-name', type: 'string', value: 'NAME', group: 'Routing', defaultText: 'gatehouse.dev/ingress-controller', commands: ROUTING,
     help: 'The spec.controller value of the IngressClasses that are ours.' },
-  { name: 'watch-ingress-without-class', type: 'boolean', group: 'Routing', defaultText: 'true with --manifests, false with the Kubernetes API', commands: ROUTING,
+  { name: 'watch-ingress-without-class', type: 'boolean', group: 'Routing', defaultText: 'true with --manifests (check: -f), false with the Kubernetes API', commands: ROUTING,
     help: 'Also serve Ingresses that name no class (and no default IngressClass of ours exists). --no-watch-ingress-without-class turns it off.' },
   { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: ROUTING,
     help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
