@@ -117,3 +117,12 @@ test('check --help describes the command and its flags', async () => {
   assert.match(r.stdout, /^Usage: gatehouse check /);
   for (const flag of ['-f, --file PATH', '-o, --output table|json', '--ingress-class NAME', '--kubeconfig PATH']) assert.ok(r.stdout.includes(flag), flag);
 });
+
+test('docs/check.md shows the golden output as it is', () => {
+  const doc = readFileSync(new URL('../../docs/check.md', import.meta.url), 'utf8');
+  const out = readFileSync(new URL('./golden/realistic.txt', import.meta.url), 'utf8');
+  const example = doc.slice(doc.indexOf('## Example')).split('```')[1]!.replace(/^\n|\n$/g, '');
+  const blocks = example.split('\n\n');
+  assert.ok(blocks.length >= 3);
+  for (const block of blocks) assert.ok(out.includes(block), `docs/check.md example not in the golden output:\n${block}`);
+});
