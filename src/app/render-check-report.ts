@@ -12,6 +12,11 @@ const VERDICT_LABEL: Record<IngressFinding['verdict'], string> = { honoured: 'ho
 export function renderCheckReport(report: CheckReport, origin: string): string {
   const lines: string[] = [...wrap(`gatehouse check: ${origin}`, '', '  '), ''];
   for (const ingress of report.ingresses) lines.push(...renderIngress(ingress), '');
+  if (report.input.length > 0) {
+    lines.push('Input skipped by the reader');
+    for (const d of report.input) lines.push(...wrap(`${d.severity} ${d.code}: ${d.message}`, '    ', '      '));
+    lines.push('');
+  }
   const s = report.summary;
   lines.push(
     `${s.ingresses} Ingress${s.ingresses === 1 ? '' : 'es'}: ${s.honoured} honoured, ${s.ignored} with ignored annotations, ${s.refused} refused, ${s.skipped} skipped`,
@@ -22,7 +27,7 @@ export function renderCheckReport(report: CheckReport, origin: string): string {
 
 function verdictLine(verdict: CheckReport['verdict']): string {
   if (verdict === 'refused') return 'Result: REFUSED: some routes would answer 503 (exit 3)';
-  if (verdict === 'ignored') return 'Result: IGNORED: some annotations would have no effect (exit 1)';
+  if (verdict === 'ignored') return 'Result: IGNORED: some annotations or input would have no effect (exit 1)';
   return 'Result: everything is honoured (exit 0)';
 }
 

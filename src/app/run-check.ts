@@ -4,6 +4,7 @@
 
 import { annotationReport, checkExitCode } from '../core/annotation-report.ts';
 import { buildRouteTable } from '../core/build-route-table.ts';
+import type { Diagnostic } from '../core/diagnostics.ts';
 import { objectKey, type IngressClass, type KubeObject } from '../core/model.ts';
 import type { BuildOptions, Snapshot } from '../core/snapshot.ts';
 import type { Config } from '../config/config.ts';
@@ -37,9 +38,12 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
   // An object the normaliser refused is input Gatehouse cannot read: say which, and exit 2.
   const unreadable = input.diagnostics.filter((d) => d.severity === 'error');
   if (unreadable.length > 0) {
-    for (const d of unreadable) io.stderr(`gatehouse: ${d.object.kind === '' ? '' : `${d.object.kind} ${objectKey(d.object)}: `}${d.field === undefined ? '' : `${d.field}: `}${d.message}\n`);
+    for (const d of unreadable) io.stderr(`gatehouse: ${sourceLine(d)}\n`);
     return EXIT_USAGE;
   }
+  // What the normaliser skipped (an unsupported apiVersion, an unknown field) is ignored input:
+  // the report lists it and its verdict is at least "ignored".
+  const skipped = input.diagnostics.filter((d) => d.severity === 'warning');
   const snapshot = snapshotOf(input.objects, config.controllerName, options.ingressClasses);
   const buildOptions: BuildOptions = {
     controllerName: config.controllerName,
@@ -49,9 +53,14 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
     now: new Date().toISOString(),
   };
   const result = buildRouteTable(snapshot, buildOptions);
-  const report = annotationReport(snapshot, result, { controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass });
+  const report = annotationReport(snapshot, result, { controllerName: config.controllerName, watchIngressWithoutClass: config.watchIngressWithoutClass, input: skipped });
   io.stdout(options.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderCheckReport(report, input.origin));
   return checkExitCode(report);
+}
+
+/** A source diagnostic as one line (its message starts with the file:line or API origin). */
+function sourceLine(d: Diagnostic): string {
+  return d.message.replace(/[\r\n]+/g, ' ');
 }
 
 /**

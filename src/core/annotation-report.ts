@@ -75,6 +75,8 @@ export interface CheckReport {
   verdict: 'honoured' | 'ignored' | 'refused';
   summary: { ingresses: number; honoured: number; ignored: number; refused: number; skipped: number };
   ingresses: IngressFinding[];
+  /** What the reader skipped in the input (an unsupported apiVersion, an unknown field): ignored too. */
+  input: OtherFinding[];
 }
 
 const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid']);
@@ -84,6 +86,8 @@ const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 export interface ReportOptions {
   controllerName: string;
   watchIngressWithoutClass: boolean;
+  /** The source's warnings about the input (objects or fields it skipped). */
+  input?: readonly Diagnostic[];
 }
 
 export function annotationReport(snapshot: Pick<Snapshot, 'ingresses' | 'ingressClasses'>, result: BuildResult, options: ReportOptions): CheckReport {
@@ -103,15 +107,20 @@ export function annotationReport(snapshot: Pick<Snapshot, 'ingresses' | 'ingress
     const diagnostics = byIngress.get(key) ?? [];
     const { annotations, used } = classifyAnnotations(ingress, diagnostics);
     const routes = routesOf(key, result.table);
-    const others = diagnostics.filter((d) => !used.has(d)).map(({ code, severity, field, message }) => ({ code, severity, ...(field === undefined ? {} : { field }), message }));
+    const others = diagnostics.filter((d) => !used.has(d)).map(otherFinding);
     const verdict: IngressVerdict =
       annotations.some((a) => a.outcome === 'refuses') || routes.some((r) => r.answer === 'refused') ? 'refused' : annotations.some((a) => a.outcome === 'ignored') ? 'ignored' : 'honoured';
     return { ingress: key, verdict, annotations, routes, diagnostics: others };
   });
   const count = (v: IngressVerdict): number => findings.filter((f) => f.verdict === v).length;
   const summary = { ingresses: findings.length, honoured: count('honoured'), ignored: count('ignored'), refused: count('refused'), skipped: count('skipped') };
-  const verdict = summary.refused > 0 ? 'refused' : summary.ignored > 0 ? 'ignored' : 'honoured';
-  return { version: 1, verdict, summary, ingresses: findings };
+  const input = (options.input ?? []).map(otherFinding);
+  const verdict = summary.refused > 0 ? 'refused' : summary.ignored > 0 || input.length > 0 ? 'ignored' : 'honoured';
+  return { version: 1, verdict, summary, ingresses: findings, input };
+}
+
+function otherFinding({ code, severity, field, message }: Diagnostic): OtherFinding {
+  return { code, severity, ...(field === undefined ? {} : { field }), message };
 }
 
 /** The exit code of `gatehouse check` for a report: 0 all honoured, 1 something ignored, 3 something refused. */

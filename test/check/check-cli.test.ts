@@ -86,6 +86,8 @@ test('check: exit codes 0 honoured, 1 ignored, 3 refused, 2 unreadable input or 
     [['-f', 'test/check/fixtures/ignored'], 1, /IGNORED   nginx.ingress.kubernetes.io\/proxy-buffering: "off"/],
     [['-f', 'test/check/fixtures/refused'], 3, /REFUSES   nginx.ingress.kubernetes.io\/auth-type: "basic"/],
     [['--file', 'test/check/fixtures/ignored', '--file', 'test/check/fixtures/refused/web.yaml'], 3, /Result: REFUSED/],
+    // A field the reader skips (pathtype for pathType) is ignored input: listed, exit 1.
+    [['-f', 'test/check/fixtures/unknown-field'], 1, /Input skipped by the reader\n {4}warning UnknownField: test\/check\/fixtures\/unknown-field\/web.yaml:\d+: unknown field\s+spec.rules\[0\].http.paths\[0\].pathtype ignored[^]*Result: IGNORED/],
   ];
   const results = await Promise.all(cases.map(([args]) => check(...args)));
   cases.forEach(([args, code, pattern], i) => {
@@ -95,6 +97,7 @@ test('check: exit codes 0 honoured, 1 ignored, 3 refused, 2 unreadable input or 
   });
   const bad: [string[], RegExp][] = [
     [['-f', 'test/check/fixtures/unreadable'], /^gatehouse: test\/check\/fixtures\/unreadable\/web.yaml:\d+:\d+: /],
+    [['-f', 'test/check/fixtures/invalid-object'], /^gatehouse: test\/check\/fixtures\/invalid-object\/web.yaml:1: spec.rules: expected a list, got a string; object skipped$/m],
     [['-f', 'test/check/fixtures/no-such-folder'], /^gatehouse: --file: cannot read "test\/check\/fixtures\/no-such-folder" \(no such file or folder\)/],
     [['-f', 'test/check/fixtures/honoured', '-o', 'yaml'], /^gatehouse: --output: expected table or json/],
     [['-f', 'test/check/fixtures/honoured', '--kubeconfig', 'x'], /^gatehouse: --kubeconfig: only applies when reading the Kubernetes API \(without --file\)/],

@@ -134,3 +134,15 @@ test('check report: the worst Ingress decides the verdict', () => {
   assert.equal(checkExitCode(r), 1);
   assert.deepEqual(r.summary, { ingresses: 2, honoured: 1, ignored: 1, refused: 0, skipped: 0 });
 });
+
+test('check report: what the reader skipped in the input is listed, and makes the verdict at least ignored', () => {
+  const snapshot = snapshotOf([ingress('b', { rules: [rule('b.example.com', ['/', 'Prefix', 'app', 80])] }), APP]);
+  const result = buildRouteTable(snapshot, options());
+  const warning = { code: 'UnsupportedApiVersion', severity: 'warning' as const, object: { kind: 'Ingress', namespace: 'default', name: 'old' }, field: 'apiVersion', message: 'a.yaml:1: Ingress apiVersion "extensions/v1alpha1" is not supported; ignored' };
+  const r = annotationReport(snapshot, result, { controllerName: CONTROLLER, watchIngressWithoutClass: true, input: [warning] });
+  assert.deepEqual(r.input, [{ code: warning.code, severity: 'warning', field: 'apiVersion', message: warning.message }]);
+  assert.equal(r.ingresses[0]!.verdict, 'honoured');
+  assert.equal(r.verdict, 'ignored');
+  assert.equal(checkExitCode(r), 1);
+  assert.deepEqual(annotationReport(snapshot, result, { controllerName: CONTROLLER, watchIngressWithoutClass: true }).input, []);
+});
