@@ -96,6 +96,7 @@ async function check(...args: string[]): Promise<{ code: number | string; stdout
 
 interface Report {
   verdict: string;
+  input: unknown[];
   summary: Record<string, number>;
   ingresses: { ingress: string; verdict: string; skipped?: string; annotations: { key: string; outcome: string }[]; routes: { host: string; answer: string; backend: string }[] }[];
 }
@@ -106,6 +107,7 @@ test('check --kubeconfig reads the live cluster with list-only rights and report
   assert.equal(r.code, 3, 'the Ingress with auth-url is refused');
   const report = JSON.parse(r.stdout) as Report;
   assert.deepEqual(report.summary, { ingresses: 3, honoured: 1, ignored: 0, refused: 1, skipped: 1 });
+  assert.deepEqual(report.input, [], 'the API server\'s own fields (managedFields, clusterIPs, ...) are not reported as skipped input');
   const by = Object.fromEntries(report.ingresses.map((i) => [i.ingress, i]));
   assert.equal(by['default/plain']!.verdict, 'honoured');
   assert.deepEqual(by['default/plain']!.routes.map((x) => [x.host, x.answer, x.backend]), [['plain.example.com', 'backend', 'default/web:80']]);
