@@ -1,11 +1,13 @@
 // The command line's behaviour: parse, run, and turn every outcome into an exit code.
-// 0 clean shutdown (and help/version), 1 runtime failure, 2 bad command line.
+// 0 clean shutdown (and help/version), 1 runtime failure, 2 bad command line
+// (check: 0 honoured, 1 ignored, 3 refused, 2 bad command line or unreadable input).
 
 import { ConfigError, EXIT_USAGE } from '../config/config-error.ts';
 import { parseCommandLine } from '../config/parse-command-line.ts';
 import { parseExplainCommandLine, type ExplainConfig } from '../config/parse-explain-command-line.ts';
 import { stdoutLineWriter } from '../observability/line-writer.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
+import { runCheck } from './run-check.ts';
 import { runDemo } from './run-demo.ts';
 import { runExplain } from './run-explain.ts';
 import { startGatehouse } from './start-gatehouse.ts';
@@ -49,6 +51,8 @@ async function run(argv: readonly string[], io: MainIo): Promise<number> {
   // `explain` prints its answer and exits; it starts no servers and installs no signal handlers.
   if (parsed.kind === 'explain') return runExplain(explain!, io);
   const config = parsed.config;
+  // check reads once, prints a report and exits: no logger, no signals, no listeners.
+  if (config.command === 'check') return runCheck(config, io);
   // The demo's banner comes first: log lines of the start are held until it is printed.
   const held = config.command === 'demo' ? holdLines(io) : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { service: 'gatehouse' }, ...(held ? { write: held.write } : {}) });

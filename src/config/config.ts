@@ -4,7 +4,7 @@
 import type { AccessLogFormat } from '../dataplane/http/access-log.ts';
 import type { LogFormat, LogLevel } from '../observability/logger.ts';
 
-export type Command = 'serve' | 'demo';
+export type Command = 'serve' | 'demo' | 'check';
 
 /** Where the cluster state comes from: files (`--manifests`) or the Kubernetes API. */
 export type SourceMode = 'manifests' | 'kubernetes';
@@ -65,6 +65,12 @@ export interface Config {
     connectTimeoutMs: number;
     readTimeoutMs: number;
     sendTimeoutMs: number;
+  };
+  /** `gatehouse check` only (docs/check.md). */
+  check?: {
+    output: 'table' | 'json';
+    /** --ingress-class: classes checked as if they were Gatehouse's (the classes being switched over). */
+    ingressClasses: string[];
   };
   kube: {
     kubeconfig?: string;

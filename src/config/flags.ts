@@ -11,6 +11,8 @@ export interface FlagSpec {
   /** May be given more than once (values also split on commas where `commaList`). */
   multiple?: boolean;
   commaList?: boolean;
+  /** One-letter alias ('f' for -f), as kubectl's. */
+  short?: string;
   /** Placeholder in --help, e.g. 'PORT'. */
   value?: string;
   group: FlagGroup;
@@ -23,10 +25,19 @@ export interface FlagSpec {
 
 const BOTH: readonly Command[] = ['serve', 'demo'];
 const SERVE: readonly Command[] = ['serve'];
+const CHECK: readonly Command[] = ['check'];
+const ROUTING: readonly Command[] = ['serve', 'demo', 'check'];
+const KUBE: readonly Command[] = ['serve', 'check'];
 
 export const FLAGS: readonly FlagSpec[] = [
   { name: 'manifests', type: 'string', multiple: true, value: 'PATH', group: 'Source', commands: SERVE,
     help: 'Read objects from this file or folder (*.yaml, *.yml, *.json, recursively; multi-document YAML) and watch it. Repeatable. Without it, Gatehouse reads the Kubernetes API.' },
+  { name: 'file', short: 'f', type: 'string', multiple: true, value: 'PATH', group: 'Source', commands: CHECK,
+    help: 'Check the objects in this file or folder (read as --manifests reads them). Repeatable. Without it, check reads the Kubernetes API once (one LIST per kind, no watch, no writes).' },
+  { name: 'output', short: 'o', type: 'string', value: 'table|json', group: 'Source', defaultText: 'table', commands: CHECK,
+    help: 'Report format: an aligned table for people, or JSON for tools (its shape is in docs/check.md).' },
+  { name: 'ingress-class', type: 'string', multiple: true, commaList: true, value: 'NAME', group: 'Routing', defaultText: 'none', commands: CHECK,
+    help: 'Check the Ingresses of this class as if the class were Gatehouse\'s (e.g. nginx, the class being switched over). Repeatable. Without it, Ingresses of other controllers are listed as skipped.' },
 
   { name: 'bind', type: 'string', value: 'ADDR', group: 'Listeners', defaultText: '0.0.0.0; demo: 127.0.0.1', commands: BOTH,
     help: 'Address the HTTP and HTTPS listeners bind to.' },
@@ -43,13 +54,13 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'trusted-proxies', type: 'string', multiple: true, commaList: true, value: 'CIDR,...', group: 'Listeners', defaultText: 'none', commands: BOTH,
     help: 'Peers whose X-Forwarded-*/X-Real-IP headers are appended to instead of replaced (for a load balancer in front). Repeatable.' },
 
-  { name: 'controller-name', type: 'string', value: 'NAME', group: 'Routing', defaultText: 'gatehouse.dev/ingress-controller', commands: BOTH,
+  { name: 'controller-name', type: 'string', value: 'NAME', group: 'Routing', defaultText: 'gatehouse.dev/ingress-controller', commands: ROUTING,
     help: 'The spec.controller value of the IngressClasses that are ours.' },
-  { name: 'watch-ingress-without-class', type: 'boolean', group: 'Routing', defaultText: 'true with --manifests, false with the Kubernetes API', commands: BOTH,
+  { name: 'watch-ingress-without-class', type: 'boolean', group: 'Routing', defaultText: 'true with --manifests (check: -f), false with the Kubernetes API', commands: ROUTING,
     help: 'Also serve Ingresses that name no class (and no default IngressClass of ours exists). --no-watch-ingress-without-class turns it off.' },
-  { name: 'allow-cross-namespace-secrets', type: 'boolean', group: 'Routing', defaultText: 'false', commands: BOTH,
+  { name: 'allow-cross-namespace-secrets', type: 'boolean', group: 'Routing', defaultText: 'false', commands: ROUTING,
     help: 'Let annotations (auth-secret) name a Secret in another namespace than the Ingress ("namespace/name"). Off, such an Ingress is refused (503).' },
-  { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: BOTH,
+  { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: ROUTING,
     help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
   { name: 'session-affinity-key-file', type: 'string', value: 'PATH', group: 'Routing', defaultText: 'a random key per process', commands: BOTH,
     help: 'File holding the key (at least 16 bytes) of the session-affinity cookie HMAC. Give every replica the same key (a mounted Secret) so a cookie issued by one replica pins the client on all of them.' },
@@ -73,9 +84,9 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'max-header-size', type: 'string', value: 'SIZE', group: 'Limits and timeouts', defaultText: '16k', commands: BOTH,
     help: 'Largest request head in bytes (431 beyond).' },
 
-  { name: 'kubeconfig', type: 'string', value: 'PATH', group: 'Kubernetes mode', defaultText: '$KUBECONFIG, in-cluster, then ~/.kube/config', commands: SERVE,
+  { name: 'kubeconfig', type: 'string', value: 'PATH', group: 'Kubernetes mode', defaultText: '$KUBECONFIG, in-cluster, then ~/.kube/config', commands: KUBE,
     help: 'Kubeconfig file to use.' },
-  { name: 'context', type: 'string', value: 'NAME', group: 'Kubernetes mode', defaultText: 'the current context', commands: SERVE,
+  { name: 'context', type: 'string', value: 'NAME', group: 'Kubernetes mode', defaultText: 'the current context', commands: KUBE,
     help: 'Kubeconfig context to use.' },
   { name: 'watch-namespace', type: 'string', multiple: true, commaList: true, value: 'NAMESPACE', group: 'Kubernetes mode', defaultText: 'all namespaces', commands: SERVE,
     help: 'Only watch this namespace. Repeatable.' },

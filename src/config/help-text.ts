@@ -16,6 +16,16 @@ export function renderHelp(command?: Command): string {
       'and follows their changes; without it, it reads them from the Kubernetes API (in-cluster, or',
       'through a kubeconfig).',
     );
+  } else if (command === 'check') {
+    lines.push(
+      'Usage: gatehouse check [-f FILE|DIR ...] [-o table|json] [flags]',
+      '',
+      'Reads Ingresses from files and folders (-f), or once from the Kubernetes API, runs the same',
+      'route builder as serve, and prints for every Ingress which annotations are honoured, ignored',
+      '(and why) or refuse it, and what each route answers. Nothing is served and nothing is written.',
+      'Exit codes: 0 everything honoured, 1 something ignored, 3 something refused, 2 a bad command',
+      'line or unreadable input. Report format: docs/check.md',
+    );
   } else {
     lines.push(
       'Usage: gatehouse demo [flags]',
@@ -48,6 +58,7 @@ function overview(): string {
     '  gatehouse serve [flags]                    serve Ingresses read from the Kubernetes API',
     '  gatehouse demo [flags]                     the tutorial examples with built-in echo backends',
     '  gatehouse explain -f PATH URL              where a URL goes, and why (also --admin URL: live)',
+    '  gatehouse check -f PATH [-o json]          what Gatehouse would honour, ignore or refuse (exit 0/1/3)',
     '  gatehouse serve --help                     every flag',
     '  gatehouse --version',
     '',
@@ -87,7 +98,7 @@ export function renderExplainHelp(): string {
 }
 
 function describe(spec: FlagSpec): string[] {
-  const head = `  --${spec.name}${spec.value ? ` ${spec.value}` : ''}`;
+  const head = `  ${spec.short === undefined ? '' : `-${spec.short}, `}--${spec.name}${spec.value ? ` ${spec.value}` : ''}`;
   const text = `${spec.help}${spec.defaultText ? ` (default: ${spec.defaultText})` : ''}`;
   return [head, ...wrap(text, WIDTH - 6).map((l) => `      ${l}`)];
 }

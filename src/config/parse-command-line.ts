@@ -38,7 +38,7 @@ export type CommandLine =
   /** `gatehouse explain ...`: its own command line, parsed by parseExplainCommandLine. */
   | { kind: 'explain'; args: string[]; cwd: string };
 
-const COMMANDS: readonly Command[] = ['serve', 'demo'];
+const COMMANDS: readonly Command[] = ['serve', 'demo', 'check'];
 
 export const DEFAULTS = {
   httpPort: 8080,
@@ -65,7 +65,7 @@ export interface CommandLineEnvironment {
 export function parseCommandLine(argv: readonly string[], cwd: string = process.cwd(), env: CommandLineEnvironment = { stdoutIsTTY: isatty(1) }): CommandLine {
   const args = [...argv];
   const first = args[0];
-  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo", "gatehouse explain" or "gatehouse --help"');
+  if (first === undefined) throw new ConfigError('missing command: use "gatehouse serve", "gatehouse demo", "gatehouse explain", "gatehouse check" or "gatehouse --help"');
   if (first === '--help' || first === '-h' || first === 'help') {
     const topic = args[1];
     if (topic === undefined) return { kind: 'help', text: renderHelp() };
@@ -100,7 +100,9 @@ type FlagValues = Map<string, string | string[] | boolean>;
 function readFlags(command: Command, args: string[]): FlagValues {
   const specs = flagsFor(command);
   const options: NonNullable<ParseArgsConfig['options']> = {};
-  for (const spec of specs) options[spec.name] = spec.multiple ? { type: spec.type, multiple: true } : { type: spec.type };
+  for (const spec of specs) {
+    options[spec.name] = { type: spec.type, ...(spec.multiple ? { multiple: true } : {}), ...(spec.short === undefined ? {} : { short: spec.short }) };
+  }
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: args.map((a) => booleanAssignment(a, specs)), options, strict: true, allowPositionals: false, allowNegative: true, tokens: true });
@@ -182,11 +184,12 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
     return value === undefined ? undefined : parse(name, value);
   };
 
-  const manifests = list('manifests').map((p) => checkManifestPath(resolve(cwd, p), p));
+  const sourceFlag = command === 'check' ? 'file' : 'manifests';
+  const manifests = list(sourceFlag).map((p) => checkManifestPath(resolve(cwd, p), p, `--${sourceFlag}`));
   const mode = command === 'demo' || manifests.length > 0 ? 'manifests' : 'kubernetes';
-  if (mode === 'manifests' && command === 'serve') {
+  if (mode === 'manifests' && command !== 'demo') {
     const kubeOnly = FLAGS.filter((f) => f.group === 'Kubernetes mode' && v.has(f.name));
-    if (kubeOnly.length > 0) throw new ConfigError(`--${kubeOnly[0]!.name}: only applies when reading the Kubernetes API (without --manifests)`);
+    if (kubeOnly.length > 0) throw new ConfigError(`--${kubeOnly[0]!.name}: only applies when reading the Kubernetes API (without --${sourceFlag})`);
   }
   const localDefault = command === 'demo' ? '127.0.0.1' : '0.0.0.0';
   const logFormat = opt('log-format', (f, x) => parseChoice(f, x, ['json', 'text'] as const)) ?? (env.stdoutIsTTY ? 'text' : 'json');
@@ -255,6 +258,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
   if (publishService !== undefined) config.kube.publishService = `${publishService.namespace}/${publishService.name}`;
   const leaderElectionNamespace = opt('leader-election-namespace', parseNamespace);
   if (leaderElectionNamespace !== undefined) config.kube.leaderElectionNamespace = leaderElectionNamespace;
+  if (command === 'check') config.check = checkOptions(str('output'), list('ingress-class'));
   checkPorts(config);
   return config;
 }
@@ -288,6 +292,12 @@ function checkLogFilePath(absolute: string, given: string): string {
     if (err instanceof ConfigError) throw err;
   }
   return absolute;
+}
+
+/** `gatehouse check`'s own flags. */
+function checkOptions(output: string | undefined, ingressClasses: string[]): NonNullable<Config['check']> {
+  if (output !== undefined && output !== 'table' && output !== 'json') throw new ConfigError(`--output: expected table or json, got ${JSON.stringify(output)}`);
+  return { output: output ?? 'table', ingressClasses: [...new Set(ingressClasses.map((c) => parseObjectName('ingress-class', c)))] };
 }
 
 /** The key is used as bytes, trailing whitespace trimmed (a Secret made with `echo` ends in a newline). */

@@ -1,0 +1,237 @@
+// What `gatehouse check` reports, computed from the builder's own output: for every Ingress, which
+// annotations are honoured, ignored (and why) or refuse it, and what each of its routes answers.
+// Nothing here re-parses an annotation: an annotation is refused or ignored exactly when the
+// builder reported it (its diagnostic on metadata.annotations[...] says why), and honoured when the
+// annotation schema reads it and the builder had nothing to say. Pure: same input, same report.
+
+import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
+import { matchProtection } from './annotations/protection-annotations.ts';
+import type { Diagnostic, Severity } from './diagnostics.ts';
+import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
+import type { CidrBlock, RoutePolicy } from './policy.ts';
+import { quoteValue } from './quote-value.ts';
+import { DEFAULT_BACKEND_ANNOTATION } from './resolve-annotation-default-backend.ts';
+import type { BuildResult, RouteTable } from './route-table.ts';
+import type { Snapshot } from './snapshot.ts';
+
+/** The outcome of one annotation. `other` is not addressed to an ingress controller (cert-manager, Helm...). */
+export type AnnotationOutcome = 'honoured' | 'ignored' | 'refuses' | 'other';
+
+export interface AnnotationFinding {
+  key: string;
+  value: string;
+  outcome: AnnotationOutcome;
+  /** Why: the builder's diagnostic message, or what the schema says the annotation does. */
+  reason: string;
+  /** The diagnostic code behind an ignored or refusing annotation. */
+  code?: string;
+}
+
+/** What a request matching a route gets. */
+export type RouteAnswer = 'backend' | 'refused';
+
+export interface RouteFinding {
+  /** '*' for rules without a host. */
+  host: string;
+  /** The path as matched; '(default backend)' for a default backend. */
+  path: string;
+  /** Exact, Prefix, or 'default' for a default backend. */
+  match: string;
+  answer: RouteAnswer;
+  /** Backend id ('ns/service:port') when it forwards; as written when refused. */
+  backend: string;
+  /** Ready endpoints of the backend now (0: such requests answer 503 until pods are ready). */
+  endpoints?: number;
+  /** Why it answers 503 (a diagnostic code) when refused. */
+  refusedBy?: string;
+  /** What happens before forwarding: redirects, HSTS, source ranges, in words. */
+  notes: string[];
+}
+
+export interface OtherFinding {
+  code: string;
+  severity: Severity;
+  field?: string;
+  message: string;
+}
+
+export type IngressVerdict = 'honoured' | 'ignored' | 'refused' | 'skipped';
+
+export interface IngressFinding {
+  /** 'ns/name' */
+  ingress: string;
+  verdict: IngressVerdict;
+  /** Why Gatehouse does not serve it (skipped only). */
+  skipped?: string;
+  annotations: AnnotationFinding[];
+  routes: RouteFinding[];
+  /** The builder's other diagnostics about this Ingress (paths, backends, TLS...). */
+  diagnostics: OtherFinding[];
+}
+
+export interface CheckReport {
+  /** Bumped when the JSON shape changes incompatibly (docs/check.md). */
+  version: 1;
+  verdict: 'honoured' | 'ignored' | 'refused';
+  summary: { ingresses: number; honoured: number; ignored: number; refused: number; skipped: number };
+  ingresses: IngressFinding[];
+  /** What the reader skipped in the input (an unsupported apiVersion, an unknown field): ignored too. */
+  input: OtherFinding[];
+}
+
+const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid']);
+const GATEHOUSE_SPECS = new Map(ANNOTATIONS.map((a) => [a.name, a]));
+const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
+
+export interface ReportOptions {
+  controllerName: string;
+  watchIngressWithoutClass: boolean;
+  /** The source's warnings about the input (objects or fields it skipped). */
+  input?: readonly Diagnostic[];
+}
+
+export function annotationReport(snapshot: Pick<Snapshot, 'ingresses' | 'ingressClasses'>, result: BuildResult, options: ReportOptions): CheckReport {
+  const admitted = new Map(result.status.map((s) => [s.ingress, s.admitted]));
+  const byIngress = new Map<string, Diagnostic[]>();
+  for (const d of result.diagnostics) {
+    if (d.object.kind !== 'Ingress') continue;
+    const key = objectKey(d.object);
+    byIngress.set(key, [...(byIngress.get(key) ?? []), d]);
+  }
+  const ingresses = [...snapshot.ingresses.values()].sort((a, b) => compare(objectKey(a.metadata), objectKey(b.metadata)));
+  const findings = ingresses.map((ingress): IngressFinding => {
+    const key = objectKey(ingress.metadata);
+    if (admitted.get(key) !== true) {
+      return { ingress: key, verdict: 'skipped', skipped: skipReason(ingress, snapshot, options), annotations: [], routes: [], diagnostics: [] };
+    }
+    const diagnostics = byIngress.get(key) ?? [];
+    const { annotations, used } = classifyAnnotations(ingress, diagnostics);
+    const routes = routesOf(key, result.table);
+    const others = diagnostics.filter((d) => !used.has(d)).map(otherFinding);
+    const verdict: IngressVerdict =
+      annotations.some((a) => a.outcome === 'refuses') || routes.some((r) => r.answer === 'refused') ? 'refused' : annotations.some((a) => a.outcome === 'ignored') ? 'ignored' : 'honoured';
+    return { ingress: key, verdict, annotations, routes, diagnostics: others };
+  });
+  const count = (v: IngressVerdict): number => findings.filter((f) => f.verdict === v).length;
+  const summary = { ingresses: findings.length, honoured: count('honoured'), ignored: count('ignored'), refused: count('refused'), skipped: count('skipped') };
+  const input = (options.input ?? []).map(otherFinding);
+  const verdict = summary.refused > 0 ? 'refused' : summary.ignored > 0 || input.length > 0 ? 'ignored' : 'honoured';
+  return { version: 1, verdict, summary, ingresses: findings, input };
+}
+
+function otherFinding({ code, severity, field, message }: Diagnostic): OtherFinding {
+  return { code, severity, ...(field === undefined ? {} : { field }), message };
+}
+
+/** The exit code of `gatehouse check` for a report: 0 all honoured, 1 something ignored, 3 something refused. */
+export function checkExitCode(report: CheckReport): 0 | 1 | 3 {
+  return report.verdict === 'refused' ? 3 : report.verdict === 'ignored' ? 1 : 0;
+}
+
+function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[]): { annotations: AnnotationFinding[]; used: Set<Diagnostic> } {
+  const used = new Set<Diagnostic>();
+  const annotations = Object.keys(ingress.metadata.annotations)
+    .sort()
+    .map((key): AnnotationFinding => {
+      const value = ingress.metadata.annotations[key]!;
+      const field = `metadata.annotations[${quoteValue(key)}]`;
+      const about = diagnostics.filter((d) => d.field === field || d.field?.startsWith(`${field}.`) === true);
+      for (const d of about) used.add(d);
+      const refusing = about.find((d) => REFUSING_CODES.has(d.code));
+      if (refusing !== undefined) return { key, value, outcome: 'refuses', reason: refusing.message, code: refusing.code };
+      const problem = about.find((d) => d.severity !== 'info');
+      if (problem !== undefined) return { key, value, outcome: 'ignored', reason: problem.message, code: problem.code };
+      const honoured = honouredBecause(key);
+      if (honoured !== undefined) return { key, value, outcome: 'honoured', reason: honoured };
+      if (matchProtection(key, value) !== undefined) {
+        // The builder reports every controller annotation it does not read; this is a safety net.
+        return { key, value, outcome: 'ignored', reason: `${quoteValue(key)} is not read by Gatehouse` };
+      }
+      return { key, value, outcome: 'other', reason: 'not an ingress controller annotation; Gatehouse leaves it to the tool that reads it' };
+    });
+  return { annotations, used };
+}
+
+/** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
+function honouredBecause(key: string): string | undefined {
+  if (key.startsWith(GATEHOUSE_PREFIX)) {
+    const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
+    return spec === undefined ? undefined : firstSentence(spec.doc);
+  }
+  if (key.startsWith(NGINX_PREFIX)) {
+    const mapping = NGINX_MAPPINGS.get(key.slice(NGINX_PREFIX.length));
+    if (mapping === undefined) return undefined;
+    const spec = ANNOTATIONS.find((a) => a.field === mapping.field)!;
+    return `read as ${GATEHOUSE_PREFIX}${spec.name} (${mapping.note})`;
+  }
+  if (key === DEFAULT_BACKEND_ANNOTATION) return 'the Service that answers requests no path of this Ingress matches';
+  if (key === LEGACY_CLASS_ANNOTATION) return 'selects the IngressClass (spec.ingressClassName is preferred)';
+  return undefined;
+}
+
+function firstSentence(text: string): string {
+  const end = text.indexOf('. ');
+  return end === -1 ? text.replace(/\.$/, '') : text.slice(0, end);
+}
+
+function routesOf(ingressKey: string, table: RouteTable): RouteFinding[] {
+  const out: RouteFinding[] = [];
+  for (const vhost of table.virtualHosts) {
+    const tls = vhost.tls !== undefined;
+    for (const route of vhost.routes) {
+      if (route.ingress !== ingressKey) continue;
+      out.push(finding(vhost.host, route.path, route.match, route.backend, route.refused, table.policies[route.policy], tls, table));
+    }
+    const d = vhost.defaultBackend;
+    if (d !== undefined && d.ingress === ingressKey) out.push(finding(vhost.host, '(default backend)', 'default', d.backend, d.refused, table.policies[d.policy], tls, table));
+  }
+  const catchAll = table.defaultBackend;
+  if (catchAll !== undefined && catchAll.ingress === ingressKey) {
+    out.push(finding('*', '(default backend)', 'default', catchAll.backend, catchAll.refused, table.policies[catchAll.policy], false, table));
+  }
+  return out;
+}
+
+function finding(host: string, path: string, match: string, backend: string, refused: string | undefined, policy: RoutePolicy | undefined, tls: boolean, table: RouteTable): RouteFinding {
+  const refusedBy = refused ?? policy?.refused?.code;
+  if (refusedBy !== undefined) {
+    const notes = policy?.refused !== undefined && refused === undefined ? [`refused by ${policy.refused.annotation}`] : [];
+    return { host, path, match, answer: 'refused', backend, refusedBy, notes };
+  }
+  const endpoints = table.backends[backend]?.endpoints.filter((e) => e.ready).length ?? 0;
+  return { host, path, match, answer: 'backend', backend, endpoints, notes: policy === undefined ? [] : policyNotes(policy, tls) };
+}
+
+function policyNotes(policy: RoutePolicy, tls: boolean): string[] {
+  const notes: string[] = [];
+  if (policy.forceSslRedirect === true) notes.push('http: 308 to https (forced)');
+  else if (tls && policy.sslRedirect) notes.push('http: 308 to https');
+  else if (tls) notes.push('http and https served');
+  const ranges = policy.sourceRanges;
+  if (ranges?.allow !== undefined) notes.push(`403 unless from ${cidrs(ranges.allow)}`);
+  if (ranges?.deny !== undefined) notes.push(`403 from ${cidrs(ranges.deny)}`);
+  if (policy.hsts !== undefined) notes.push(`HSTS max-age=${policy.hsts.maxAgeSeconds}`);
+  if (policy.affinity !== undefined) notes.push(`cookie affinity (${policy.affinity.cookieName})`);
+  return notes;
+}
+
+function cidrs(blocks: readonly CidrBlock[]): string {
+  const shown = blocks.slice(0, 3).map((b) => `${b.address}/${b.prefix}`);
+  return blocks.length > 3 ? `${shown.join(', ')} and ${blocks.length - 3} more` : shown.join(', ');
+}
+
+function skipReason(ingress: Ingress, snapshot: Pick<Snapshot, 'ingressClasses'>, options: ReportOptions): string {
+  const className = ingress.spec.ingressClassName ?? ingress.metadata.annotations[LEGACY_CLASS_ANNOTATION];
+  if (className === undefined || className === '') {
+    return `it names no IngressClass, and no default IngressClass of ${options.controllerName} exists${options.watchIngressWithoutClass ? '' : ' (--watch-ingress-without-class is off)'}`;
+  }
+  const ingressClass = snapshot.ingressClasses.get(className);
+  if (ingressClass === undefined) return `its class ${quoteValue(className)} is not an IngressClass of ${options.controllerName} (no such IngressClass in the input; --ingress-class ${className} checks it as Gatehouse would serve it)`;
+  const controller = ingressClass.spec.controller ?? '';
+  const isDefault = ingressClass.metadata.annotations[DEFAULT_CLASS_ANNOTATION] === 'true' ? ' (the default class)' : '';
+  return `its class ${quoteValue(className)}${isDefault} belongs to the controller ${quoteValue(controller)}, not ${options.controllerName} (--ingress-class ${className} checks it as Gatehouse would serve it)`;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
