@@ -56,10 +56,15 @@ test('check report: every gatehouse.dev annotation of the schema, at its documen
   const annotations: Record<string, string> = {};
   for (const spec of ANNOTATIONS) annotations[GATEHOUSE_PREFIX + spec.name] = spec.example;
   annotations['gatehouse.dev/load-balance'] = 'consistent-hash'; // hash-key only takes effect with it
+  // temporal-redirect wins over permanent-redirect when both are set (ingress-nginx): check it alone.
+  const temporal = ['temporal-redirect', 'temporal-redirect-code'].map((n) => GATEHOUSE_PREFIX + n);
+  const alone = Object.fromEntries(temporal.map((k) => [k, annotations[k]!]));
+  for (const k of temporal) delete annotations[k];
   const r = withAnnotations(annotations);
   const notHonoured = r.ingresses[0]!.annotations.filter((a) => a.outcome !== 'honoured');
   assert.deepEqual(notHonoured, []);
-  assert.equal(r.ingresses[0]!.annotations.length, ANNOTATIONS.length);
+  assert.equal(r.ingresses[0]!.annotations.length, ANNOTATIONS.length - temporal.length);
+  assert.deepEqual(withAnnotations(alone).ingresses[0]!.annotations.filter((a) => a.outcome !== 'honoured'), []);
 });
 
 test('check report: every mapped ingress-nginx name is honoured and says which gatehouse.dev annotation reads it', () => {
@@ -68,6 +73,9 @@ test('check report: every mapped ingress-nginx name is honoured and says which g
     const value = mapping.name === 'load-balance' ? 'ewma' : mapping.name === 'upstream-hash-by' ? '$remote_addr' : mapping.name.endsWith('-timeout') ? '30' : spec.example;
     // Cookie settings only take effect with cookie affinity.
     const companions: Record<string, string> = mapping.field.startsWith('sessionCookie') ? { [`${NGINX}affinity`]: 'cookie' } : {};
+    // A redirect code needs its redirect; CORS settings need enable-cors.
+    if (mapping.name.endsWith('-redirect-code')) companions[NGINX + mapping.name.replace(/-code$/, '')] = 'https://example.com/';
+    if (mapping.name.startsWith('cors-')) companions[`${NGINX}enable-cors`] = 'true';
     const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value });
     const finding = r.ingresses[0]!.annotations.find((a) => a.key === NGINX + mapping.name)!;
     assert.equal(finding.outcome, 'honoured', `${mapping.name}: ${finding.reason}`);
