@@ -14,6 +14,7 @@ import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
+import { registerEventLoopLag } from '../observability/event-loop-lag.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
@@ -35,6 +36,7 @@ export interface RunningGatehouse {
 export async function startGatehouse(config: Config, logger: Logger): Promise<RunningGatehouse> {
   const log = logger.child({ component: 'main' });
   const metrics = createGatehouseMetrics();
+  const eventLoopLag = registerEventLoopLag(metrics.registry);
   let draining = false;
 
   if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
@@ -49,8 +51,10 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
       maxBodySize: config.limits.maxBodySize,
       maxConnections: config.limits.maxConnections,
+      clientSendTimeoutMs: config.limits.clientSendTimeoutMs,
     },
     timeouts: config.timeouts,
+    upstream: { queueSize: config.upstreamQueue.size, queueTimeoutMs: config.upstreamQueue.timeoutMs },
     ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
   });
   const https: HttpsListener = createHttpsListener({
@@ -144,6 +148,7 @@ export async function startGatehouse(config: Config, logger: Logger): Promise<Ru
       const left = dataPlane.stats();
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);
+      eventLoopLag.stop();
     })();
     return shuttingDown;
   };
