@@ -134,3 +134,67 @@ export async function assertHealthy(f: ProcessFixture, what: string): Promise<vo
   const admin = await fetch(`${f.gh.adminUrl}/healthz`);
   assert.equal(admin.status, 200, `${what}: admin /healthz`);
 }
+
+/** GET /debug/dataplane of the running process. */
+export async function dataplaneStats(f: ProcessFixture): Promise<{ connections: number; inFlightRequests: number; upgradedConnections: number }> {
+  const r = await fetch(`${f.gh.adminUrl}/debug/dataplane`);
+  return (await r.json()) as { connections: number; inFlightRequests: number; upgradedConnections: number };
+}
+
+/** One unlabelled sample of /metrics, or undefined when absent. */
+export async function metricValue(f: ProcessFixture, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${f.gh.adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+export interface Bystander {
+  /** Stops the loop; resolves with what it saw. */
+  stop(): Promise<{ ok: number; failures: string[] }>;
+}
+
+/**
+ * A second client on another route (Prefix /admin, the admin backend): one request on a new
+ * connection every 200 ms while an attack runs, each allowed 5 s (an outage, not a slow answer,
+ * is what fails it). The attack tests assert it saw no failure.
+ */
+export function startBystander(f: ProcessFixture): Bystander {
+  let running = true;
+  let ok = 0;
+  const failures: string[] = [];
+  let n = 0;
+  const loop = (async () => {
+    while (running) {
+      const path = `/admin/bystander-${++n}`;
+      const started = Date.now();
+      try {
+        const conn = await RawConnection.connect({ port: f.gh.ports.http, timeoutMs: 5_000 });
+        try {
+          await conn.send(`GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
+          const r = await conn.readResponse();
+          if (r === 'closed' || r.status !== 200) failures.push(`${path}: ${r === 'closed' ? 'closed' : r.status}`);
+          else ok++;
+        } finally {
+          conn.destroy();
+        }
+      } catch (err) {
+        failures.push(`${path}: ${(err as Error).message} after ${Date.now() - started} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { ok, failures };
+    },
+  };
+}
+
+/** Stops the bystander and asserts it was served throughout (and at least `min` times). */
+export async function assertBystanderServed(b: Bystander, what: string, min = 3): Promise<void> {
+  const seen = await b.stop();
+  assert.deepEqual(seen.failures, [], `${what}: the bystander on another route was not served`);
+  assert.ok(seen.ok >= min, `${what}: the bystander made only ${seen.ok} requests`);
+}
