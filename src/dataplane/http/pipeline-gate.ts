@@ -11,9 +11,11 @@
 //
 // Stopping the reads uses the flag Node's own server sets when it pauses a connection for
 // back-pressure (`socket._paused`): a bare socket.pause() is undone by the next request object's
-// read (pinned in test/security/node-parser.test.ts). Node may still resume the socket when a large
-// owed response drains, so each dropped request pauses it again: at most one read (64 KiB) per owed
-// response is ever parsed after the limit.
+// read (pinned in test/security/node-workarounds.test.ts). Node's server also resumes a connection
+// it paused each time a response write lowers its outgoing data (socketOnDrain), which let one more
+// 64 KiB read (~2,000 requests) in per owed response, so an overflowed connection's resume() is
+// made a no-op: it stays unread until it closes, and at most the read in progress when the limit
+// was crossed is ever parsed after it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
@@ -85,4 +87,9 @@ function onResponseClose(this: GatedResponse): void {
 function stopReading(socket: GatedSocket): void {
   socket._paused = true;
   socket.pause();
+  socket.resume = keepPaused;
+}
+
+function keepPaused<T>(this: T): T {
+  return this;
 }
