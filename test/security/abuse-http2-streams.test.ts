@@ -10,7 +10,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { waitUntil } from '../support/raw-http.ts';
 import {
   END_HEADERS,
@@ -26,26 +25,11 @@ import {
   settingsFrame,
   windowUpdate,
 } from '../support/raw-h2.ts';
-import { assertBystanderServed, assertHealthy, dataplaneStats, startBystander, startProcessFixture, type ProcessFixture } from './process-fixture.ts';
+import { assertBystanderServed, assertHealthy, dataplaneStats, endless, startBystander, startProcessFixture, type ProcessFixture } from './process-fixture.ts';
 import { HOST } from './harness.ts';
 
 const CLIENT_SEND_TIMEOUT_S = 3;
 let f: ProcessFixture;
-
-/** An endless body, written only as fast as the proxy takes it, until the proxy closes the connection. */
-export function endless(req: IncomingMessage, res: ServerResponse): void {
-  const chunk = Buffer.alloc(64 * 1024, 'e');
-  res.writeHead(200, { 'content-type': 'application/octet-stream' });
-  res.on('error', () => {});
-  // Every continuation goes through setImmediate, and a closed connection ends the loop: the
-  // recording backend's socket wrapper accepts writes after a close without ever saying so.
-  const gone = (): boolean => res.destroyed || req.socket.destroyed;
-  const pump = (): void => {
-    for (let i = 0; i < 16 && !gone(); i++) if (!res.write(chunk)) return void res.once('drain', () => setImmediate(pump));
-    if (!gone()) setImmediate(pump);
-  };
-  pump();
-}
 
 before(async () => {
   f = await startProcessFixture(['--client-send-timeout', `${CLIENT_SEND_TIMEOUT_S}s`, '--keepalive-timeout', '4s', '--read-timeout', '30s']);
