@@ -13,9 +13,10 @@
 //     for a live one it is at most one read, after which the session stops reading again;
 //   - the socket's 'close' or 'error' destroys the session (destroy(), not close(), which would wait
 //     for streams that can no longer finish), which closes every stream and so aborts its exchange;
-//   - an idle session (no frame either way for the idle timeout) with no open stream gets GOAWAY and
-//     is destroyed a second later at the latest, never waited on. One with open streams is left to
-//     the streams' own bounds (the read timeout upstream, the client send timeout downstream).
+//   - an idle session (no frame either way for the idle timeout) gets GOAWAY; with no open stream
+//     it is destroyed a second later at the latest, never waited on. Streams in flight may finish:
+//     each is bounded by its own timeouts (the read timeout upstream, the client send timeout
+//     downstream) and by the socket checks above.
 import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 
 export interface Http2SessionGuardOptions {
@@ -68,9 +69,9 @@ export class Http2SessionGuard {
       stream.once('close', () => state.openStreams--);
     });
     session.setTimeout(this.#options.idleTimeoutMs, () => {
-      if (state.openStreams > 0 || session.destroyed) return;
+      if (session.destroyed) return;
       session.close();
-      setTimeout(destroy, this.#options.goawayGraceMs).unref();
+      if (state.openStreams === 0) setTimeout(destroy, this.#options.goawayGraceMs).unref();
     });
     if (this.#sweep === undefined) {
       this.#sweep = setInterval(() => this.sweep(), this.#options.sweepIntervalMs);

@@ -115,8 +115,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   waiting = false;
   /** Armed while the client accepts no bytes (a write returned false and no 'drain' came yet). */
   clientSendTimer: NodeJS.Timeout | undefined = undefined;
-  /** res.writableLength when that timer was (re)armed: less at expiry means the client took bytes. */
-  clientSendMark = 0;
   #cookies: Map<string, string> | undefined = undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
@@ -328,7 +326,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
       if (this.clientSendTimer === undefined) {
-        this.clientSendMark = this.res.writableLength;
         this.clientSendTimer = setTimeout(onClientSendTimeout, this.rt.options.limits.clientSendTimeoutMs, this);
       }
       if (!this.drainHooked) {
@@ -436,18 +433,13 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   }
 
   /**
-   * --client-send-timeout: the client took no byte of the response for that long (its socket or
-   * its HTTP/2 stream window holds everything back). A client that took some keeps its time.
+   * --client-send-timeout: a write was held back (the socket, or the HTTP/2 stream's window, was
+   * full) and no 'drain' came for that long: the client took too little to empty it (nginx's
+   * send_timeout, measured between two writes the client makes room for).
    */
   clientSendTimedOut(): void {
     this.clientSendTimer = undefined;
     if (this.clientGone || this.logged) return;
-    const pending = this.res.writableLength;
-    if (pending < this.clientSendMark) {
-      this.clientSendMark = pending;
-      this.clientSendTimer = setTimeout(onClientSendTimeout, this.rt.options.limits.clientSendTimeoutMs, this);
-      return;
-    }
     this.limit = 'client-send-timeout';
     this.error = 'ERR_CLIENT_SEND_TIMEOUT';
     this.aborted = true;
