@@ -17,6 +17,7 @@ import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
+import { registerEventLoopLag } from '../observability/event-loop-lag.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
 import type { Logger } from '../observability/logger.ts';
 import { registerBackendMetrics, registerCertificateMetrics, type CertificateExpiry } from '../observability/backend-metrics.ts';
@@ -51,6 +52,7 @@ export interface StartOptions {
 export async function startGatehouse(config: Config, logger: Logger, start: StartOptions = {}): Promise<RunningGatehouse> {
   const log = logger.child({ component: 'main' });
   const metrics = createGatehouseMetrics();
+  const eventLoopLag = registerEventLoopLag(metrics.registry);
   let draining = false;
 
   if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
@@ -75,8 +77,10 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
       keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
       maxBodySize: config.limits.maxBodySize,
       maxConnections: config.limits.maxConnections,
+      clientSendTimeoutMs: config.limits.clientSendTimeoutMs,
     },
     timeouts: config.timeouts,
+    upstream: { queueSize: config.upstreamQueue.size, queueTimeoutMs: config.upstreamQueue.timeoutMs },
     ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
   });
   const https: HttpsListener = createHttpsListener({
@@ -201,6 +205,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
       log.info('drained', { requestsTotal: left.requestsTotal });
       await closeServer(admin);
       await access.close();
+      eventLoopLag.stop();
     })();
     return shuttingDown;
   };

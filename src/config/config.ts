@@ -59,7 +59,14 @@ export interface Config {
     headerTimeoutMs: number;
     requestTimeoutMs: number;
     keepAliveTimeoutMs: number;
+    /** A client that accepts no response bytes this long is cut off (nginx send_timeout). */
+    clientSendTimeoutMs: number;
     maxBodySize?: number;
+  };
+  /** The wait queue per endpoint in front of its connection pool (Envoy's max_pending_requests). */
+  upstreamQueue: {
+    size: number;
+    timeoutMs: number;
   };
   timeouts: {
     connectTimeoutMs: number;

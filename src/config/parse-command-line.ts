@@ -52,6 +52,9 @@ export const DEFAULTS = {
   headerTimeoutMs: 10_000,
   requestTimeoutMs: 300_000,
   keepAliveTimeoutMs: 60_000,
+  clientSendTimeoutMs: 60_000,
+  upstreamQueueSize: 256,
+  upstreamQueueTimeoutMs: 10_000,
   maxHeaderSize: 16 * 1024,
   leaderElectionId: 'gatehouse-leader',
 } as const;
@@ -201,7 +204,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
     bind: opt('bind', parseAddress) ?? localDefault,
     httpPort: opt('http-port', parsePort) ?? DEFAULTS.httpPort,
     httpsPort: opt('https-port', parsePort) ?? DEFAULTS.httpsPort,
-    adminBind: opt('admin-bind', parseAddress) ?? localDefault,
+    adminBind: '',
     adminPort: opt('admin-port', parsePort) ?? DEFAULTS.adminPort,
     controllerName: opt('controller-name', parseControllerName) ?? DEFAULTS.controllerName,
     watchIngressWithoutClass: bool('watch-ingress-without-class') ?? mode === 'manifests',
@@ -220,6 +223,12 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
       headerTimeoutMs: opt('header-timeout', parseDurationFlag) ?? DEFAULTS.headerTimeoutMs,
       requestTimeoutMs: opt('request-timeout', parseDurationFlag) ?? DEFAULTS.requestTimeoutMs,
       keepAliveTimeoutMs: opt('keepalive-timeout', parseDurationFlag) ?? DEFAULTS.keepAliveTimeoutMs,
+      clientSendTimeoutMs: opt('client-send-timeout', parseDurationFlag) ?? DEFAULTS.clientSendTimeoutMs,
+    },
+    upstreamQueue: {
+      // 0 is allowed: no waiting at all, a busy endpoint answers 503 at once.
+      size: opt('upstream-queue-size', (f, x) => (x.trim() === '0' ? 0 : parsePositiveInt(f, x, 1_000_000))) ?? DEFAULTS.upstreamQueueSize,
+      timeoutMs: opt('upstream-queue-timeout', parseDurationFlag) ?? DEFAULTS.upstreamQueueTimeoutMs,
     },
     timeouts: {
       connectTimeoutMs: opt('connect-timeout', parseDurationFlag) ?? DEFAULTS.connectTimeoutMs,
@@ -259,6 +268,8 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
   const leaderElectionNamespace = opt('leader-election-namespace', parseNamespace);
   if (leaderElectionNamespace !== undefined) config.kube.leaderElectionNamespace = leaderElectionNamespace;
   if (command === 'check') config.check = checkOptions(str('output'), list('ingress-class'));
+  // The admin listener (no authentication) binds where the traffic listeners do unless told otherwise.
+  config.adminBind = opt('admin-bind', parseAddress) ?? config.bind;
   checkPorts(config);
   return config;
 }

@@ -25,6 +25,18 @@ export interface DataPlaneLimits {
   maxBodySize: number | undefined;
   /** Concurrent client connections per listener; excess ones are closed at once. Default: no cap. */
   maxConnections: number | undefined;
+  /**
+   * A client that accepts no response bytes for this long (its socket, or its HTTP/2 stream's
+   * flow-control window, holds everything back) is closed (HTTP/1) or its stream reset (HTTP/2),
+   * and its upstream request aborted. nginx's send_timeout. Default 60 s.
+   */
+  clientSendTimeoutMs: number;
+  /**
+   * HTTP/1.1 requests pipelined behind the one being served that wait their turn (requests of a
+   * connection go upstream one at a time, in order). One more and the connection is closed after
+   * the responses already owed; nothing beyond is kept. Default 16.
+   */
+  maxQueuedPipelinedRequests: number;
 }
 
 /** Upstream timeouts; a route's policy (connect/read/send-timeout annotations) overrides each. */
@@ -44,6 +56,13 @@ export interface UpstreamPoolOptions {
   keepAliveTimeoutMs: number;
   /** How long the pool of an endpoint gone from the table stays open. Default 30 s. */
   poolGraceMs: number;
+  /**
+   * Requests that may wait for a connection of an endpoint whose connections are all busy
+   * (Envoy's max_pending_requests); beyond, 503 with Retry-After at once. Default 256.
+   */
+  queueSize: number;
+  /** Longest wait in that queue; then 503 with Retry-After. Default 10 s. */
+  queueTimeoutMs: number;
 }
 
 export interface DataPlaneOptions {
@@ -90,6 +109,8 @@ export const DEFAULT_LIMITS: Readonly<DataPlaneLimits> = Object.freeze({
   connectionsCheckingIntervalMs: 1_000,
   maxBodySize: undefined,
   maxConnections: undefined,
+  clientSendTimeoutMs: 60_000,
+  maxQueuedPipelinedRequests: 16,
 });
 
 export const DEFAULT_TIMEOUTS: Readonly<UpstreamTimeouts> = Object.freeze({
@@ -102,6 +123,8 @@ export const DEFAULT_UPSTREAM: Readonly<UpstreamPoolOptions> = Object.freeze({
   maxConnectionsPerEndpoint: 256,
   keepAliveTimeoutMs: 4_000,
   poolGraceMs: 30_000,
+  queueSize: 256,
+  queueTimeoutMs: 10_000,
 });
 
 export function resolveDataPlaneOptions(o: DataPlaneOptions = {}): ResolvedDataPlaneOptions {

@@ -50,7 +50,8 @@ test('defaults in manifest mode', () => {
     accessLog: { enabled: true, format: 'json' },
     trustedProxies: [],
     metrics: true,
-    limits: { maxHeaderSize: 16384, headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000 },
+    limits: { maxHeaderSize: 16384, headerTimeoutMs: 10_000, requestTimeoutMs: 300_000, keepAliveTimeoutMs: 60_000, clientSendTimeoutMs: 60_000 },
+    upstreamQueue: { size: 256, timeoutMs: 10_000 },
     timeouts: { connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000 },
     kube: { watchNamespaces: [], publishAddresses: [], leaderElect: true, leaderElectionId: 'gatehouse-leader' },
   });
@@ -97,6 +98,13 @@ test('demo: local binds, manifest mode', () => {
   assert.equal(config('demo', '--bind', '0.0.0.0').bind, '0.0.0.0');
 });
 
+test('the admin listener binds where --bind says unless --admin-bind is given (it has no authentication)', () => {
+  assert.equal(config('serve', '--manifests', 'm.yaml', '--bind', '127.0.0.1').adminBind, '127.0.0.1');
+  assert.equal(config('serve', '--manifests', 'm.yaml', '--bind', '::1').adminBind, '::1');
+  assert.equal(config('serve', '--manifests', 'm.yaml', '--bind', '127.0.0.1', '--admin-bind', '0.0.0.0').adminBind, '0.0.0.0');
+  assert.equal(config('demo', '--bind', '0.0.0.0').adminBind, '0.0.0.0');
+});
+
 test('every flag, set', () => {
   const c = config(
     'serve', '--manifests', 'm.yaml', '--manifests', dir,
@@ -106,6 +114,7 @@ test('every flag, set', () => {
     '--default-backend', 'ops/fallback:http', '--default-tls-secret', 'ops/wildcard-cert',
     '--connect-timeout', '500ms', '--read-timeout', '2m', '--send-timeout', '1m30s', '--max-body-size', '10m',
     '--header-timeout', '5s', '--request-timeout', '1h', '--keepalive-timeout', '30s', '--max-header-size', '32k',
+    '--client-send-timeout', '20s', '--upstream-queue-size', '0', '--upstream-queue-timeout', '3s',
     '--log-level', 'debug', '--drain-seconds', '0', '--no-metrics', '--otlp-endpoint', 'http://127.0.0.1:4318',
   );
   assert.deepEqual(c.manifests, [file, dir]);
@@ -123,7 +132,8 @@ test('every flag, set', () => {
   assert.deepEqual(c.defaultBackend, { namespace: 'ops', service: 'fallback', port: 'http' });
   assert.deepEqual(c.defaultTlsSecret, { namespace: 'ops', name: 'wildcard-cert' });
   assert.deepEqual(c.timeouts, { connectTimeoutMs: 500, readTimeoutMs: 120_000, sendTimeoutMs: 90_000 });
-  assert.deepEqual(c.limits, { maxConnections: 1000, maxBodySize: 10 * 1024 * 1024, headerTimeoutMs: 5000, requestTimeoutMs: 3_600_000, keepAliveTimeoutMs: 30_000, maxHeaderSize: 32 * 1024 });
+  assert.deepEqual(c.limits, { maxConnections: 1000, maxBodySize: 10 * 1024 * 1024, headerTimeoutMs: 5000, requestTimeoutMs: 3_600_000, keepAliveTimeoutMs: 30_000, maxHeaderSize: 32 * 1024, clientSendTimeoutMs: 20_000 });
+  assert.deepEqual(c.upstreamQueue, { size: 0, timeoutMs: 3000 });
   assert.equal(c.logLevel, 'debug');
   assert.equal(c.drainSeconds, 0);
   assert.equal(c.metrics, false);
@@ -165,6 +175,10 @@ test('bad values: one line that names the flag', () => {
     [['serve', '--admin-port', ''], /^--admin-port: /],
     [['serve', '--bind', 'localhost'], /^--bind: expected an IP address/],
     [['serve', '--admin-bind', '300.1.1.1'], /^--admin-bind: /],
+    [['serve', '--client-send-timeout', '0'], /^--client-send-timeout: expected a duration/],
+    [['serve', '--upstream-queue-size', '-3'], /^--upstream-queue-size: /],
+    [['serve', '--upstream-queue-size', 'many'], /^--upstream-queue-size: expected a whole number/],
+    [['serve', '--upstream-queue-timeout', 'soon'], /^--upstream-queue-timeout: expected a duration/],
     [['serve', '--max-connections', '0'], /^--max-connections: /],
     [['serve', '--trusted-proxies', '10.0.0.0/33'], /^--trusted-proxies: expected a prefix length/],
     [['serve', '--trusted-proxies', 'example.com'], /^--trusted-proxies: expected a CIDR/],

@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import tls from 'node:tls';
 import http2 from 'node:http2';
 import { RawConnection } from '../support/raw-http.ts';
+import { CONTINUATION, DATA, END_HEADERS, END_STREAM, GOAWAY, HEADERS, PING, RST_STREAM, SETTINGS, WINDOW_UPDATE, frame, requestBlock as block } from '../support/raw-h2.ts';
 import { assertHealthy, startProcessFixture, type ProcessFixture } from './process-fixture.ts';
 import { HOST } from './harness.ts';
 
@@ -24,34 +25,6 @@ after(async () => {
   good?.close();
   await f?.close();
 });
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(streamId & 0x7fffffff, 5);
-  return Buffer.concat([head, payload]);
-}
-
-const DATA = 0;
-const HEADERS = 1;
-const RST_STREAM = 3;
-const SETTINGS = 4;
-const PING = 6;
-const GOAWAY = 7;
-const WINDOW_UPDATE = 8;
-const CONTINUATION = 9;
-const END_STREAM = 0x1;
-const END_HEADERS = 0x4;
-
-/** HPACK: GET https / with :authority as a literal (no indexing), so every block is independent. */
-function requestBlock(path = '/'): Buffer {
-  const authority = Buffer.from(HOST);
-  const p = Buffer.from(path);
-  const pathField = path === '/' ? Buffer.from([0x84]) : Buffer.concat([Buffer.from([0x04, p.length]), p]);
-  return Buffer.concat([Buffer.from([0x82, 0x87]), pathField, Buffer.from([0x01, authority.length]), authority]);
-}
 
 function rstPayload(code: number): Buffer {
   const b = Buffer.alloc(4);
@@ -163,7 +136,7 @@ test('the well-behaved HTTP/2 client is served before any flood', async () => {
 
 test('rapid reset (HEADERS + RST_STREAM, up to 20,000 streams) closes only that connection; the pool is not wedged', async () => {
   const during = goodRequest('/during-rapid-reset');
-  const r = await flood((i) => Buffer.concat([frame(HEADERS, END_HEADERS | END_STREAM, 2 * i + 1, requestBlock()), frame(RST_STREAM, 0, 2 * i + 1, rstPayload(8))]), 20_000, { read: true });
+  const r = await flood((i) => Buffer.concat([frame(HEADERS, END_HEADERS | END_STREAM, 2 * i + 1, block(HOST)), frame(RST_STREAM, 0, 2 * i + 1, rstPayload(8))]), 20_000, { read: true });
   assert.equal(await during, 200);
   assert.ok(r.closed, `the flooding connection was not closed after ${r.sent} streams`);
   await assertOthersServed('rapid-reset');
@@ -184,7 +157,7 @@ test('PING flood (never reading the ACKs) closes only that connection', async ()
 });
 
 test('CONTINUATION flood (a header block that never ends) closes only that connection', async () => {
-  const r = await flood((i) => (i === 0 ? frame(HEADERS, END_STREAM, 1, requestBlock()) : frame(CONTINUATION, 0, 1, Buffer.from([0x40, 1, 0x78, 1, 0x79]))), 200_000, { read: true });
+  const r = await flood((i) => (i === 0 ? frame(HEADERS, END_STREAM, 1, block(HOST)) : frame(CONTINUATION, 0, 1, Buffer.from([0x40, 1, 0x78, 1, 0x79]))), 200_000, { read: true });
   assert.ok(r.closed, `not closed after ${r.sent} CONTINUATION frames`);
   assert.ok(r.sent < 200_000, 'closed before the flood ended');
   await assertOthersServed('continuation');
@@ -199,7 +172,7 @@ test('a flood of invalid frames (WINDOW_UPDATE of 0, DATA on stream 0) closes on
 
 test('more concurrent streams than the cap: the excess is refused, the connection is then closed; others are served', async () => {
   // Streams that never end (no END_STREAM): they stay open and count against the cap.
-  const r = await flood((i) => frame(HEADERS, END_HEADERS, 2 * i + 1, requestBlock(`/open-${i}`)), 2_000, { read: true });
+  const r = await flood((i) => frame(HEADERS, END_HEADERS, 2 * i + 1, block(HOST, `/open-${i}`)), 2_000, { read: true });
   assert.ok(r.closed, `not closed after ${r.sent} concurrent streams`);
   await assertOthersServed('concurrent-streams');
 });

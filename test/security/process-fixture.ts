@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { startGatehouseProcess, waitFor, type StartedGatehouse } from '../support/spawn-gatehouse.ts';
 import { startRecordingBackend, type RecordingBackend } from '../support/recording-backend.ts';
 import { RawConnection } from '../support/raw-http.ts';
@@ -134,3 +135,91 @@ export async function assertHealthy(f: ProcessFixture, what: string): Promise<vo
   const admin = await fetch(`${f.gh.adminUrl}/healthz`);
   assert.equal(admin.status, 200, `${what}: admin /healthz`);
 }
+
+/** GET /debug/dataplane of the running process. */
+export async function dataplaneStats(f: ProcessFixture): Promise<{ connections: number; inFlightRequests: number; upgradedConnections: number }> {
+  const r = await fetch(`${f.gh.adminUrl}/debug/dataplane`);
+  return (await r.json()) as { connections: number; inFlightRequests: number; upgradedConnections: number };
+}
+
+/** One unlabelled sample of /metrics, or undefined when absent. */
+export async function metricValue(f: ProcessFixture, name: string): Promise<number | undefined> {
+  const text = await (await fetch(`${f.gh.adminUrl}/metrics`)).text();
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+export interface Bystander {
+  /** Stops the loop; resolves with what it saw. */
+  stop(): Promise<{ ok: number; failures: string[] }>;
+}
+
+/**
+ * A second client on another route (Prefix /admin, the admin backend): one request on a new
+ * connection every 200 ms while an attack runs, each allowed 10 s on this shared machine (an outage, not a slow answer,
+ * is what fails it). The attack tests assert it saw no failure.
+ */
+export function startBystander(f: ProcessFixture): Bystander {
+  let running = true;
+  let ok = 0;
+  const failures: string[] = [];
+  let n = 0;
+  // Bounded: a failed test that never stops it must not keep the test process alive for long.
+  const deadline = Date.now() + 120_000;
+  const loop = (async () => {
+    while (running && Date.now() < deadline) {
+      const path = `/admin/bystander-${++n}`;
+      const started = Date.now();
+      try {
+        const conn = await RawConnection.connect({ port: f.gh.ports.http, timeoutMs: 10_000 });
+        try {
+          await conn.send(`GET ${path} HTTP/1.1\r\nHost: ${HOST}\r\nConnection: close\r\n\r\n`);
+          const r = await conn.readResponse();
+          if (r === 'closed' || r.status !== 200) failures.push(`${path}: ${r === 'closed' ? 'closed' : r.status}`);
+          else ok++;
+        } finally {
+          conn.destroy();
+        }
+      } catch (err) {
+        failures.push(`${path}: ${(err as Error).message} after ${Date.now() - started} ms`);
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { ok, failures };
+    },
+  };
+}
+
+/** Stops the bystander and asserts it was served throughout (and at least `min` times). */
+export async function assertBystanderServed(b: Bystander, what: string, min = 3): Promise<void> {
+  const seen = await b.stop();
+  assert.deepEqual(seen.failures, [], `${what}: the bystander on another route was not served`);
+  assert.ok(seen.ok >= min, `${what}: the bystander made only ${seen.ok} requests`);
+}
+
+/** An endless body, written only as fast as the proxy takes it, until the proxy closes the connection. */
+export function endless(req: IncomingMessage, res: ServerResponse, limit = Infinity): void {
+  const chunk = Buffer.alloc(64 * 1024, 'e');
+  res.writeHead(200, limit === Infinity ? { 'content-type': 'application/octet-stream' } : { 'content-type': 'application/octet-stream', 'content-length': limit });
+  res.on('error', () => {});
+  // Every continuation goes through setImmediate, and a closed connection ends the loop: the
+  // recording backend's socket wrapper accepts writes after a close without ever saying so.
+  let sent = 0;
+  const gone = (): boolean => res.destroyed || req.socket.destroyed || sent >= limit;
+  const pump = (): void => {
+    for (let i = 0; i < 16 && !gone(); i++) {
+      const part = limit - sent < chunk.length ? chunk.subarray(0, limit - sent) : chunk;
+      sent += part.length;
+      if (!res.write(part)) return void res.once('drain', () => setImmediate(pump));
+    }
+    if (sent >= limit) res.end();
+    else if (!gone()) setImmediate(pump);
+  };
+  pump();
+}
+

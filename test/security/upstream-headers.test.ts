@@ -153,3 +153,40 @@ test('trusted peer: its proto and host are passed on as sent; CR, LF or NUL in t
     assert.equal(trusted.publicBackend.allBytes().length, 0, `${JSON.stringify(value)} was forwarded`);
   }
 });
+
+// Headers backends read as facts about the client's scheme, path, address or identity (issue 9).
+const SPOOFABLE: [string, string][] = [
+  ['X-Forwarded-Scheme', 'https'],
+  ['X-Scheme', 'https'],
+  ['X-Forwarded-Ssl', 'on'],
+  ['Front-End-Https', 'on'],
+  ['X-Original-URI', '/admin'],
+  ['X-Original-Forwarded-For', '1.2.3.4'],
+  ['X-Forwarded-Prefix', '/admin'],
+  ['X-Client-IP', '1.2.3.4'],
+  ['True-Client-IP', '1.2.3.4'],
+  ['CF-Connecting-IP', '1.2.3.4'],
+  ['Fastly-Client-IP', '1.2.3.4'],
+  ['X-Cluster-Client-IP', '1.2.3.4'],
+  ['X-Remote-User', 'admin'],
+  ['X-Forwarded-User', 'admin'],
+  ['X-Forwarded-Email', 'admin@example.com'],
+  ['X-Auth-Request-User', 'admin'],
+  ['X-Auth-Request-Email', 'admin@example.com'],
+  ['x-envoy-original-path', '/admin'],
+  ['X-Envoy-Internal', 'true'],
+];
+
+test('untrusted peer: scheme, path, client-address and identity headers never reach the backend', async () => {
+  const extra = SPOOFABLE.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+  const { lines } = await upstreamHead(untrusted, `GET /spoof HTTP/1.1\r\nHost: ${HOST}\r\n${extra}X-Kept: yes\r\n\r\n`);
+  for (const [name] of SPOOFABLE) assert.deepEqual(values(lines, name.toLowerCase()), [], `${name} reached the backend`);
+  assert.deepEqual(values(lines, 'x-kept'), ['yes'], 'ordinary headers still pass');
+  assert.deepEqual(values(lines, 'x-forwarded-proto'), ['http']);
+});
+
+test('trusted peer: those headers are passed on as sent', async () => {
+  const extra = SPOOFABLE.map(([n, v]) => `${n}: ${v}\r\n`).join('');
+  const { lines } = await upstreamHead(trusted, `GET /spoof HTTP/1.1\r\nHost: ${HOST}\r\n${extra}\r\n`);
+  for (const [name, value] of SPOOFABLE) assert.deepEqual(values(lines, name.toLowerCase()), [value], `${name} from a trusted proxy`);
+});

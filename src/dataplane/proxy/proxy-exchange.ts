@@ -11,7 +11,7 @@
 // byte was relayed (a malformed first chunk) is still answered 502 instead of a head and a cut.
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
-import type { Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
@@ -37,6 +37,7 @@ import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
+import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
 
 export type ClientRequest = IncomingMessage | Http2ServerRequest;
 export type ClientResponse = ServerResponse | Http2ServerResponse;
@@ -61,15 +62,21 @@ function onResponseClose(this: ClientResponse): void {
   (this as Tagged)[kExchange]?.clientClosed();
 }
 function onResponseDrain(this: ClientResponse): void {
-  (this as Tagged)[kExchange]?.controller?.resume();
+  const ex = (this as Tagged)[kExchange];
+  if (ex === undefined) return;
+  ex.clearClientSendTimer();
+  ex.controller?.resume();
 }
 function onSendTimeout(ex: ProxyExchange): void {
   ex.sendTimedOut();
 }
+function onClientSendTimeout(ex: ProxyExchange): void {
+  ex.clientSendTimedOut();
+}
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
 
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange {
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch {
   readonly rt: ExchangeRuntime;
   readonly req: ClientRequest;
   readonly res: ClientResponse;
@@ -117,6 +124,12 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   upstreamEndedAt = 0;
   trace: TraceContext | undefined = undefined;
   readonly upgrade = false;
+  pool: Pool | undefined = undefined;
+  /** The endpoint's admission queue while this exchange holds one of its slots or waits in it. */
+  slot: UpstreamQueue | undefined = undefined;
+  waiting = false;
+  /** Armed while the client accepts no bytes (a write returned false and no 'drain' came yet). */
+  clientSendTimer: NodeJS.Timeout | undefined = undefined;
   #cookies: Map<string, string> | undefined = undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
@@ -269,6 +282,24 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       void err;
       return this.respondPlain(503, true);
     }
+    this.pool = pool;
+    // At most the pool's connection count upstream at once, a bounded wait behind (upstream-queue.ts).
+    const queue = this.rt.pools.queueOf(pool);
+    const admission = queue.admit(this);
+    if (admission === 'full') return this.answerOverloaded('upstream-queue-size', 'ERR_UPSTREAM_QUEUE_FULL');
+    this.slot = queue;
+    if (admission === 'queued') {
+      this.waiting = true;
+      return;
+    }
+    this.startUpstream();
+  }
+
+  /** QueuedDispatch: a slot of the endpoint's pool is ours; send the request. */
+  startUpstream(): void {
+    this.waiting = false;
+    const opts = this.rt.options;
+    const policy = this.target!.policy;
     const readTimeout = policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs;
     this.controller = null;
     this.headStatus = 0;
@@ -279,7 +310,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.hasBody) {
       this.sendTimer = setTimeout(onSendTimeout, policy.sendTimeoutMs ?? opts.timeouts.sendTimeoutMs, this);
     }
-    pool.dispatch(
+    this.pool!.dispatch(
       {
         method: this.req.method as Dispatcher.HttpMethod,
         path: this.pathAndQuery,
@@ -290,6 +321,30 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       },
       this,
     );
+  }
+
+  /** QueuedDispatch: no connection came free within --upstream-queue-timeout. */
+  queueTimedOut(): void {
+    this.slot = undefined;
+    this.waiting = false;
+    this.answerOverloaded('upstream-queue-timeout', 'ERR_UPSTREAM_QUEUE_TIMEOUT');
+  }
+
+  /** The endpoint is saturated: 503 with Retry-After, as Envoy's circuit breakers answer. */
+  answerOverloaded(limit: string, error: string): void {
+    this.release('aborted'); // not the endpoint's failure: passive health must not count it
+    this.upstreamDone = true;
+    this.limit = limit;
+    this.error = error;
+    this.respondPlain(503, false, ['retry-after', '1']);
+  }
+
+  /** The upstream exchange ended (response complete, failed or aborted): its slot goes to the next waiter. */
+  releaseSlot(): void {
+    const slot = this.slot;
+    if (slot === undefined || this.waiting) return;
+    this.slot = undefined;
+    slot.release();
   }
 
   // ---- undici dispatch handler ----
@@ -318,6 +373,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.bytesOut += chunk.length;
     if (!(this.res as ServerResponse).write(chunk)) {
       controller.pause();
+      if (this.clientSendTimer === undefined) {
+        this.clientSendTimer = setTimeout(onClientSendTimeout, this.rt.options.limits.clientSendTimeoutMs, this);
+      }
       if (!this.drainHooked) {
         this.drainHooked = true;
         this.res.on('drain', onResponseDrain);
@@ -327,6 +385,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
 
   onResponseEnd(): void {
     this.clearSendTimer();
+    this.releaseSlot();
     this.upstreamDone = true;
     this.upstreamEndedAt = performance.now();
     // An empty body (HEAD, 204, 304, Content-Length: 0): the held head goes out now, with the end.
@@ -341,6 +400,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
     this.clearSendTimer();
+    this.releaseSlot();
     this.upstreamDone = true;
     releaseHead(this);
     this.upstreamEndedAt = performance.now();
@@ -423,8 +483,50 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.controller?.abort(new ProxyAbort('ERR_SEND_TIMEOUT', 'send timeout'));
   }
 
+  /**
+   * --client-send-timeout: a write was held back (the socket, or the HTTP/2 stream's window, was
+   * full) and no 'drain' came for that long: the client took too little to empty it (nginx's
+   * send_timeout, measured between two writes the client makes room for).
+   */
+  clientSendTimedOut(): void {
+    this.clientSendTimer = undefined;
+    if (this.clientGone || this.logged) return;
+    this.limit = 'client-send-timeout';
+    this.error = 'ERR_CLIENT_SEND_TIMEOUT';
+    this.aborted = true;
+    if (!this.upstreamDone) {
+      this.clientGone = true;
+      releaseHead(this);
+      this.controller?.abort(new ProxyAbort('ERR_CLIENT_SEND_TIMEOUT', 'the client accepts no bytes'));
+    }
+    // HTTP/2: only this stream is reset; HTTP/1: the connection is closed.
+    if (this.isH2) {
+      const stream = (this.res as Http2ServerResponse).stream;
+      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_CANCEL);
+    } else {
+      (this.res as ServerResponse).destroy();
+    }
+  }
+
+  clearClientSendTimer(): void {
+    if (this.clientSendTimer !== undefined) {
+      clearTimeout(this.clientSendTimer);
+      this.clientSendTimer = undefined;
+    }
+  }
+
   clientClosed(): void {
     const res = this.res;
+    this.clearClientSendTimer();
+    if (this.waiting) {
+      // Still waiting for a connection: leave the queue, nothing was sent upstream.
+      this.slot?.cancel(this);
+      this.slot = undefined;
+      this.waiting = false;
+      this.upstreamDone = true;
+      this.aborted = true;
+      this.release('aborted');
+    }
     // An HTTP/2 stream the client reset reports writableFinished too: an upstream exchange still
     // running must be aborted all the same, or rapid resets wedge the pool (hardening).
     if (!res.writableFinished || (this.endpoint !== undefined && !this.upstreamDone)) {

@@ -228,8 +228,28 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     if (this.head.length > 0) upstream.write(this.head);
     upstream.pipe(client);
     client.pipe(upstream);
+    this.closeWhenIdle(client, upstream);
     this.tunnels.add(client);
     this.log();
+  }
+
+  /**
+   * A tunnel with no byte either way for the route's read timeout is closed. nginx closes when the
+   * backend alone is silent that long (proxy_read_timeout); requiring both sides to be idle keeps
+   * protocols whose client pings (and whose server only answers when there is news) alive.
+   */
+  closeWhenIdle(client: Duplex, upstream: Duplex): void {
+    const idleMs = this.target?.policy.readTimeoutMs ?? this.rt.options.timeouts.readTimeoutMs;
+    const timer = setTimeout(() => {
+      this.rt.options.logger.debug('idle tunnel closed', { route: this.target?.routeId, idleMs });
+      client.destroy();
+      upstream.destroy();
+    }, idleMs);
+    timer.unref();
+    const active = (): void => void timer.refresh();
+    client.on('data', active);
+    upstream.on('data', active);
+    client.once('close', () => clearTimeout(timer));
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number): void {

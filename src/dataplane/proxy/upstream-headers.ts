@@ -14,6 +14,7 @@ const XF_PORT = 5;
 const FORWARDED = 6;
 const TE = 7;
 const COOKIE = 8;
+const SPOOFABLE = 9;
 
 const CLASSES = new Map<string, number>([
   ['connection', DROP],
@@ -35,7 +36,40 @@ const CLASSES = new Map<string, number>([
   ['forwarded', FORWARDED],
   ['te', TE],
   ['cookie', COOKIE],
+  // Headers backends and frameworks read as facts about the client, its scheme, its path or its
+  // identity (Rack reads X-Forwarded-Ssl and X-Forwarded-Scheme before X-Forwarded-Proto): only a
+  // trusted proxy may send them; from anyone else they are dropped (docs/security.md).
+  ...[
+    'x-forwarded-scheme',
+    'x-scheme',
+    'x-forwarded-ssl',
+    'front-end-https',
+    'x-url-scheme',
+    'x-original-uri',
+    'x-original-forwarded-for',
+    'x-forwarded-prefix',
+    'x-forwarded-server',
+    'x-forwarded',
+    'forwarded-for',
+    'x-client-ip',
+    'true-client-ip',
+    'cf-connecting-ip',
+    'fastly-client-ip',
+    'x-cluster-client-ip',
+    'x-original-host',
+    'x-remote-user',
+    'x-remote-group',
+    'remote-user',
+    'x-forwarded-user',
+    'x-forwarded-email',
+    'x-forwarded-groups',
+    'x-forwarded-preferred-username',
+    'x-forwarded-access-token',
+  ].map((name): [string, number] => [name, SPOOFABLE]),
 ]);
+
+/** Header families owned by auth proxies and Envoy: spoofable the same way. */
+const SPOOFABLE_PREFIXES = ['x-auth-request-', 'x-envoy-'];
 
 // Raw header names as clients spell them ('User-Agent', 'user-agent') → class, so the common case
 // needs no lower-casing. Bounded so a client inventing names cannot grow it.
@@ -50,6 +84,7 @@ function classify(rawName: string): number {
   // Names with '_' are dropped: CGI-style backends map '_' and '-' alike, so `X_Forwarded_For`
   // would otherwise pass as the X-Forwarded-For this proxy replaces (nginx drops them too).
   if (cls === undefined) cls = lower.startsWith('proxy-') || lower.charCodeAt(0) === 58 /* : */ || lower.includes('_') ? DROP : FORWARD;
+  if (cls === FORWARD && SPOOFABLE_PREFIXES.some((p) => lower.startsWith(p))) cls = SPOOFABLE;
   if (rawNameCache.size < RAW_NAME_CACHE_MAX) rawNameCache.set(rawName, cls);
   return cls;
 }
@@ -123,6 +158,9 @@ export function buildUpstreamHeaders(
       case TE:
         // Only "trailers" is end-to-end; transfer codings are negotiated per hop.
         if (tokenList(value).includes('trailers')) out.push('te', 'trailers');
+        break;
+      case SPOOFABLE:
+        if (f.trustedPeer) out.push(name, value);
         break;
       case COOKIE:
         if (f.joinCookies) cookies = cookies === undefined ? value : `${cookies}; ${value}`;

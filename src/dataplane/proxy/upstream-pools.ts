@@ -5,9 +5,11 @@
 import { Pool } from 'undici';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { UpstreamPoolOptions } from '../data-plane-options.ts';
+import { UpstreamQueue } from './upstream-queue.ts';
 
 interface PoolEntry {
   pool: Pool;
+  queue: UpstreamQueue;
   closeTimer: NodeJS.Timeout | undefined;
   closed: boolean;
 }
@@ -18,6 +20,7 @@ export class UpstreamPools {
   readonly #pools = new Map<string, PoolEntry>();
   /** Hot-path cache: the table's Endpoint objects are stable, so no key string is built per request. */
   readonly #byEndpoint = new WeakMap<Endpoint, PoolEntry>();
+  readonly #queues = new WeakMap<Pool, UpstreamQueue>();
   #closed = false;
 
   constructor(options: UpstreamPoolOptions, defaultConnectTimeoutMs: number) {
@@ -44,7 +47,10 @@ export class UpstreamPools {
     let entry = this.#pools.get(poolKey);
     if (entry === undefined) {
       if (this.#closed) throw new Error('upstream pools are closed');
-      entry = { pool: this.#createPool(endpoint, connectTimeoutMs), closeTimer: undefined, closed: false };
+      const pool = this.#createPool(endpoint, connectTimeoutMs);
+      const o = this.#options;
+      entry = { pool, queue: new UpstreamQueue(o.maxConnectionsPerEndpoint, o.queueSize, o.queueTimeoutMs), closeTimer: undefined, closed: false };
+      this.#queues.set(pool, entry.queue);
       this.#pools.set(poolKey, entry);
     } else if (entry.closeTimer !== undefined) {
       clearTimeout(entry.closeTimer);
@@ -52,6 +58,24 @@ export class UpstreamPools {
     }
     if (isDefault) this.#byEndpoint.set(endpoint, entry);
     return entry.pool;
+  }
+
+  /** The admission queue in front of a pool returned by get(): one per pool, so per endpoint. */
+  queueOf(pool: Pool): UpstreamQueue {
+    const queue = this.#queues.get(pool);
+    if (queue === undefined) throw new Error('not a pool of these UpstreamPools');
+    return queue;
+  }
+
+  /** Requests upstream and waiting, summed over every pool (for /debug/dataplane). */
+  queueStats(): { active: number; waiting: number } {
+    let active = 0;
+    let waiting = 0;
+    for (const e of this.#pools.values()) {
+      active += e.queue.active;
+      waiting += e.queue.waiting;
+    }
+    return { active, waiting };
   }
 
   #createPool(endpoint: Endpoint, connectTimeoutMs: number): Pool {

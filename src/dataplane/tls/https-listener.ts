@@ -24,6 +24,7 @@ import type { SelfSignedKeyType } from './self-signed-certificate.ts';
 import { compileSniIndex, lookupSni } from './sni-index.ts';
 import type { SniIndex } from './sni-index.ts';
 import { BASE_CONTEXT_OPTIONS } from './tls-settings.ts';
+import { Http2SessionGuard } from '../http2/session-guard.ts';
 
 /**
  * What the listener needs from the data plane: it installs its request handler on the server. When
@@ -41,7 +42,11 @@ export interface Http2Limits {
   maxHeaderListSize: number;
   /** Header fields per request, pseudo-headers included. Default: the data plane's maxHeadersCount + 4, else 128. */
   maxHeaderListPairs: number;
-  /** A session with no frame either way for this long is closed with GOAWAY (streams in flight finish). Default: the data plane's keepAliveTimeoutMs, else 60 s. */
+  /**
+   * A session with no frame either way for this long and no open stream gets GOAWAY and is
+   * destroyed (never waited on); open streams are bounded by their own timeouts. Default: the data
+   * plane's keepAliveTimeoutMs, else 60 s.
+   */
   idleSessionTimeoutMs: number;
   /** Megabytes of nghttp2 state per session before new streams are refused. Default 10. */
   maxSessionMemory: number;
@@ -161,6 +166,8 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
 
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
+  // Sessions must not outlive their socket (see session-guard.ts for the Node behaviour behind it).
+  const guard = new Http2SessionGuard({ idleTimeoutMs: limits.idleSessionTimeoutMs });
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
@@ -179,9 +186,9 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
     sessions.add(session);
     session.once('close', () => sessions.delete(session));
     session.on('error', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
-    // HTTP/2's keep-alive: an idle session is closed gracefully, so it cannot be held open forever
-    // (the data plane sets the legacy server timeout to 0, which would leave sessions unbounded).
-    session.setTimeout(limits.idleSessionTimeoutMs, () => session.close());
+    // HTTP/2's keep-alive (the data plane sets the legacy server timeout to 0, which would leave
+    // sessions unbounded), and destroy() as soon as the socket is gone.
+    guard.add(session);
   });
   server.on('sessionError', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
   server.on('unknownProtocol', (socket: Socket) => socket.destroy());
