@@ -6,17 +6,17 @@
 // a refused policy (a CIDR that does not parse) answers 503.
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
-import { connect as h2connect, createServer as createH2Server, type Http2Server } from 'node:http2';
-import { connect as netConnect, type AddressInfo } from 'node:net';
+import { connect as h2connect } from 'node:http2';
+import { connect as netConnect } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { after, before, test } from 'node:test';
 import type { RoutePolicy } from '../../src/core/policy.ts';
 import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
 import { createTrustedProxyMatcher } from '../../src/app/trusted-proxies.ts';
 import { DataPlane } from '../../src/dataplane/data-plane.ts';
-import { createHttpsListener, type HttpsListener } from '../../src/dataplane/tls/https-listener.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startEchoBackend, type EchoBackend } from '../support/echo-backend.ts';
+import { listenOnEveryTransport, type TransportListeners } from '../support/data-plane-fixture.ts';
 import { httpRequest } from '../support/http-client.ts';
 import { routeTable } from '../support/route-tables.ts';
 
@@ -40,8 +40,7 @@ const POLICIES: Record<string, RoutePolicy> = {
 
 let echo: EchoBackend;
 let dp: DataPlane;
-let h2c: Http2Server;
-let https: HttpsListener;
+let listeners: TransportListeners;
 let httpPort: number;
 let h2cPort: number;
 let httpsPort: number;
@@ -59,20 +58,12 @@ before(async () => {
   const logger = createLogger({ level: 'debug', write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   dp = new DataPlane({ logger, isTrustedProxy: createTrustedProxyMatcher([{ address: PROXY, prefix: 32, family: 'ipv4' }])! });
   dp.apply(table);
-  httpPort = (await dp.listenHttp('127.0.0.1', 0)).port;
-  h2c = createH2Server();
-  dp.attach(h2c, 'http');
-  await new Promise<void>((resolve) => h2c.listen(0, '127.0.0.1', () => resolve()));
-  h2cPort = (h2c.address() as AddressInfo).port;
-  https = createHttpsListener({ logger, dataPlane: dp });
-  https.apply(table);
-  httpsPort = await https.listen('127.0.0.1', 0);
+  listeners = await listenOnEveryTransport(dp, table, logger);
+  ({ http: httpPort, h2c: h2cPort, https: httpsPort } = listeners);
 });
 
 after(async () => {
-  await new Promise<void>((resolve) => h2c.close(() => resolve()));
-  await dp.stop(1000);
-  await https.close();
+  await listeners.close();
   await echo.close();
 });
 
