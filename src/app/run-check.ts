@@ -48,6 +48,8 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
   const buildOptions: BuildOptions = {
     controllerName: config.controllerName,
     watchIngressWithoutClass: config.watchIngressWithoutClass,
+    allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets,
+    snippets: config.snippets,
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
     now: new Date().toISOString(),

@@ -95,6 +95,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     controllerName: config.controllerName,
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets,
+    snippets: config.snippets,
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
     now: new Date().toISOString(),

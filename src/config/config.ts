@@ -35,6 +35,8 @@ export interface Config {
   watchIngressWithoutClass: boolean;
   /** --allow-cross-namespace-secrets: annotations may name Secrets in other namespaces. */
   allowCrossNamespaceSecrets: boolean;
+  /** --snippets: configuration-snippet and server-snippet read through the safe subset, or refused. */
+  snippets: 'subset' | 'refuse';
   defaultBackend?: BackendRef;
   defaultTlsSecret?: { namespace: string; name: string };
   /** Key of the affinity cookie HMAC, read from --session-affinity-key-file (shared by replicas). */

@@ -60,6 +60,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Also serve Ingresses that name no class (and no default IngressClass of ours exists). --no-watch-ingress-without-class turns it off.' },
   { name: 'allow-cross-namespace-secrets', type: 'boolean', group: 'Routing', defaultText: 'false', commands: ROUTING,
     help: 'Let annotations (auth-secret) name a Secret in another namespace than the Ingress ("namespace/name"). Off, such an Ingress is refused (503).' },
+  { name: 'snippets', type: 'string', value: 'subset|refuse', group: 'Routing', defaultText: 'subset', commands: ROUTING,
+    help: 'How ingress-nginx configuration-snippet and server-snippet are read: subset = the header and return directives of docs/annotations.md become typed settings, anything else refuses its Ingress (503); refuse = every snippet refuses its Ingress.' },
   { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: ROUTING,
     help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
   { name: 'session-affinity-key-file', type: 'string', value: 'PATH', group: 'Routing', defaultText: 'a random key per process', commands: BOTH,

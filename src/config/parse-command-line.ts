@@ -209,6 +209,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
     controllerName: opt('controller-name', parseControllerName) ?? DEFAULTS.controllerName,
     watchIngressWithoutClass: bool('watch-ingress-without-class') ?? mode === 'manifests',
     allowCrossNamespaceSecrets: bool('allow-cross-namespace-secrets') ?? false,
+    snippets: opt('snippets', (f, x) => parseChoice(f, x, ['subset', 'refuse'] as const)) ?? 'subset',
     drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
     logLevel: opt('log-level', parseLogLevel) ?? 'info',
     logFormat,

@@ -4,12 +4,14 @@
 // builder reported it (its diagnostic on metadata.annotations[...] says why), and honoured when the
 // annotation schema reads it and the builder had nothing to say. Pure: same input, same report.
 
-import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
+import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ALREADY_SO, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
 import type { CidrBlock, RoutePolicy } from './policy.ts';
 import { quoteValue } from './quote-value.ts';
+import { SNIPPET_KEYS } from './snippets/resolve-snippets.ts';
+import { templateText } from './snippets/value-template.ts';
 import { DEFAULT_BACKEND_ANNOTATION } from './resolve-annotation-default-backend.ts';
 import type { BuildResult, RouteTable } from './route-table.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -79,7 +81,7 @@ export interface CheckReport {
   input: OtherFinding[];
 }
 
-const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid']);
+const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid', 'SnippetUnsupported']);
 const GATEHOUSE_SPECS = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 
@@ -164,6 +166,11 @@ function honouredBecause(key: string): string | undefined {
     const spec = ANNOTATIONS.find((a) => a.field === mapping.field)!;
     return `read as ${GATEHOUSE_PREFIX}${spec.name} (${mapping.note})`;
   }
+  if (SNIPPET_KEYS.has(key)) return 'read through the safe snippet subset: its header and return directives became typed settings';
+  if (key.startsWith(NGINX_PREFIX)) {
+    const already = NGINX_ALREADY_SO.find((m) => m.name === key.slice(NGINX_PREFIX.length));
+    if (already !== undefined) return already.why;
+  }
   if (key === DEFAULT_BACKEND_ANNOTATION) return 'the Service that answers requests no path of this Ingress matches';
   if (key === LEGACY_CLASS_ANNOTATION) return 'selects the IngressClass (spec.ingressClassName is preferred)';
   return undefined;
@@ -212,6 +219,17 @@ function policyNotes(policy: RoutePolicy, tls: boolean): string[] {
   if (ranges?.deny !== undefined) notes.push(`403 from ${cidrs(ranges.deny)}`);
   if (policy.hsts !== undefined) notes.push(`HSTS max-age=${policy.hsts.maxAgeSeconds}`);
   if (policy.affinity !== undefined) notes.push(`cookie affinity (${policy.affinity.cookieName})`);
+  const fixed = policy.fixedAnswer;
+  if (fixed !== undefined) notes.push(`answers ${fixed.status}${fixed.location === undefined ? '' : ` to ${templateText(fixed.location)}`} (snippet return), never forwarded`);
+  const edits = policy.headerEdits;
+  if (edits !== undefined) {
+    const parts = [
+      edits.request.length > 0 ? `request ${edits.request.map((h) => h.name).join(', ')}` : '',
+      edits.response.length > 0 ? `response ${edits.response.map((h) => h.name).join(', ')}` : '',
+      edits.hide.length > 0 ? `removes ${edits.hide.join(', ')}` : '',
+    ].filter((p) => p.length > 0);
+    notes.push(`headers: ${parts.join('; ')}`);
+  }
   return notes;
 }
 

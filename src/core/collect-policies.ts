@@ -5,6 +5,7 @@
 import type { Diagnostic } from './diagnostics.ts';
 import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
+import { combineHeaderEdits, resolveSnippets, type SnippetMode } from './snippets/resolve-snippets.ts';
 import type { Ingress, Secret } from './model.ts';
 import { objectKey } from './model.ts';
 import type { RoutePolicy } from './policy.ts';
@@ -12,7 +13,7 @@ import type { RoutePolicy } from './policy.ts';
 export function collectPolicies(
   ingresses: readonly Ingress[],
   secrets: ReadonlyMap<string, Secret>,
-  options: BasicAuthOptions,
+  options: BasicAuthOptions & { snippets?: SnippetMode },
 ): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
   const policies = new Map<string, RoutePolicy>();
   const diagnostics: Diagnostic[] = [];
@@ -22,8 +23,13 @@ export function collectPolicies(
     const policy = parsed.policy;
     if (auth.basicAuth !== undefined) policy.basicAuth = auth.basicAuth;
     if (auth.refused !== undefined && (policy.refused === undefined || auth.refused.annotation < policy.refused.annotation)) policy.refused = auth.refused;
+    const snippets = resolveSnippets(ingress, options.snippets ?? 'subset');
+    const edits = combineHeaderEdits(snippets.headerEdits, policy.headerEdits);
+    if (edits !== undefined) policy.headerEdits = edits;
+    if (snippets.fixedAnswer !== undefined) policy.fixedAnswer = snippets.fixedAnswer;
+    if (snippets.refused !== undefined && (policy.refused === undefined || snippets.refused.annotation < policy.refused.annotation)) policy.refused = snippets.refused;
     policies.set(objectKey(ingress.metadata), policy);
-    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics);
+    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics);
   }
   return { policies, diagnostics };
 }

@@ -50,6 +50,8 @@ export const DIAGNOSTIC_CODES = {
   PathTypeInvalid: { severity: 'error', summary: 'pathType is missing or is not Exact, Prefix or ImplementationSpecific.' },
   ResourceBackendUnsupported: { severity: 'error', summary: 'A backend names a resource instead of a Service; Gatehouse only routes to Services.' },
   SecretDataInvalid: { severity: 'error', summary: 'A Secret data value is not valid base64; that key is ignored.' },
+  SnippetDirectiveIgnored: { severity: 'warning', summary: 'A directive of a configuration-snippet or server-snippet parses but has no effect where it is, as in ingress-nginx (a server-level proxy_set_header, a second return).' },
+  SnippetUnsupported: { severity: 'error', summary: 'A configuration-snippet or server-snippet holds something outside the supported subset (another directive, a block, an option, an unknown variable): every route of the Ingress answers 503.' },
   TLSCertificateExpired: { severity: 'warning', summary: 'The certificate is past its notAfter time; it is still served.' },
   TLSCertificateNameMismatch: { severity: 'warning', summary: 'The certificate names do not cover a host of the tls entry; it is still served for that host.' },
   TLSCertificateNotYetValid: { severity: 'warning', summary: 'The certificate notBefore time is in the future; it is still served.' },

@@ -3,6 +3,7 @@
 // the caller canonicalises the request target with the data plane's own canonicaliser and passes
 // in the live endpoint health when it has one, so the answer here is the answer a client gets.
 
+import { templateText } from './snippets/value-template.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hostLookupOrder, normaliseHost } from './host-match.ts';
 import { pathElements, pathMatches } from './path-match.ts';
@@ -213,6 +214,13 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
   explanation.backend = explainBackend(backendId, backend, context.health);
   explanation.diagnostics = relatedDiagnostics(context.diagnostics, virtualHost, policyId, backend);
 
+  // A snippet's `return` answers in nginx's rewrite phase, before the HTTPS redirect and access (steps/fixed-answer.ts).
+  const fixed = policy.fixedAnswer;
+  if (fixed !== undefined) {
+    const what = fixed.status === 444 ? 'the connection is closed without an answer' : fixed.location !== undefined ? `Location ${templateText(fixed.location)}` : 'a text body';
+    explanation.answer = { kind: 'status', status: fixed.status, summary: `${fixed.status}: answered by the snippet's return (${what}); never forwarded` };
+    return explanation;
+  }
   if (tlsRedirect && input.scheme === 'http' && host.length > 0) {
     const port = context.httpsPort === 443 ? '' : `:${context.httpsPort}`;
     const location = `https://${host}${port}${path}${query}`;

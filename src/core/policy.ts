@@ -98,6 +98,47 @@ export interface CorsPolicy {
   maxAgeSeconds: number;
 }
 
+/** nginx variables a header value or a snippet's `return` may use (core/snippets/value-template.ts). */
+export type TemplateVariable = 'host' | 'request_uri' | 'scheme' | 'remote_addr' | 'req_id';
+
+/** A value as typed parts: literal text (printable ASCII and tabs) and variables the data plane fills in. */
+export type TemplatePart = { kind: 'text'; text: string } | { kind: 'var'; name: TemplateVariable };
+
+/** A request header sent upstream instead of the client's (lower-case name); an empty value removes it. */
+export interface HeaderSetting {
+  name: string;
+  value: TemplatePart[];
+}
+
+/**
+ * A response header: `set` replaces the backend's (more_set_headers; an empty value only clears it);
+ * `add` appends (add_header), on 200, 201, 204, 206, 301, 302, 303, 304, 307 and 308 unless `always`.
+ */
+export interface ResponseHeaderSetting {
+  name: string;
+  value: TemplatePart[];
+  mode: 'set' | 'add';
+  always: boolean;
+}
+
+/** Typed header edits from gatehouse.dev/request-headers, response-headers, remove-response-headers and snippets. */
+export interface HeaderEdits {
+  request: HeaderSetting[];
+  response: ResponseHeaderSetting[];
+  /** Lower-case names removed from responses; a name ending in '*' removes every name starting with the rest. */
+  hide: string[];
+}
+
+/** A snippet's `return`: every request of the route is answered by Gatehouse, never forwarded. */
+export interface FixedAnswer {
+  /** 444 closes the connection without an answer, as nginx does. */
+  status: number;
+  /** For 301, 302, 303, 307 and 308 (and `return URL`): the Location. */
+  location?: TemplatePart[];
+  /** For other statuses: a text/plain body. */
+  body?: TemplatePart[];
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -128,6 +169,10 @@ export interface RoutePolicy {
   cors?: CorsPolicy;
   /** ingress-nginx from-to-www-redirect: the other name of each host redirects to it (www-redirects.ts). */
   fromToWww?: true;
+  /** Request and response header edits (gatehouse.dev/*-headers annotations and snippets). */
+  headerEdits?: HeaderEdits;
+  /** A snippet's `return`: the route answers this instead of forwarding. */
+  fixedAnswer?: FixedAnswer;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({

@@ -44,6 +44,7 @@ test('defaults in manifest mode', () => {
     controllerName: 'gatehouse.dev/ingress-controller',
     watchIngressWithoutClass: true,
     allowCrossNamespaceSecrets: false,
+    snippets: 'subset',
     drainSeconds: 15,
     logLevel: 'info',
     logFormat: 'json',

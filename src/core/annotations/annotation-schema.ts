@@ -3,7 +3,7 @@
 // (docs/annotations.md) all derive from these tables, so an annotation cannot be supported without
 // being documented, nor documented without being supported.
 
-import type { CidrBlock, CorsOrigin, HashKey, LoadBalanceAlgorithm, RedirectPart, SameSite } from '../policy.ts';
+import type { CidrBlock, CorsOrigin, HashKey, HeaderSetting, LoadBalanceAlgorithm, RedirectPart, SameSite } from '../policy.ts';
 import { MAX_DURATION_MS } from '../units.ts';
 import { LOAD_BALANCE_VALUES, SAME_SITE_VALUES, type ValueType } from './value-types.ts';
 
@@ -47,11 +47,14 @@ export interface AnnotationValues {
   corsExposeHeaders: string[];
   corsAllowCredentials: boolean;
   corsMaxAge: number;
+  requestHeaders: HeaderSetting[];
+  responseHeaders: HeaderSetting[];
+  removeResponseHeaders: string[];
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -266,6 +269,21 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: CORS_MAX_AGE, default: String(CORS_DEFAULT_MAX_AGE), example: '600',
     doc: 'The value of `Access-Control-Max-Age`, in seconds: how long a browser may cache a preflight answer.',
   },
+  {
+    name: 'request-headers', field: 'requestHeaders', group: 'Headers', action: true,
+    type: { kind: 'header-lines' }, default: 'none', example: 'X-Env: production',
+    doc: 'Headers set on the request sent to the backend, replacing any the client sent under those names (ingress-nginx `proxy_set_header`); an empty value removes the header. One `Name: value` per line (a YAML block scalar for several). Values may use `$host`, `$request_uri`, `$scheme`, `$remote_addr` and `$req_id`. Headers that frame the message (Content-Length, Transfer-Encoding, Connection...) cannot be set.',
+  },
+  {
+    name: 'response-headers', field: 'responseHeaders', group: 'Headers', action: true,
+    type: { kind: 'header-lines' }, default: 'none', example: 'X-Frame-Options: DENY',
+    doc: "Headers set on every response relayed from the backend, replacing the backend's own under those names (headers-more's `more_set_headers`); an empty value removes the header. Same syntax and variables as `gatehouse.dev/request-headers`.",
+  },
+  {
+    name: 'remove-response-headers', field: 'removeResponseHeaders', group: 'Headers', action: true,
+    type: { kind: 'header-names' }, default: 'none', example: 'X-Powered-By, X-Debug-*',
+    doc: 'Headers removed from responses relayed from the backend (`proxy_hide_header`, `more_clear_headers`); `X-Debug-*` removes every header whose name starts with `X-Debug-`.',
+  },
 ];
 
 export interface NginxMapping {
@@ -351,6 +369,16 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'use-regex', why: 'paths are matched as the Ingress spec says (Exact and Prefix), never as regular expressions' },
   { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1 (HTTPS, GRPCS and AUTO_HTTP refuse the Ingress: see Fail closed)' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
+];
+
+/**
+ * ingress-nginx annotations that ask for what Gatehouse always does: with this value they are
+ * honoured without a word (Gatehouse streams request and response bodies; it never buffers them).
+ * Any other value is reported as not read.
+ */
+export const NGINX_ALREADY_SO: readonly { name: string; value: string; why: string }[] = [
+  { name: 'proxy-buffering', value: 'off', why: 'Gatehouse streams responses to the client as they arrive, as "off" asks' },
+  { name: 'proxy-request-buffering', value: 'off', why: 'Gatehouse streams request bodies to the backend as they arrive, as "off" asks' },
 ];
 
 export const GATEHOUSE_NAMES: readonly string[] = ANNOTATIONS.map((a) => a.name);

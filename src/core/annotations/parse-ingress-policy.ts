@@ -20,6 +20,7 @@ import {
   CORS_DEFAULT_METHODS,
   GATEHOUSE_NAMES,
   GATEHOUSE_PREFIX,
+  NGINX_ALREADY_SO,
   NGINX_ANNOTATIONS,
   NGINX_NOT_MAPPED,
   NGINX_PREFIX,
@@ -30,6 +31,7 @@ import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
 import { matchProtection } from './protection-annotations.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
+import { SNIPPET_KEYS } from '../snippets/resolve-snippets.ts';
 import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
@@ -38,6 +40,7 @@ export const DEFAULT_HSTS_MAX_AGE = 31_536_000;
 const GATEHOUSE_BY_NAME = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_BY_NAME = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 const NGINX_WHY = new Map(NGINX_NOT_MAPPED.map((m) => [m.name, m.why]));
+const NGINX_ALREADY = new Map(NGINX_ALREADY_SO.map((m) => [m.name, m.value]));
 
 type RefusalCode = 'AnnotationProtectionInvalid' | 'AnnotationProtectionUnsupported' | 'AnnotationActionInvalid';
 
@@ -93,6 +96,8 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
     if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
     if (BASIC_AUTH_KEYS.has(key)) continue; // read with the Secrets by resolve-basic-auth.ts
+    if (SNIPPET_KEYS.has(key)) continue; // read by snippets/resolve-snippets.ts
+    if (key.startsWith(NGINX_PREFIX) && NGINX_ALREADY.get(key.slice(NGINX_PREFIX.length)) === annotations[key]) continue;
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {
@@ -137,7 +142,9 @@ function readValue(
   report: (code: DiagnosticCode, key: string, message: string) => void,
   refusal?: Refusal,
 ): unknown {
-  const unsafe = checkAnnotationValue(text, maxValueLength(type));
+  // Header lines carry ';' and quotes legitimately (Content-Security-Policy): their parser is the
+  // gate (printable ASCII only, no line break inside a value, only the documented variables).
+  const unsafe = type.kind === 'header-lines' ? (text.length > maxValueLength(type) ? `is longer than ${maxValueLength(type)} characters` : undefined) : checkAnnotationValue(text, maxValueLength(type));
   const parsed = unsafe === undefined ? parseValue(type, text) : undefined;
   if (parsed?.ok === true) return parsed.value;
   if (refusal !== undefined) {
@@ -215,6 +222,13 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
     for (const f of ['corsAllowOrigin', 'corsAllowMethods', 'corsAllowHeaders', 'corsExposeHeaders', 'corsAllowCredentials', 'corsMaxAge'] as const) {
       noEffect(f, 'CORS is not on (enable-cors: "true")');
     }
+  }
+  if (v.requestHeaders !== undefined || v.responseHeaders !== undefined || v.removeResponseHeaders !== undefined) {
+    policy.headerEdits = {
+      request: v.requestHeaders ?? [],
+      response: (v.responseHeaders ?? []).map((h) => ({ ...h, mode: 'set' as const, always: true })),
+      hide: v.removeResponseHeaders ?? [],
+    };
   }
   return policy;
 }

@@ -7,6 +7,8 @@ import type { CidrBlock, HashKey, LoadBalanceAlgorithm, SameSite } from '../poli
 import { quoteValue } from '../quote-value.ts';
 import { formatDuration, parseByteSize, parseDuration } from '../units.ts';
 import { MAX_CORS_ENTRIES, MAX_CORS_LIST_LENGTH, parseCorsOrigins, parseTokenList } from './cors-values.ts';
+import { MAX_HEADER_LINES, MAX_HEADER_LINES_LENGTH, parseHeaderLines, parseHeaderNames } from '../snippets/header-lines.ts';
+import { TEMPLATE_VARIABLES } from '../snippets/value-template.ts';
 import { MAX_REDIRECT_LENGTH, parseAppRoot, parseRedirectUrl, REDIRECT_VARIABLES } from './redirect-url.ts';
 
 export type ValueType =
@@ -32,7 +34,11 @@ export type ValueType =
   /** `*` or comma-separated scheme://host[:port] patterns (cors-values.ts). */
   | { kind: 'cors-origins' }
   /** Comma-separated RFC 9110 tokens: HTTP methods or header names (cors-values.ts). */
-  | { kind: 'token-list'; what: 'a method' | 'a header name' };
+  | { kind: 'token-list'; what: 'a method' | 'a header name' }
+  /** `Name: value` lines with the documented variables (snippets/header-lines.ts); read without the generic gate. */
+  | { kind: 'header-lines' }
+  /** Comma-separated header names, `X-Prefix-*` allowed (snippets/header-lines.ts). */
+  | { kind: 'header-names' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -41,6 +47,7 @@ export function maxValueLength(type: ValueType): number {
   if (type.kind === 'cidr-list') return MAX_CIDR_LIST_LENGTH;
   if (type.kind === 'redirect-url' || type.kind === 'app-root') return MAX_REDIRECT_LENGTH;
   if (type.kind === 'cors-origins' || type.kind === 'token-list') return MAX_CORS_LIST_LENGTH;
+  if (type.kind === 'header-lines' || type.kind === 'header-names') return MAX_HEADER_LINES_LENGTH;
   return DEFAULT_MAX_VALUE_LENGTH;
 }
 
@@ -229,6 +236,10 @@ export function parseValue(type: ValueType, text: string): Parsed<unknown> {
       return parseCorsOrigins(text);
     case 'token-list':
       return parseTokenList(text, type.what);
+    case 'header-lines':
+      return parseHeaderLines(text);
+    case 'header-names':
+      return parseHeaderNames(text);
   }
 }
 
@@ -265,6 +276,10 @@ export function describeType(type: ValueType): string {
       return `\`*\`, or comma-separated origins \`scheme://host[:port]\` whose host may start with \`*.\`, at most ${MAX_CORS_ENTRIES}`;
     case 'token-list':
       return `comma-separated ${type.what === 'a method' ? 'methods' : 'header names'} (RFC 9110 tokens), at most ${MAX_CORS_ENTRIES}`;
+    case 'header-lines':
+      return `\`Name: value\` lines (one per line), at most ${MAX_HEADER_LINES}, values with only the variables ${TEMPLATE_VARIABLES.map((v) => `\`$${v}\``).join(', ')}`;
+    case 'header-names':
+      return `comma-separated header names, \`X-Prefix-*\` for every name with that prefix, at most ${MAX_HEADER_LINES}`;
   }
 }
 

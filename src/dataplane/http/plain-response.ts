@@ -3,6 +3,10 @@
 
 export const REASONS: Readonly<Record<number, string>> = Object.freeze({
   200: 'OK',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
   308: 'Permanent Redirect',
   400: 'Bad Request',
   403: 'Forbidden',

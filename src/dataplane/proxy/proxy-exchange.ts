@@ -12,6 +12,7 @@
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { Dispatcher, Pool } from 'undici';
+import type { FixedAnswer } from '../../core/policy.ts';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
@@ -34,6 +35,8 @@ import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
 import { redirectFor } from '../steps/redirect.ts';
+import { renderFixedAnswer } from '../steps/fixed-answer.ts';
+import { editRequestHeaders, editResponseHeaders, type TemplateContext } from '../steps/header-edits.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -194,6 +197,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (cors !== undefined) this.corsHeaders = cors.headers;
     if (cors?.preflight === true) return this.respondPreflight();
     if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
+    // step: a snippet's `return` answers instead of forwarding (steps/fixed-answer.ts).
+    if (target.policy.fixedAnswer !== undefined) return this.respondFixed(target.policy.fixedAnswer);
     if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
@@ -248,6 +253,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       joinCookies: this.isH2,
     });
     if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    // step: typed request header edits (steps/header-edits.ts).
+    if (policy.headerEdits !== undefined && policy.headerEdits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, policy.headerEdits.request, this.templateContext());
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read (the servers listen to
     // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
@@ -363,6 +370,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.corsHeaders === undefined ? this.responseHeaders : [...this.responseHeaders, ...this.corsHeaders],
       this.corsHeaders === undefined ? undefined : CORS_RESPONSE_HEADERS,
     );
+    // step: typed response header edits (steps/header-edits.ts).
+    const edits = this.target!.policy.headerEdits;
+    if (edits !== undefined) this.headFields = editResponseHeaders(this.headFields, statusCode, edits, this.templateContext());
     // Written with the first body byte, at the end, or by the sweep: not yet (see the top of the file).
     holdHead(this);
   }
@@ -579,6 +589,36 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       (res as ServerResponse).writeHead(status, headers);
       if (this.req.method !== 'HEAD') this.bytesOut = body.length;
       res.end(body);
+    } catch {
+      this.abortClient();
+    }
+  }
+
+  /** What the header templates' variables read (steps/header-edits.ts). */
+  templateContext(): TemplateContext {
+    this.requestId ??= requestIdFor(this.headers['x-request-id']);
+    return { host: this.host, requestUri: this.pathAndQuery, scheme: this.scheme, remoteAddr: this.clientIp, reqId: this.requestId };
+  }
+
+  /** A snippet's `return` (steps/fixed-answer.ts); 444 closes without an answer, as nginx does. */
+  respondFixed(answer: FixedAnswer): void {
+    const ctx = this.templateContext();
+    const rendered = renderFixedAnswer(answer, ctx);
+    if (rendered.close) {
+      this.error = 'return 444';
+      return this.abortClient();
+    }
+    this.status = rendered.status;
+    let headers: (string | string[])[] = [...rendered.headers, 'content-length', String(rendered.body.length), 'server', SERVER_NAME];
+    if (this.corsHeaders !== undefined) headers.push(...this.corsHeaders);
+    const hsts = this.target?.hsts;
+    if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
+    const edits = this.target?.policy.headerEdits;
+    if (edits !== undefined) headers = editResponseHeaders(headers, rendered.status, edits, ctx);
+    try {
+      (this.res as ServerResponse).writeHead(rendered.status, headers as string[]);
+      if (this.req.method !== 'HEAD') this.bytesOut = rendered.body.length;
+      this.res.end(rendered.body); // Node sends no body for HEAD
     } catch {
       this.abortClient();
     }

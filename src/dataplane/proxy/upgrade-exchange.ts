@@ -2,6 +2,8 @@
 // answers: on 101 the head is relayed and the two sockets are spliced (bytes the client sent early
 // go to the backend only then); on any other status that response is relayed and the connection
 // closed. HTTP/2 has no Upgrade; only HTTP/1.1 listeners reach this.
+import { renderFixedAnswer } from '../steps/fixed-answer.ts';
+import { editRequestHeaders, type TemplateContext } from '../steps/header-edits.ts';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -79,6 +81,12 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     this.headers = req.headers;
   }
 
+  /** What the header templates' variables read (steps/header-edits.ts). */
+  templateContext(): TemplateContext {
+    this.requestId ??= requestIdFor(this.req.headers['x-request-id']);
+    return { host: this.host, requestUri: this.pathAndQuery, scheme: this.scheme, remoteAddr: this.clientIp, reqId: this.requestId };
+  }
+
   cookie(name: string): string | undefined {
     this.#cookies ??= parseCookies(this.headers.cookie);
     return this.#cookies.get(name);
@@ -120,6 +128,17 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     // The Ingress's redirects come first, as for other requests (steps/redirect.ts).
     const redirect = redirectFor(target, { scheme: this.scheme, host: this.host, authority: canonical.authority ?? req.headers.host ?? '', path: this.path, query: canonical.query });
     if (redirect !== undefined) return isSafeHeaderValue(redirect.location) ? this.respondRaw(redirect.status, ['location', redirect.location]) : this.respondRaw(400);
+    // step: a snippet's `return` (steps/fixed-answer.ts): its status and Location; 444 closes.
+    const fixed = target.policy.fixedAnswer;
+    if (fixed !== undefined) {
+      const rendered = renderFixedAnswer(fixed, this.templateContext());
+      if (rendered.close) {
+        this.error = 'return 444';
+        socket.destroy();
+        return;
+      }
+      return this.respondRaw(rendered.status, rendered.headers[0] === 'location' ? rendered.headers.slice(0, 2) : []);
+    }
     if (redirectsToHttps(target, this.scheme, this.host, trusted, req.headers['x-forwarded-proto'])) {
       const port = rt.options.httpsPort;
       const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.pathAndQuery}`;
@@ -155,6 +174,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       joinCookies: false,
     });
     if (this.target!.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    // step: typed request header edits (steps/header-edits.ts).
+    const edits = this.target!.policy.headerEdits;
+    if (edits !== undefined && edits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, edits.request, this.templateContext());
     this.trace = propagateTrace(req.headers, this.upstreamHeaders, this.rt.options.observer);
     this.forward();
   }
