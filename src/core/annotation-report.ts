@@ -156,6 +156,11 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
 function honouredBecause(key: string): string | undefined {
+  if (SNIPPET_KEYS.has(key)) return 'read through the safe snippet subset: its header and return directives became typed settings';
+  if (key.startsWith(NGINX_PREFIX)) {
+    const already = NGINX_ALREADY_SO.find((m) => m.name === key.slice(NGINX_PREFIX.length));
+    if (already !== undefined) return already.why;
+  }
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);
@@ -165,11 +170,6 @@ function honouredBecause(key: string): string | undefined {
     if (mapping === undefined) return undefined;
     const spec = ANNOTATIONS.find((a) => a.field === mapping.field)!;
     return `read as ${GATEHOUSE_PREFIX}${spec.name} (${mapping.note})`;
-  }
-  if (SNIPPET_KEYS.has(key)) return 'read through the safe snippet subset: its header and return directives became typed settings';
-  if (key.startsWith(NGINX_PREFIX)) {
-    const already = NGINX_ALREADY_SO.find((m) => m.name === key.slice(NGINX_PREFIX.length));
-    if (already !== undefined) return already.why;
   }
   if (key === DEFAULT_BACKEND_ANNOTATION) return 'the Service that answers requests no path of this Ingress matches';
   if (key === LEGACY_CLASS_ANNOTATION) return 'selects the IngressClass (spec.ingressClassName is preferred)';

@@ -51,11 +51,13 @@ test('check -o json: the realistic folder matches its golden file, with the docu
   const report = JSON.parse(r.stdout) as { version: number; verdict: string; summary: Record<string, number>; ingresses: { ingress: string; verdict: string; annotations: { key: string; outcome: string; code?: string }[] }[] };
   assert.equal(report.version, 1);
   assert.equal(report.verdict, 'refused');
-  assert.deepEqual(report.summary, { ingresses: 6, honoured: 1, ignored: 1, refused: 3, skipped: 1 });
+  assert.deepEqual(report.summary, { ingresses: 8, honoured: 2, ignored: 1, refused: 4, skipped: 1 });
   const verdicts = Object.fromEntries(report.ingresses.map((i) => [i.ingress, i.verdict]));
   assert.deepEqual(verdicts, {
     'argocd/argocd-server-ingress': 'refused',
     'default/whoami': 'skipped',
+    'docs/docs': 'honoured',
+    'docs/docs-admin': 'refused',
     'harbor/harbor-ingress': 'ignored',
     'monitoring/grafana': 'refused',
     'monitoring/kube-dashboard': 'refused',
@@ -76,14 +78,14 @@ test('check: without --ingress-class, Ingresses of class nginx are listed as ski
   const r = await check('-f', 'test/check/fixtures/realistic', '-o', 'json');
   assert.equal(r.code, 0);
   const report = JSON.parse(r.stdout) as { summary: Record<string, number>; ingresses: { skipped?: string }[] };
-  assert.equal(report.summary['skipped'], 6);
+  assert.equal(report.summary['skipped'], 8);
   assert.match(report.ingresses[0]!.skipped!, /class "nginx" is not an IngressClass of gatehouse.dev\/ingress-controller/);
 });
 
 test('check: exit codes 0 honoured, 1 ignored, 3 refused, 2 unreadable input or a bad command line', async () => {
   const cases: [string[], number, RegExp][] = [
     [['-f', 'test/check/fixtures/honoured'], 0, /Result: everything is honoured \(exit 0\)/],
-    [['-f', 'test/check/fixtures/ignored'], 1, /IGNORED   nginx.ingress.kubernetes.io\/proxy-buffering: "off"/],
+    [['-f', 'test/check/fixtures/ignored'], 1, /IGNORED   nginx.ingress.kubernetes.io\/proxy-buffer-size: "16k"/],
     [['-f', 'test/check/fixtures/refused'], 3, /REFUSES   nginx.ingress.kubernetes.io\/auth-type: "basic"/],
     [['--file', 'test/check/fixtures/ignored', '--file', 'test/check/fixtures/refused/web.yaml'], 3, /Result: REFUSED/],
     // A field the reader skips (pathtype for pathType) is ignored input: listed, exit 1.

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
+import { SNIPPET_KEYS } from '../../src/core/snippets/resolve-snippets.ts';
 import { BASIC_AUTH_KEYS } from '../../src/core/annotations/resolve-basic-auth.ts';
 import { collectPolicies } from '../../src/core/collect-policies.ts';
 import { CONTROLLER_ANNOTATIONS, matchProtection, type ProtectionRule } from '../../src/core/annotations/protection-annotations.ts';
@@ -47,6 +48,16 @@ test('every protection annotation of every controller refuses the Ingress with a
         checked++;
         continue;
       }
+      if (SNIPPET_KEYS.has(key)) {
+        // Read through the safe subset now (test/policy/snippets-parse.test.ts); anything outside it refuses.
+        const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations: { [key]: askingValue(rule) } }, spec: {} };
+        const { policies, diagnostics } = collectPolicies([ingress], new Map(), { allowCrossNamespaceSecrets: false });
+        assert.deepEqual(policies.get('shop/web')?.refused, { code: 'SnippetUnsupported', annotation: key }, key);
+        assert.equal(diagnostics.length, 1, key);
+        assert.ok(diagnostics[0]!.message.includes('503'), key);
+        checked++;
+        continue;
+      }
       const { policy, diagnostics } = parse({ [key]: askingValue(rule) });
       assert.deepEqual(policy.refused, { code: 'AnnotationProtectionUnsupported', annotation: key }, key);
       assert.equal(diagnostics.length, 1, key);
@@ -76,8 +87,6 @@ test('the real-world shapes people carry over are refused', () => {
     { 'nginx.ingress.kubernetes.io/enable-modsecurity': 'true' },
     { 'nginx.ingress.kubernetes.io/enable-owasp-core-rules': 'true' },
     { 'nginx.ingress.kubernetes.io/modsecurity-snippet': 'SecRuleEngine On\n' },
-    { 'nginx.ingress.kubernetes.io/server-snippet': 'location /admin { deny all; }\n' },
-    { 'nginx.ingress.kubernetes.io/configuration-snippet': 'if ($http_x_secret != "s3cret") { return 403; }' },
     { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' },
     { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' },
     { 'nginx.ingress.kubernetes.io/backend-protocol': 'grpcs' },
@@ -104,6 +113,21 @@ test('the real-world shapes people carry over are refused', () => {
     assert.ok(diagnostics.every((d) => d.code === 'AnnotationProtectionUnsupported' && d.severity === 'error'), JSON.stringify(diagnostics));
     assert.equal(diagnostics.length, Object.keys(annotations).length, 'each annotation is named');
     for (const d of diagnostics) for (const value of Object.values(annotations)) if (value.length > 6) assert.ok(!d.message.includes(value), 'the value is never quoted');
+  }
+});
+
+test('the real-world snippets that do access control are refused by the subset', () => {
+  const cases: Record<string, string>[] = [
+    { 'nginx.ingress.kubernetes.io/server-snippet': 'location /admin { deny all; }\n' },
+    { 'nginx.ingress.kubernetes.io/configuration-snippet': 'if ($http_x_secret != "s3cret") { return 403; }' },
+    { 'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "X-Frame-Options: DENY";\nallow 10.0.0.0/8;\ndeny all;' },
+    { 'nginx.ingress.kubernetes.io/configuration-snippet': 'auth_request /auth;' },
+  ];
+  for (const annotations of cases) {
+    const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations }, spec: {} };
+    const { policies, diagnostics } = collectPolicies([ingress], new Map(), { allowCrossNamespaceSecrets: false });
+    assert.deepEqual(policies.get('shop/web')?.refused, { code: 'SnippetUnsupported', annotation: Object.keys(annotations)[0]! }, JSON.stringify(annotations));
+    assert.deepEqual(diagnostics.map((d) => `${d.code} ${d.severity}`), ['SnippetUnsupported error']);
   }
 });
 

@@ -106,7 +106,8 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
       continue;
     }
     if (key.startsWith(NGINX_PREFIX)) {
-      const why = NGINX_WHY.get(key.slice(NGINX_PREFIX.length)) ?? (match.rule === undefined ? undefined : `this value asks for no ${match.rule.protects}`);
+      const name = key.slice(NGINX_PREFIX.length);
+      const why = NGINX_WHY.get(name) ?? (NGINX_ALREADY.has(name) ? `Gatehouse always streams; only "${NGINX_ALREADY.get(name)}" is honoured` : undefined) ?? (match.rule === undefined ? undefined : `this value asks for no ${match.rule.protects}`);
       report('AnnotationUnsupported', key, `${quoteValue(key)} is an ingress-nginx annotation Gatehouse does not read${why === undefined ? '' : `: ${why}`}; see docs/annotations.md`);
     } else {
       report('AnnotationForeignController', key, `${quoteValue(key)} is an annotation of ${match.controller.controller}, which Gatehouse does not read; it is ignored`);

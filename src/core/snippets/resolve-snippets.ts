@@ -12,7 +12,7 @@ import { objectRef } from '../object-ref.ts';
 import type { FixedAnswer, HeaderEdits, PolicyRefusal } from '../policy.ts';
 import { quoteValue } from '../quote-value.ts';
 import { NGINX_PREFIX } from '../annotations/annotation-schema.ts';
-import { parseSnippet, SNIPPET_DIRECTIVES, type SnippetKind, type SnippetSettings } from './parse-snippet.ts';
+import { parseSnippet, type SnippetKind, type SnippetSettings } from './parse-snippet.ts';
 
 export type SnippetMode = 'refuse' | 'subset';
 
@@ -57,7 +57,7 @@ export function resolveSnippets(ingress: Ingress, mode: SnippetMode): ResolvedSn
     const result = parseSnippet(annotations[key]!, kind);
     if (!result.ok) {
       const where = result.directive.length > 0 ? `line ${result.line}, ${quoteValue(result.directive)}` : `line ${result.line}`;
-      diagnostics.push(makeDiagnostic('SnippetUnsupported', object, field(key), `${quoteValue(key)} ${where}: ${result.reason}; Gatehouse reads only ${SNIPPET_DIRECTIVES.join(', ')} in snippets, and an ignored directive could be a missing protection, so ${UNTIL}`));
+      diagnostics.push(makeDiagnostic('SnippetUnsupported', object, field(key), `${quoteValue(key)} ${where}: ${result.reason}; an ignored directive could be a missing protection, so ${UNTIL}`));
       if (refused === undefined || key < refused.annotation) refused = { code: 'SnippetUnsupported', annotation: key };
       continue;
     }
