@@ -25,7 +25,10 @@ const cases: { name: string; annotations: Record<string, string>; key: string; o
   { name: 'a mapped ingress-nginx annotation', annotations: { [`${NGINX}proxy-body-size`]: '8m' }, key: `${NGINX}proxy-body-size`, outcome: 'honoured', verdict: 'honoured' },
   { name: 'a gatehouse.dev annotation', annotations: { 'gatehouse.dev/retries': '2' }, key: 'gatehouse.dev/retries', outcome: 'honoured', verdict: 'honoured' },
   { name: 'an enforced protection', annotations: { [`${NGINX}whitelist-source-range`]: '10.0.0.0/8' }, key: `${NGINX}whitelist-source-range`, outcome: 'honoured', verdict: 'honoured' },
-  { name: 'an unread tuning annotation', annotations: { [`${NGINX}proxy-buffering`]: 'off' }, key: `${NGINX}proxy-buffering`, outcome: 'ignored', code: 'AnnotationUnsupported', verdict: 'ignored' },
+  { name: 'an unread tuning annotation', annotations: { [`${NGINX}proxy-buffer-size`]: '16k' }, key: `${NGINX}proxy-buffer-size`, outcome: 'ignored', code: 'AnnotationUnsupported', verdict: 'ignored' },
+  { name: 'proxy-buffering off: what Gatehouse always does', annotations: { [`${NGINX}proxy-buffering`]: 'off' }, key: `${NGINX}proxy-buffering`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'a snippet inside the subset', annotations: { [`${NGINX}configuration-snippet`]: 'more_set_headers "X-A: 1";' }, key: `${NGINX}configuration-snippet`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'a snippet outside the subset', annotations: { [`${NGINX}configuration-snippet`]: 'deny all;' }, key: `${NGINX}configuration-snippet`, outcome: 'refuses', code: 'SnippetUnsupported', verdict: 'refused' },
   { name: 'rewrite-target', annotations: { [`${NGINX}rewrite-target`]: '/$2' }, key: `${NGINX}rewrite-target`, outcome: 'ignored', code: 'AnnotationUnsupported', verdict: 'ignored' },
   { name: 'a typo of a gatehouse.dev name', annotations: { 'gatehouse.dev/retires': '2' }, key: 'gatehouse.dev/retires', outcome: 'ignored', code: 'AnnotationUnknown', verdict: 'ignored' },
   { name: 'a value that does not parse', annotations: { 'gatehouse.dev/retries': 'many' }, key: 'gatehouse.dev/retries', outcome: 'ignored', code: 'AnnotationInvalid', verdict: 'ignored' },
@@ -133,7 +136,7 @@ test('check report: Ingresses of other classes are skipped with the reason, and 
 
 test('check report: the worst Ingress decides the verdict', () => {
   const objects: KubeObject[] = [
-    ingress('a', { annotations: { [`${NGINX}proxy-buffering`]: 'off' }, rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80])] }),
+    ingress('a', { annotations: { [`${NGINX}proxy-buffer-size`]: '16k' }, rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80])] }),
     ingress('b', { rules: [rule('b.example.com', ['/', 'Prefix', 'app', 80])] }),
     APP,
   ];

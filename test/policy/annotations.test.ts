@@ -284,20 +284,20 @@ test('an unknown gatehouse.dev/ annotation is a warning with the closest known n
 
 test('unread ingress-nginx annotations that only tune are warnings; a snippet refuses the Ingress', () => {
   const { policy, diagnostics } = parse({
-    'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "X: y";',
+    'nginx.ingress.kubernetes.io/stream-snippet': 'more_set_headers "X: y";',
     'nginx.ingress.kubernetes.io/rewrite-target': '/',
     'nginx.ingress.kubernetes.io/some-future-thing': 'x',
     'kubernetes.io/ingress.class': 'gatehouse',
     'example.com/other': 'ignored silently',
   });
-  assert.deepEqual(policy, { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/configuration-snippet' } });
+  assert.deepEqual(policy, { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/stream-snippet' } });
   assert.deepEqual(summary(diagnostics), [
-    'AnnotationProtectionUnsupported error metadata.annotations["nginx.ingress.kubernetes.io/configuration-snippet"]',
     'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/rewrite-target"]',
     'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/some-future-thing"]',
+    'AnnotationProtectionUnsupported error metadata.annotations["nginx.ingress.kubernetes.io/stream-snippet"]',
   ]);
-  assert.match(diagnostics[0]!.message, /does not enforce/);
-  assert.ok(!diagnostics[0]!.message.includes('more_set_headers'), 'the snippet text is never quoted');
+  assert.match(diagnostics[2]!.message, /does not enforce/);
+  assert.ok(!diagnostics[2]!.message.includes('more_set_headers'), 'the snippet text is never quoted');
 });
 
 test('settings that cannot take effect are reported with AnnotationNoEffect', () => {
