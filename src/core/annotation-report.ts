@@ -7,6 +7,8 @@
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ALREADY_SO, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
+import { DIAGNOSTIC_CODES, type DiagnosticCodeInfo } from './diagnostic-codes.ts';
+import { BASIC_AUTH_KEYS } from './annotations/resolve-basic-auth.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
 import type { CidrBlock, RoutePolicy } from './policy.ts';
 import { quoteValue } from './quote-value.ts';
@@ -81,7 +83,6 @@ export interface CheckReport {
   input: OtherFinding[];
 }
 
-const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid', 'SnippetUnsupported']);
 const GATEHOUSE_SPECS = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 
@@ -139,7 +140,7 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
       const field = `metadata.annotations[${quoteValue(key)}]`;
       const about = diagnostics.filter((d) => d.field === field || d.field?.startsWith(`${field}.`) === true);
       for (const d of about) used.add(d);
-      const refusing = about.find((d) => REFUSING_CODES.has(d.code));
+      const refusing = about.find((d) => refusesIngress(d.code));
       if (refusing !== undefined) return { key, value, outcome: 'refuses', reason: refusing.message, code: refusing.code };
       const problem = about.find((d) => d.severity !== 'info');
       if (problem !== undefined) return { key, value, outcome: 'ignored', reason: problem.message, code: problem.code };
@@ -155,7 +156,14 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 }
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
+function refusesIngress(code: string): boolean {
+  const info: DiagnosticCodeInfo | undefined = (DIAGNOSTIC_CODES as Record<string, DiagnosticCodeInfo>)[code];
+  return info?.refusesIngress === true;
+}
+
 function honouredBecause(key: string): string | undefined {
+  if (BASIC_AUTH_KEYS.has(key)) return "basic authentication with the Secret's credentials (401 without them)";
+  if (key === DEFAULT_BACKEND_ANNOTATION) return "the Service that answers for this Ingress's paths whose own backend cannot be resolved or has no ready endpoint";
   if (SNIPPET_KEYS.has(key)) return 'read through the safe snippet subset: its header and return directives became typed settings';
   if (key.startsWith(NGINX_PREFIX)) {
     const already = NGINX_ALREADY_SO.find((m) => m.name === key.slice(NGINX_PREFIX.length));
@@ -171,7 +179,6 @@ function honouredBecause(key: string): string | undefined {
     const spec = ANNOTATIONS.find((a) => a.field === mapping.field)!;
     return `read as ${GATEHOUSE_PREFIX}${spec.name} (${mapping.note})`;
   }
-  if (key === DEFAULT_BACKEND_ANNOTATION) return 'the Service that answers requests no path of this Ingress matches';
   if (key === LEGACY_CLASS_ANNOTATION) return 'selects the IngressClass (spec.ingressClassName is preferred)';
   return undefined;
 }

@@ -11,25 +11,27 @@ import type { Diagnostic, ObjectRef, Severity } from './diagnostics.ts';
 export interface DiagnosticCodeInfo {
   severity: Severity;
   summary: string;
+  /** The annotation it is reported on makes every route of its Ingress answer 503 (fail closed). */
+  refusesIngress?: true;
 }
 
 export const DIAGNOSTIC_CODES = {
-  AnnotationActionInvalid: { severity: 'error', summary: 'A redirect or CORS annotation (which changes what the routes answer) has a value that does not parse: every route of the Ingress answers 503 rather than answer something the Ingress did not ask for.' },
+  AnnotationActionInvalid: { severity: 'error', refusesIngress: true, summary: 'A redirect or CORS annotation (which changes what the routes answer) has a value that does not parse: every route of the Ingress answers 503 rather than answer something the Ingress did not ask for.' },
   AnnotationForeignController: { severity: 'warning', summary: 'An annotation of another ingress controller (legacy ingress.kubernetes.io/, nginx.org/, haproxy.org/, Traefik, AWS ALB...) that asks for no protection; Gatehouse does not read it.' },
   AnnotationInvalid: { severity: 'error', summary: 'An annotation value does not parse as its type (duration, size, number, enum, cookie name...); it is ignored and the default applies.' },
   AnnotationNoEffect: { severity: 'warning', summary: 'A valid annotation cannot take effect with the other annotations of the Ingress (e.g. a session-cookie setting without cookie affinity).' },
-  AnnotationProtectionInvalid: { severity: 'error', summary: 'An annotation asks for a protection Gatehouse enforces, but its value does not parse: every route of the Ingress answers 503.' },
-  AnnotationProtectionUnsupported: { severity: 'error', summary: 'An annotation asks for a protection Gatehouse does not enforce (authentication, client certificates, rate limits, a WAF, a snippet...): every route of the Ingress answers 503.' },
+  AnnotationProtectionInvalid: { severity: 'error', refusesIngress: true, summary: 'An annotation asks for a protection Gatehouse enforces, but its value does not parse: every route of the Ingress answers 503.' },
+  AnnotationProtectionUnsupported: { severity: 'error', refusesIngress: true, summary: 'An annotation asks for a protection Gatehouse does not enforce (authentication, client certificates, rate limits, a WAF, a snippet...): every route of the Ingress answers 503.' },
   AnnotationUnknown: { severity: 'warning', summary: 'A gatehouse.dev/ annotation that Gatehouse does not know, often a typo; it is ignored.' },
   AnnotationUnsupported: { severity: 'warning', summary: 'An ingress-nginx annotation that only tunes and that Gatehouse does not read; it is ignored.' },
   AnnotationValueUnsafe: { severity: 'error', summary: 'An annotation value holds control characters, is very long or looks like injected configuration; it is refused and the default applies.' },
   BackendMissing: { severity: 'error', summary: 'An Ingress backend names neither a service nor a resource.' },
   BackendServiceNotFound: { severity: 'error', summary: 'The Service named by a backend does not exist in the Ingress namespace.' },
   BackendServicePortNotFound: { severity: 'error', summary: 'The Service has no port with the number or name the backend gives.' },
-  BasicAuthHashUnsupported: { severity: 'error', summary: 'The basic-auth Secret holds a password hash Gatehouse cannot verify (DES crypt, yescrypt...): every route of the Ingress answers 503.' },
-  BasicAuthSecretCrossNamespace: { severity: 'error', summary: 'auth-secret names a Secret in another namespace and --allow-cross-namespace-secrets is not set: every route of the Ingress answers 503.' },
-  BasicAuthSecretInvalid: { severity: 'error', summary: 'The basic-auth Secret lacks its key or has a malformed htpasswd line or hash, or is over the size caps: every route of the Ingress answers 503.' },
-  BasicAuthSecretNotFound: { severity: 'error', summary: 'The Secret named by auth-secret does not exist: every route of the Ingress answers 503.' },
+  BasicAuthHashUnsupported: { severity: 'error', refusesIngress: true, summary: 'The basic-auth Secret holds a password hash Gatehouse cannot verify (DES crypt, yescrypt...): every route of the Ingress answers 503.' },
+  BasicAuthSecretCrossNamespace: { severity: 'error', refusesIngress: true, summary: 'auth-secret names a Secret in another namespace and --allow-cross-namespace-secrets is not set: every route of the Ingress answers 503.' },
+  BasicAuthSecretInvalid: { severity: 'error', refusesIngress: true, summary: 'The basic-auth Secret lacks its key or has a malformed htpasswd line or hash, or is over the size caps: every route of the Ingress answers 503.' },
+  BasicAuthSecretNotFound: { severity: 'error', refusesIngress: true, summary: 'The Secret named by auth-secret does not exist: every route of the Ingress answers 503.' },
   DefaultBackendConflict: { severity: 'error', summary: 'Another, older Ingress already provides the default backend for this host or for the whole controller.' },
   DuplicateObject: { severity: 'warning', summary: 'The same object (kind, namespace, name) is defined in two manifest files; the one read last is used.' },
   EndpointAddressInvalid: { severity: 'warning', summary: 'An EndpointSlice address is not an IP address of the slice addressType; that endpoint is skipped.' },
@@ -51,7 +53,7 @@ export const DIAGNOSTIC_CODES = {
   ResourceBackendUnsupported: { severity: 'error', summary: 'A backend names a resource instead of a Service; Gatehouse only routes to Services.' },
   SecretDataInvalid: { severity: 'error', summary: 'A Secret data value is not valid base64; that key is ignored.' },
   SnippetDirectiveIgnored: { severity: 'warning', summary: 'A directive of a configuration-snippet or server-snippet parses but has no effect where it is, as in ingress-nginx (a server-level proxy_set_header, a second return).' },
-  SnippetUnsupported: { severity: 'error', summary: 'A configuration-snippet or server-snippet holds something outside the supported subset (another directive, a block, an option, an unknown variable): every route of the Ingress answers 503.' },
+  SnippetUnsupported: { severity: 'error', refusesIngress: true, summary: 'A configuration-snippet or server-snippet holds something outside the supported subset (another directive, a block, an option, an unknown variable): every route of the Ingress answers 503.' },
   TLSCertificateExpired: { severity: 'warning', summary: 'The certificate is past its notAfter time; it is still served.' },
   TLSCertificateNameMismatch: { severity: 'warning', summary: 'The certificate names do not cover a host of the tls entry; it is still served for that host.' },
   TLSCertificateNotYetValid: { severity: 'warning', summary: 'The certificate notBefore time is in the future; it is still served.' },
