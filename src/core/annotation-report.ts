@@ -6,9 +6,10 @@
 
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
+import { EXTERNAL_AUTH_KEYS } from './annotations/resolve-external-auth.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
-import type { CidrBlock, RoutePolicy } from './policy.ts';
+import type { AuthTemplatePart, CidrBlock, RoutePolicy } from './policy.ts';
 import { quoteValue } from './quote-value.ts';
 import { DEFAULT_BACKEND_ANNOTATION } from './resolve-annotation-default-backend.ts';
 import type { BuildResult, RouteTable } from './route-table.ts';
@@ -154,6 +155,7 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
 function honouredBecause(key: string): string | undefined {
+  if (EXTERNAL_AUTH_KEYS.has(key)) return 'external authentication: each request is checked with the auth service first (docs/security.md)';
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);
@@ -212,7 +214,13 @@ function policyNotes(policy: RoutePolicy, tls: boolean): string[] {
   if (ranges?.deny !== undefined) notes.push(`403 from ${cidrs(ranges.deny)}`);
   if (policy.hsts !== undefined) notes.push(`HSTS max-age=${policy.hsts.maxAgeSeconds}`);
   if (policy.affinity !== undefined) notes.push(`cookie affinity (${policy.affinity.cookieName})`);
+  if (policy.externalAuth !== undefined) notes.push(`external authentication by ${templateText(policy.externalAuth.url)}`);
   return notes;
+}
+
+/** A parsed template written back as nginx text ('https://$host/oauth2/auth'). */
+function templateText(parts: readonly AuthTemplatePart[]): string {
+  return parts.map((p) => (p.kind === 'text' ? p.text : p.kind === 'var' ? `$${p.name}` : p.kind === 'header' ? `$http_${p.name.replaceAll('-', '_')}` : `$cookie_${p.name}`)).join('');
 }
 
 function cidrs(blocks: readonly CidrBlock[]): string {
