@@ -16,7 +16,7 @@ import { collectPolicies } from '../../src/core/collect-policies.ts';
 import type { Diagnostic } from '../../src/core/diagnostics.ts';
 import type { Ingress } from '../../src/core/model.ts';
 import { DataPlane } from '../../src/dataplane/data-plane.ts';
-import { closeExternalAuthPools } from '../../src/dataplane/steps/external-auth.ts';
+import { closeExternalAuthPools, MAX_INFLIGHT_PER_ORIGIN } from '../../src/dataplane/steps/external-auth.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startAuthServer, type AuthServer } from '../support/auth-server.ts';
 import { makeCa, makeLeaf } from '../support/certs.ts';
@@ -329,6 +329,32 @@ test('a client that goes away aborts its auth subrequest', async () => {
   await waitFor(() => auth.count('/hang') > waiting, 10_000, 'the subrequest arrives');
   socket.destroy();
   await waitFor(() => auth.aborted() > before, 10_000, 'the subrequest is aborted');
+});
+
+test('at most MAX_INFLIGHT_PER_ORIGIN subrequests wait on one auth origin: the rest answer 503 at once, never through', async () => {
+  const extra = 20;
+  const before = echo.count();
+  const sockets = Array.from({ length: MAX_INFLIGHT_PER_ORIGIN + extra }, () => {
+    const socket = netConnect(listeners.http, '127.0.0.1');
+    socket.on('error', () => {});
+    let head = '';
+    socket.on('data', (c: Buffer) => (head += c.toString('latin1')));
+    socket.write('GET / HTTP/1.1\r\nHost: hanglong.example.com\r\n\r\n');
+    return { socket, head: () => head };
+  });
+  try {
+    await waitFor(() => sockets.filter((s) => s.head().startsWith('HTTP/1.1 503')).length >= extra, 20_000, 'the requests over the limit are refused');
+    const refused = sockets.filter((s) => s.head().length > 0);
+    assert.equal(refused.length, extra, 'exactly the requests over the limit were answered');
+    for (const s of refused) assert.match(s.head(), /retry-after: 1/i);
+    assert.equal(echo.count(), before, 'none reached the backend');
+  } finally {
+    for (const s of sockets) s.socket.destroy();
+  }
+  // The waiting ones were aborted with their clients: the origin takes new checks again.
+  await waitFor(() => auth.aborted() > 0, 10_000, 'subrequests aborted');
+  const again = await get('oauth', { headers: { cookie: '_oauth2_proxy=alice-session' } });
+  assert.equal(again.status, 200);
 });
 
 test('the open Ingress next to them is not affected', async () => {

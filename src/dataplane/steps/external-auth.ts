@@ -218,14 +218,27 @@ export function checkExternalAuth(auth: CompiledExternalAuth, f: AuthExchangeFac
   const state = originState(url.origin, f.connectTimeoutMs);
   if (state.inflight >= MAX_INFLIGHT_PER_ORIGIN) return fail(503, 'ERR_AUTH_QUEUE_FULL', ['retry-after', '1']);
   state.inflight++;
-  const timeout = AbortSignal.timeout(f.timeoutMs);
-  const combined = AbortSignal.any([signal, timeout]);
+  // One controller for both ends of the subrequest: the client going away, and the timeout (a timer
+  // cleared as soon as the answer is in, so a busy route holds no timers for finished checks).
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort(new Error('auth subrequest timed out'));
+  }, f.timeoutMs);
+  const onClientGone = (): void => controller.abort(new Error('client went away'));
+  signal.addEventListener('abort', onClientGone, { once: true });
+  const settled = (): void => {
+    state.inflight--;
+    clearTimeout(timer);
+    signal.removeEventListener('abort', onClientGone);
+  };
   state.pool
     .request({
       method: (auth.policy.method ?? 'GET') as 'GET',
       path: url.pathname + url.search,
       headers,
-      signal: combined,
+      signal: controller.signal,
       headersTimeout: f.timeoutMs,
       bodyTimeout: f.timeoutMs,
     })
@@ -236,7 +249,7 @@ export function checkExternalAuth(auth: CompiledExternalAuth, f: AuthExchangeFac
     })
     .then(
       (res) => {
-        state.inflight--;
+        settled();
         if (signal.aborted) return;
         const status = res.statusCode;
         const cookies = cookiesOf(res.headers['set-cookie']);
@@ -266,10 +279,10 @@ export function checkExternalAuth(auth: CompiledExternalAuth, f: AuthExchangeFac
         return done({ allow: false, status: 500, error: `auth: unexpected status ${status}`, headers: alwaysCookies, cookies });
       },
       (err: unknown) => {
-        state.inflight--;
+        settled();
         if (signal.aborted) return;
         const code = (err as { code?: unknown }).code;
-        fail(500, timeout.aborted ? 'auth: timeout' : `auth: ${typeof code === 'string' ? code : 'request failed'}`);
+        fail(500, timedOut ? 'auth: timeout' : `auth: ${typeof code === 'string' ? code : 'request failed'}`);
       },
     );
 }
