@@ -104,6 +104,7 @@ function originState(origin: string, connectTimeoutMs: number): OriginState {
     }
   }
   // As ingress-nginx (proxy_ssl_verify off in its auth location): TLS to the auth service, not verified.
+  // The connect timeout is that of the first route to use this origin (routes rarely differ on it).
   state = { pool: new Pool(origin, { connections: CONNECTIONS_PER_ORIGIN, connect: { timeout: connectTimeoutMs, rejectUnauthorized: false } }), inflight: 0 };
   origins.set(origin, state);
   return state;
