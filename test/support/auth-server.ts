@@ -33,6 +33,8 @@ export interface AuthServer {
 
 export interface AuthServerOptions {
   address?: string;
+  /** Default 0: any free port. */
+  port?: number;
   tls?: { cert: string; key: string };
 }
 
@@ -120,7 +122,7 @@ export async function startAuthServer(options: AuthServerOptions = {}): Promise<
     s.on('close', () => sockets.delete(s));
   });
   const address = options.address ?? '127.0.0.1';
-  await new Promise<void>((resolve) => server.listen(0, address, () => resolve()));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, address, () => resolve()));
   return {
     port: (server.address() as AddressInfo).port,
     address,
