@@ -6,11 +6,12 @@
 
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ALREADY_SO, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
+import { EXTERNAL_AUTH_KEYS } from './annotations/resolve-external-auth.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCodeInfo } from './diagnostic-codes.ts';
 import { BASIC_AUTH_KEYS } from './annotations/resolve-basic-auth.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
-import type { CidrBlock, RoutePolicy } from './policy.ts';
+import type { AuthTemplatePart, CidrBlock, RoutePolicy } from './policy.ts';
 import { quoteValue } from './quote-value.ts';
 import { SNIPPET_KEYS } from './snippets/resolve-snippets.ts';
 import { templateText } from './snippets/value-template.ts';
@@ -169,6 +170,7 @@ function honouredBecause(key: string): string | undefined {
     const already = NGINX_ALREADY_SO.find((m) => m.name === key.slice(NGINX_PREFIX.length));
     if (already !== undefined) return already.why;
   }
+  if (EXTERNAL_AUTH_KEYS.has(key)) return 'external authentication: each request is checked with the auth service first (docs/security.md)';
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);
@@ -237,7 +239,13 @@ function policyNotes(policy: RoutePolicy, tls: boolean): string[] {
     ].filter((p) => p.length > 0);
     notes.push(`headers: ${parts.join('; ')}`);
   }
+  if (policy.externalAuth !== undefined) notes.push(`external authentication by ${authTemplateText(policy.externalAuth.url)}`);
   return notes;
+}
+
+/** A parsed template written back as nginx text ('https://$host/oauth2/auth'). */
+function authTemplateText(parts: readonly AuthTemplatePart[]): string {
+  return parts.map((p) => (p.kind === 'text' ? p.text : p.kind === 'var' ? `$${p.name}` : p.kind === 'header' ? `$http_${p.name.replaceAll('-', '_')}` : `$cookie_${p.name}`)).join('');
 }
 
 function cidrs(blocks: readonly CidrBlock[]): string {

@@ -1,11 +1,13 @@
 // The traffic policy of each admitted Ingress, keyed by 'ns/name', parsed by core/annotations/
 // (its diagnostics are passed through unchanged). Basic authentication is resolved here too,
-// because it reads the Secrets: its refusal joins the annotation refusals (the first by key wins).
+// because it reads the Secrets, and external authentication (resolve-external-auth.ts): their
+// refusals join the annotation refusals (the first by key wins).
 
 import type { Diagnostic } from './diagnostics.ts';
 import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
 import { combineHeaderEdits, resolveSnippets, type SnippetMode } from './snippets/resolve-snippets.ts';
+import { resolveExternalAuth } from './annotations/resolve-external-auth.ts';
 import type { Ingress, Secret } from './model.ts';
 import { objectKey } from './model.ts';
 import type { RoutePolicy } from './policy.ts';
@@ -28,8 +30,11 @@ export function collectPolicies(
     if (edits !== undefined) policy.headerEdits = edits;
     if (snippets.fixedAnswer !== undefined) policy.fixedAnswer = snippets.fixedAnswer;
     if (snippets.refused !== undefined && (policy.refused === undefined || snippets.refused.annotation < policy.refused.annotation)) policy.refused = snippets.refused;
+    const external = resolveExternalAuth(ingress);
+    if (external.externalAuth !== undefined) policy.externalAuth = external.externalAuth;
+    if (external.refused !== undefined && (policy.refused === undefined || external.refused.annotation < policy.refused.annotation)) policy.refused = external.refused;
     policies.set(objectKey(ingress.metadata), policy);
-    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics);
+    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics, ...external.diagnostics);
   }
   return { policies, diagnostics };
 }

@@ -67,6 +67,63 @@ export interface BasicAuthPolicy {
   users: Record<string, PasswordHash>;
 }
 
+/** nginx variables external authentication templates may use (core/annotations/auth-template.ts). */
+export type AuthVariable =
+  | 'scheme'
+  | 'pass_access_scheme'
+  | 'host'
+  | 'http_host'
+  | 'best_http_host'
+  | 'server_port'
+  | 'request_uri'
+  | 'escaped_request_uri'
+  | 'uri'
+  | 'args'
+  | 'query_string'
+  | 'is_args'
+  | 'request_method'
+  | 'remote_addr'
+  | 'req_id'
+  | 'remote_user';
+
+/** A template as typed parts: literal text, a variable, a request header ($http_x_y) or a cookie ($cookie_NAME). */
+export type AuthTemplatePart =
+  | { kind: 'text'; text: string }
+  | { kind: 'var'; name: AuthVariable }
+  | { kind: 'header'; name: string } // lower-case, '-' for nginx's '_'
+  | { kind: 'cookie'; name: string };
+
+/** One auth-cache-duration entry: 2xx answers with one of these statuses are cached for ttlMs. */
+export interface AuthCacheDuration {
+  statuses: number[];
+  ttlMs: number;
+}
+
+/**
+ * External authentication (ingress-nginx auth-url and friends): before a request goes upstream, a
+ * subrequest without its body asks the auth service; 2xx lets it through, 401 answers 401 (or
+ * redirects to `signin`), 403 answers 403, anything else 500 (docs/security.md, External auth).
+ */
+export interface ExternalAuthPolicy {
+  url: AuthTemplatePart[];
+  /** auth-method; undefined: GET, as nginx's auth_request subrequest. */
+  method?: string;
+  signin?: AuthTemplatePart[];
+  /** The query parameter of the signin URL that carries the original URL ('rd'). */
+  signinRedirectParam: string;
+  /** What goes before `rd=`: '?', '&', '' (the URL ends with '?' or '&'), or 'none': the URL already sets the parameter. */
+  signinSeparator: '?' | '&' | '' | 'none';
+  /** auth-response-headers as written: copied from a 2xx auth answer onto the upstream request. */
+  responseHeaders: string[];
+  /** auth-request-redirect (the X-Auth-Request-Redirect value); undefined: $request_uri. */
+  requestRedirect?: AuthTemplatePart[];
+  /** auth-cache-key; undefined: no caching. */
+  cacheKey?: AuthTemplatePart[];
+  cacheDurations: AuthCacheDuration[];
+  /** auth-always-set-cookie: the auth answer's Set-Cookie on every response, errors included. */
+  alwaysSetCookie: boolean;
+}
+
 /** nginx variables a redirect target may use; the data plane fills them from the parsed request. */
 export type RedirectVariable = 'scheme' | 'host' | 'request_uri' | 'uri' | 'args' | 'is_args' | 'query_string';
 
@@ -148,6 +205,7 @@ export interface RoutePolicy {
   forceSslRedirect?: boolean;
   sourceRanges?: SourceRanges;
   basicAuth?: BasicAuthPolicy;
+  externalAuth?: ExternalAuthPolicy;
   hsts?: HstsPolicy;
   affinity?: CookieAffinity;
   loadBalance: LoadBalanceAlgorithm;

@@ -13,6 +13,7 @@ import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/polic
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
+import { compileExternalAuth, type CompiledExternalAuth } from './steps/external-auth.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
@@ -35,6 +36,8 @@ export interface RouteTarget {
   readonly sourceRanges: SourceRangeCheck | undefined;
   /** The policy's basic authentication, compiled; undefined when none is asked (steps/basic-auth.ts). */
   readonly basicAuth: CompiledBasicAuth | undefined;
+  /** The policy's external authentication (auth-url), compiled; undefined when none (steps/external-auth.ts). */
+  readonly externalAuth: CompiledExternalAuth | undefined;
 }
 
 export interface CompiledTable {
@@ -99,6 +102,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     if (!basicAuths.has(policyId)) basicAuths.set(policyId, compileBasicAuth(policy.basicAuth));
     return basicAuths.get(policyId);
   };
+  const externalAuths = new Map<string, CompiledExternalAuth | undefined>();
+  const externalAuthFor = (policyId: string, policy: RoutePolicy): CompiledExternalAuth | undefined => {
+    if (!externalAuths.has(policyId)) externalAuths.set(policyId, compileExternalAuth(policy.externalAuth));
+    return externalAuths.get(policyId);
+  };
 
   const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
@@ -114,6 +122,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       refused: refused ?? policy.refused?.code,
       sourceRanges: sourceRangesFor(policyId, policy),
       basicAuth: basicAuthFor(policyId, policy),
+      externalAuth: externalAuthFor(policyId, policy),
     };
   };
 

@@ -14,6 +14,7 @@ import { applyServerLimits, httpServerOptions, type AnyServer } from './http/ser
 import type { ExchangeRuntime } from './proxy/proxy-exchange.ts';
 import { UpgradeExchange } from './proxy/upgrade-exchange.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
+import { closeExternalAuthPools } from './steps/external-auth.ts';
 
 export interface DataPlaneStats {
   /** Open client connections (TCP) across attached listeners. */
@@ -214,6 +215,7 @@ export class DataPlane {
     for (const socket of this.#sockets) socket.destroy();
     await Promise.all(closed);
     await this.pools.close(!drained);
+    await closeExternalAuthPools(); // external auth's pools (steps/external-auth.ts), made again on demand
   }
 
   #waitIdle(ms: number): Promise<boolean> {

@@ -70,7 +70,7 @@ before(async () => {
   await h.apply(JSON.stringify({ apiVersion: 'networking.k8s.io/v1', kind: 'IngressClass', metadata: { name: 'gatehouse' }, spec: { controller: 'gatehouse.dev/ingress-controller' } }));
   await h.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 'web' }, spec: { ports: [{ port: 80 }] } }));
   await h.apply(ingress('plain', 'gatehouse', { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' }));
-  await h.apply(ingress('login', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check' }));
+  await h.apply(ingress('login', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check?user=$remote_user' }));
   await h.apply(ingress('legacy', 'nginx', { 'nginx.ingress.kubernetes.io/rewrite-target': '/' }));
   readOnly = await h.serviceAccountKubeconfig('default', 'checker');
   noSecrets = await h.serviceAccountKubeconfig('default', 'no-secrets');
@@ -104,7 +104,7 @@ interface Report {
 test('check --kubeconfig reads the live cluster with list-only rights and reports every Ingress', async () => {
   const r = await check('--kubeconfig', readOnly, '-o', 'json');
   assert.equal(r.stderr, '');
-  assert.equal(r.code, 3, 'the Ingress with auth-url is refused');
+  assert.equal(r.code, 3, 'the Ingress with an auth-url Gatehouse cannot parse ($remote_user) is refused');
   const report = JSON.parse(r.stdout) as Report;
   assert.deepEqual(report.summary, { ingresses: 3, honoured: 1, ignored: 0, refused: 1, skipped: 1 });
   assert.deepEqual(report.input, [], 'the API server\'s own fields (managedFields, clusterIPs, ...) are not reported as skipped input');

@@ -34,7 +34,9 @@ const cases: { name: string; annotations: Record<string, string>; key: string; o
   { name: 'a value that does not parse', annotations: { 'gatehouse.dev/retries': 'many' }, key: 'gatehouse.dev/retries', outcome: 'ignored', code: 'AnnotationInvalid', verdict: 'ignored' },
   { name: 'a setting without effect', annotations: { 'gatehouse.dev/hsts-max-age': '60' }, key: 'gatehouse.dev/hsts-max-age', outcome: 'ignored', code: 'AnnotationNoEffect', verdict: 'ignored' },
   { name: 'another controller\'s tuning', annotations: { 'traefik.ingress.kubernetes.io/router.priority': '10' }, key: 'traefik.ingress.kubernetes.io/router.priority', outcome: 'ignored', code: 'AnnotationForeignController', verdict: 'ignored' },
-  { name: 'external authentication', annotations: { [`${NGINX}auth-url`]: 'https://auth.example.com/check' }, key: `${NGINX}auth-url`, outcome: 'refuses', code: 'AnnotationProtectionUnsupported', verdict: 'refused' },
+  { name: 'external authentication', annotations: { [`${NGINX}auth-url`]: 'https://auth.example.com/check' }, key: `${NGINX}auth-url`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'an auth-url with an unknown variable', annotations: { [`${NGINX}auth-url`]: 'https://auth.example.com/check?u=$remote_user' }, key: `${NGINX}auth-url`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
+  { name: 'an auth snippet', annotations: { [`${NGINX}auth-snippet`]: 'proxy_set_header X-Foo 42;' }, key: `${NGINX}auth-snippet`, outcome: 'refuses', code: 'AnnotationProtectionUnsupported', verdict: 'refused' },
   { name: 'TLS to the backend', annotations: { [`${NGINX}backend-protocol`]: 'HTTPS' }, key: `${NGINX}backend-protocol`, outcome: 'refuses', code: 'AnnotationProtectionUnsupported', verdict: 'refused' },
   { name: 'backend-protocol HTTP asks for nothing', annotations: { [`${NGINX}backend-protocol`]: 'HTTP' }, key: `${NGINX}backend-protocol`, outcome: 'ignored', code: 'AnnotationUnsupported', verdict: 'ignored' },
   { name: 'a source range that does not parse', annotations: { [`${NGINX}allowlist-source-range`]: '10.0.0.0/33' }, key: `${NGINX}allowlist-source-range`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
@@ -110,9 +112,9 @@ test('check report: routes say where they go, with endpoints, redirects and sour
 });
 
 test('check report: a refused Ingress refuses every route and names the annotation', () => {
-  const r = withAnnotations({ [`${NGINX}auth-url`]: 'https://auth.example.com/check', [`${NGINX}proxy-body-size`]: '1m' });
+  const r = withAnnotations({ [`${NGINX}limit-rps`]: '5', [`${NGINX}proxy-body-size`]: '1m' });
   const f = r.ingresses[0]!;
-  assert.deepEqual(f.routes.map((x) => [x.answer, x.refusedBy, x.notes]), [['refused', 'AnnotationProtectionUnsupported', [`refused by ${NGINX}auth-url`]]]);
+  assert.deepEqual(f.routes.map((x) => [x.answer, x.refusedBy, x.notes]), [['refused', 'AnnotationProtectionUnsupported', [`refused by ${NGINX}limit-rps`]]]);
   assert.equal(f.annotations.find((a) => a.key === `${NGINX}proxy-body-size`)!.outcome, 'honoured');
 });
 

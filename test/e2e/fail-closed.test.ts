@@ -72,7 +72,8 @@ test('a refused Ingress answers 503 on its paths; the other Ingress on the host 
   const root = await startEchoBackend({ address: '127.0.0.2', name: 'root' });
   const admin = await startEchoBackend({ address: '127.0.0.3', name: 'admin' });
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-fail-closed-'));
-  const authUrl = { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth', 'nginx.ingress.kubernetes.io/auth-signin': 'https://$host/oauth2/start?rd=$escaped_request_uri' };
+  // auth-url is enforced; the auth-snippet next to it (an nginx snippet) is not, and refuses the Ingress.
+  const authUrl = { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth', 'nginx.ingress.kubernetes.io/auth-snippet': 'proxy_set_header X-Foo 42;' };
   writeFileSync(join(dir, 'services.yaml'), [service('root', root), service('admin', admin)].join('---\n'));
   writeFileSync(join(dir, 'root.yaml'), ingress('root', SHOP, [['/', 'Prefix', 'root']]));
   writeAtomically(dir, 'admin.yaml', ingress('admin', SHOP, [['/admin', 'Prefix', 'admin']], authUrl));
@@ -106,8 +107,8 @@ test('a refused Ingress answers 503 on its paths; the other Ingress on the host 
   assert.equal(access('/admin')?.['error'], 'AnnotationProtectionUnsupported');
   assert.equal(access('/gone/x')?.['error'], 'BackendServiceNotFound');
   assert.equal(access('/api/v1/users')?.['error'], 'PathInvalid');
-  const diagnostic = gh.logs.find((l) => l.msg === 'diagnostic' && l['code'] === 'AnnotationProtectionUnsupported' && String(l['field']).includes('auth-url'));
-  assert.ok(diagnostic, 'an error diagnostic names auth-url');
+  const diagnostic = gh.logs.find((l) => l.msg === 'diagnostic' && l['code'] === 'AnnotationProtectionUnsupported' && String(l['field']).includes('auth-snippet'));
+  assert.ok(diagnostic, 'an error diagnostic names auth-snippet');
   assert.equal(diagnostic['severity'], 'error');
 
   // The annotation removed: the Ingress serves again, from its own Service.

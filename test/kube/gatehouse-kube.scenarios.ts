@@ -292,12 +292,13 @@ describe('Gatehouse in Kubernetes mode (real API server, deploy/ RBAC)', { concu
 
   it('refuses an Ingress whose annotation asks for a protection Gatehouse does not enforce: 503, and an Event naming it', async () => {
     const refused = JSON.parse(singlePathIngress('oauth', 'oauth.example.com', '/', 'kubia')) as { metadata: { annotations?: Record<string, string> } };
-    refused.metadata.annotations = { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth' };
+    // auth-url is enforced now; the auth-snippet next to it (an nginx snippet) is not, and refuses.
+    refused.metadata.annotations = { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth', 'nginx.ingress.kubernetes.io/auth-snippet': 'proxy_set_header X-Foo 42;' };
     await h.apply(JSON.stringify(refused));
     await eventually('503 on the refused host', async () => (await get(a, 'oauth.example.com', '/')).status === 503);
     await eventually('AnnotationProtectionUnsupported event', async () => {
       const d = await h.kubectl(['describe', 'ingress', 'oauth', '-n', 'default']);
-      return /AnnotationProtectionUnsupported/.test(d.stdout) && /auth-url/.test(d.stdout) ? d : undefined;
+      return /AnnotationProtectionUnsupported/.test(d.stdout) && /auth-snippet/.test(d.stdout) ? d : undefined;
     });
   });
 

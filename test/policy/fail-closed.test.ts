@@ -75,7 +75,8 @@ test('every protection annotation of every controller refuses the Ingress with a
 
 test('the real-world shapes people carry over are refused', () => {
   const cases: Record<string, string>[] = [
-    { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth', 'nginx.ingress.kubernetes.io/auth-signin': 'https://$host/oauth2/start?rd=$escaped_request_uri' },
+    { 'nginx.ingress.kubernetes.io/auth-snippet': 'proxy_set_header X-Foo-Header 42;\n' },
+    { 'nginx.ingress.kubernetes.io/auth-proxy-set-headers': 'auth-headers' },
     { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on', 'nginx.ingress.kubernetes.io/auth-tls-secret': 'default/ca-secret' },
     { 'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=client' },
     { 'nginx.ingress.kubernetes.io/limit-rps': '5' },
@@ -166,8 +167,8 @@ test('annotations of no known controller are not reported; the refusal names the
   const { policy, diagnostics } = parse({ 'example.com/auth': 'x', 'kubernetes.io/ingress.class': 'gatehouse', 'cert-manager.io/cluster-issuer': 'le' });
   assert.equal(policy.refused, undefined);
   assert.deepEqual(diagnostics, []);
-  const a = parse({ 'nginx.ingress.kubernetes.io/limit-rps': '5', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/auth-url': 'http://a/' });
-  const b = parse({ 'nginx.ingress.kubernetes.io/auth-url': 'http://a/', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/limit-rps': '5' });
+  const a = parse({ 'nginx.ingress.kubernetes.io/limit-rps': '5', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/auth-snippet': 'x' });
+  const b = parse({ 'nginx.ingress.kubernetes.io/auth-snippet': 'x', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/limit-rps': '5' });
   assert.deepEqual(a, b);
   assert.equal(a.policy.refused?.annotation, 'haproxy.org/allow-list');
 });

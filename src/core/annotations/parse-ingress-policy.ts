@@ -32,6 +32,7 @@ import { closestName } from './closest-name.ts';
 import { matchProtection } from './protection-annotations.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
 import { SNIPPET_KEYS } from '../snippets/resolve-snippets.ts';
+import { EXTERNAL_AUTH_KEYS } from './resolve-external-auth.ts';
 import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
@@ -98,6 +99,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (BASIC_AUTH_KEYS.has(key)) continue; // read with the Secrets by resolve-basic-auth.ts
     if (SNIPPET_KEYS.has(key)) continue; // read by snippets/resolve-snippets.ts
     if (key.startsWith(NGINX_PREFIX) && NGINX_ALREADY.get(key.slice(NGINX_PREFIX.length)) === annotations[key]) continue;
+    if (EXTERNAL_AUTH_KEYS.has(key)) continue; // read by resolve-external-auth.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {

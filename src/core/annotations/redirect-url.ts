@@ -14,7 +14,7 @@ export const MAX_REDIRECT_LENGTH = 2048;
 export const REDIRECT_VARIABLES: readonly RedirectVariable[] = ['scheme', 'host', 'request_uri', 'uri', 'args', 'is_args', 'query_string'];
 
 /** RFC 3986 characters allowed literally in path, query and fragment ('%' is checked apart, '$' starts a variable). */
-function isUriChar(c: number): boolean {
+export function isUriChar(c: number): boolean {
   if ((c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a)) return true;
   // - . _ ~ / ? # [ ] @ ! & ( ) * + , = :  (the gate already refused ; ' and the other injection characters)
   return '-._~/?#[]@!&()*+,=:'.includes(String.fromCharCode(c));

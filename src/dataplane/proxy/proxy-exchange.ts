@@ -30,6 +30,7 @@ import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exch
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
+import { authCookiesFor, checkExternalAuth, withAuthHeaders, type AuthOutcome } from '../steps/external-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
@@ -134,6 +135,13 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   /** Armed while the client accepts no bytes (a write returned false and no 'drain' came yet). */
   clientSendTimer: NodeJS.Timeout | undefined = undefined;
   #cookies: Map<string, string> | undefined = undefined;
+  // ---- external auth (steps/external-auth.ts): the lead ports this onto the new exchange seam ----
+  /** Aborts the auth subrequest when the client goes away. */
+  authAbort: AbortController | undefined = undefined;
+  /** The auth answer that let the request through (its headers go upstream, its cookies back). */
+  authAllowed: Extract<AuthOutcome, { allow: true }> | undefined = undefined;
+  /** auth-always-set-cookie: these Set-Cookie fields go on every answer, Gatehouse's own included. */
+  authAlwaysCookies: string[] | undefined = undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
     this.rt = rt;
@@ -205,12 +213,42 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.error = refusal.error;
       return this.respondPlain(refusal.status, false);
     }
-    if (target.basicAuth === undefined) return this.admit(peer, trusted, hostHeader);
+    if (target.basicAuth === undefined) return this.checkExternalAuth(peer, trusted, hostHeader, canonical.query);
     checkBasicAuth(target.basicAuth, headers.authorization, () => this.clientGone, (denied) => {
       if (this.clientGone) return; // finished (499) when the client went away
-      if (denied === undefined) return this.admit(peer, trusted, hostHeader);
+      if (denied === undefined) return this.checkExternalAuth(peer, trusted, hostHeader, canonical.query);
       this.error = denied.error;
       this.respondPlain(denied.status, false, denied.headers);
+    });
+  }
+
+  /** External auth (steps/external-auth.ts), after basic auth: the subrequest decides, then admit. */
+  checkExternalAuth(peer: string, trusted: boolean, hostHeader: string | undefined, query: string): void {
+    const target = this.target!;
+    const auth = target.externalAuth;
+    if (auth === undefined) return this.admit(peer, trusted, hostHeader);
+    const opts = this.rt.options;
+    this.requestId = requestIdFor(this.headers['x-request-id']);
+    this.authAbort = new AbortController();
+    const facts = {
+      scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query, method: this.req.method ?? 'GET',
+      clientIp: this.clientIp, localPort: this.req.socket?.localPort ?? 0, requestId: this.requestId, headers: this.headers,
+      rawHeaders: this.req.rawHeaders, connection: this.headers.connection, peerAddress: peer, trustedPeer: trusted, joinCookies: this.isH2,
+      routeId: target.routeId,
+      connectTimeoutMs: target.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs,
+      timeoutMs: target.policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs,
+    };
+    checkExternalAuth(auth, facts, this.authAbort.signal, (outcome) => {
+      if (this.clientGone) return;
+      if (auth.policy.alwaysSetCookie && outcome.cookies.length > 0) this.authAlwaysCookies = authCookiesFor(0, outcome.cookies, true);
+      if (outcome.allow) {
+        this.authAllowed = outcome;
+        return this.admit(peer, trusted, hostHeader);
+      }
+      this.error = outcome.error;
+      this.authAlwaysCookies = undefined; // already in outcome.headers when due
+      if (outcome.status === 302) return this.respondRedirect(302, outcome.headers[1]!, outcome.headers.slice(2));
+      this.respondPlain(outcome.status, false, outcome.headers);
     });
   }
 
@@ -240,7 +278,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.maxBody = maxBody;
     }
 
-    this.requestId = requestIdFor(headers['x-request-id']);
+    this.requestId ??= requestIdFor(headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, headers.connection, {
       scheme: this.scheme,
       peerAddress: peer,
@@ -253,6 +291,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       joinCookies: this.isH2,
     });
     if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    if (this.authAllowed !== undefined) this.upstreamHeaders = withAuthHeaders(this.upstreamHeaders, this.authAllowed.upstreamHeaders);
     // step: typed request header edits (steps/header-edits.ts).
     if (policy.headerEdits !== undefined && policy.headerEdits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, policy.headerEdits.request, this.templateContext());
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
@@ -364,6 +403,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.clientGone) return; // informational responses are not relayed
     this.headStatus = statusCode;
+    // External auth: its Set-Cookie on the backend's answer, as ingress-nginx's add_header.
+    if (this.authAllowed !== undefined && this.authAllowed.cookies.length > 0) {
+      this.responseHeaders.push(...authCookiesFor(statusCode, this.authAllowed.cookies, this.target!.externalAuth!.policy.alwaysSetCookie));
+      this.authAllowed = { ...this.authAllowed, cookies: [] };
+    }
     this.headFields = buildResponseHeaders(
       headers as Record<string, string | string[] | undefined>,
       this.scheme === 'https' ? this.target!.hsts : undefined,
@@ -528,6 +572,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   clientClosed(): void {
     const res = this.res;
     this.clearClientSendTimer();
+    this.authAbort?.abort();
     if (this.waiting) {
       // Still waiting for a connection: leave the queue, nothing was sent upstream.
       this.slot?.cancel(this);
@@ -578,6 +623,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const body = plainBody(status);
     const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'server', SERVER_NAME];
     if (extra !== undefined) headers.push(...extra);
+    if (this.authAlwaysCookies !== undefined) headers.push(...this.authAlwaysCookies);
     if (this.corsHeaders !== undefined) headers.push(...this.corsHeaders);
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
@@ -640,12 +686,12 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   }
 
   /** A redirect of the Ingress (steps/redirect.ts); a location that cannot be a header value is a 400. */
-  respondRedirect(status: number, location: string): void {
+  respondRedirect(status: number, location: string, extra: string[] = []): void {
     if (!isSafeHeaderValue(location)) {
       this.error = 'redirect location is not a valid header value';
       return this.respondPlain(400, true);
     }
-    this.respondPlain(status, false, ['location', location]);
+    this.respondPlain(status, false, ['location', location, ...extra]);
   }
 
   redirectToHttps(query: string): void {

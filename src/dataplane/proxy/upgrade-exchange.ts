@@ -21,6 +21,7 @@ import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exch
 import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-exchange.ts';
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
+import { authCookiesFor, checkExternalAuth, withAuthHeaders, type AuthOutcome } from '../steps/external-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
@@ -70,6 +71,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
   trace: TraceContext | undefined;
   readonly upgrade = true;
   #cookies: Map<string, string> | undefined;
+  // ---- external auth (steps/external-auth.ts): the lead ports this onto the new exchange seam ----
+  authAbort: AbortController | undefined;
+  authAllowed: Extract<AuthOutcome, { allow: true }> | undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: IncomingMessage, socket: Duplex, head: Buffer, tunnels: TunnelRegistry) {
     this.rt = rt;
@@ -149,19 +153,50 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       this.error = refusal.error;
       return this.respondRaw(refusal.status);
     }
-    if (target.basicAuth === undefined) return this.admit(peer, trusted, canonical.authority);
+    if (target.basicAuth === undefined) return this.checkExternalAuth(peer, trusted, canonical.authority, canonical.query);
     checkBasicAuth(target.basicAuth, req.headers.authorization, () => this.clientGone, (denied) => {
       if (this.clientGone) return; // logged when the client went away
-      if (denied === undefined) return this.admit(peer, trusted, canonical.authority);
+      if (denied === undefined) return this.checkExternalAuth(peer, trusted, canonical.authority, canonical.query);
       this.error = denied.error;
       this.respondRaw(denied.status, denied.headers);
+    });
+  }
+
+  /** External auth (steps/external-auth.ts), after basic auth: the subrequest decides, then admit. */
+  checkExternalAuth(peer: string, trusted: boolean, authority: string | undefined, query: string): void {
+    const target = this.target!;
+    const auth = target.externalAuth;
+    if (auth === undefined) return this.admit(peer, trusted, authority);
+    const req = this.req;
+    const opts = this.rt.options;
+    this.requestId = requestIdFor(req.headers['x-request-id']);
+    this.authAbort = new AbortController();
+    const facts = {
+      scheme: this.scheme, host: this.host, authority: authority ?? req.headers.host ?? '', path: this.path, query, method: req.method ?? 'GET',
+      clientIp: this.clientIp, localPort: req.socket.localPort ?? 0, requestId: this.requestId, headers: req.headers,
+      rawHeaders: req.rawHeaders, connection: req.headers.connection, peerAddress: peer, trustedPeer: trusted, joinCookies: false,
+      routeId: target.routeId,
+      connectTimeoutMs: target.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs,
+      timeoutMs: target.policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs,
+    };
+    checkExternalAuth(auth, facts, this.authAbort.signal, (outcome) => {
+      if (this.clientGone || this.done) return;
+      if (outcome.allow) {
+        this.authAllowed = outcome;
+        // auth-always-set-cookie: on the 101 too (add_header always); a 101 is not in add_header's list otherwise.
+        this.responseHeaders.push(...authCookiesFor(101, outcome.cookies, auth.policy.alwaysSetCookie));
+        return this.admit(peer, trusted, authority);
+      }
+      this.error = outcome.error;
+      if (outcome.status === 302 && !isSafeHeaderValue(outcome.headers[1]!)) return this.respondRaw(400);
+      this.respondRaw(outcome.status, outcome.headers);
     });
   }
 
   /** The request passed the access steps: upstream headers, then forward. */
   admit(peer: string, trusted: boolean, authority: string | undefined): void {
     const req = this.req;
-    this.requestId = requestIdFor(req.headers['x-request-id']);
+    this.requestId ??= requestIdFor(req.headers['x-request-id']);
     this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, req.headers.connection, {
       scheme: this.scheme,
       peerAddress: peer,
@@ -174,6 +209,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       joinCookies: false,
     });
     if (this.target!.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    if (this.authAllowed !== undefined) this.upstreamHeaders = withAuthHeaders(this.upstreamHeaders, this.authAllowed.upstreamHeaders);
     // step: typed request header edits (steps/header-edits.ts).
     const edits = this.target!.policy.headerEdits;
     if (edits !== undefined && edits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, edits.request, this.templateContext());
@@ -342,6 +378,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
   }
 
   clientClosed(): void {
+    this.authAbort?.abort();
     if (!this.responded && !this.clientGone) {
       this.clientGone = true;
       this.controller?.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
