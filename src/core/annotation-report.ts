@@ -6,6 +6,7 @@
 
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
+import { BACKEND_PROTOCOL_KEYS } from './annotations/resolve-backend-protocol.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
 import type { CidrBlock, RoutePolicy } from './policy.ts';
@@ -79,7 +80,15 @@ export interface CheckReport {
   input: OtherFinding[];
 }
 
-const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid']);
+const REFUSING_CODES = new Set([
+  'AnnotationProtectionUnsupported',
+  'AnnotationProtectionInvalid',
+  'BackendProtocolUnsupported',
+  'BackendTlsWithoutTls',
+  'ProxySslSecretCrossNamespace',
+  'ProxySslSecretInvalid',
+  'ProxySslSecretNotFound',
+]);
 const GATEHOUSE_SPECS = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 
@@ -154,6 +163,7 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
 function honouredBecause(key: string): string | undefined {
+  if (BACKEND_PROTOCOL_KEYS.has(key)) return 'how the endpoints are reached: protocol and TLS to the backend (docs/dataplane.md, Upstream protocols)';
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);

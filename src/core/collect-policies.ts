@@ -1,9 +1,11 @@
 // The traffic policy of each admitted Ingress, keyed by 'ns/name', parsed by core/annotations/
-// (its diagnostics are passed through unchanged). Basic authentication is resolved here too,
-// because it reads the Secrets: its refusal joins the annotation refusals (the first by key wins).
+// (its diagnostics are passed through unchanged). Basic authentication and the backend protocol
+// (proxy-ssl-secret) are resolved here too, because they read the Secrets: their refusals join the
+// annotation refusals (the first by key wins).
 
 import type { Diagnostic } from './diagnostics.ts';
 import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
+import { resolveBackendProtocol, type BackendProtocolOptions } from './annotations/resolve-backend-protocol.ts';
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
 import type { Ingress, Secret } from './model.ts';
 import { objectKey } from './model.ts';
@@ -12,7 +14,7 @@ import type { RoutePolicy } from './policy.ts';
 export function collectPolicies(
   ingresses: readonly Ingress[],
   secrets: ReadonlyMap<string, Secret>,
-  options: BasicAuthOptions,
+  options: BasicAuthOptions & BackendProtocolOptions,
 ): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
   const policies = new Map<string, RoutePolicy>();
   const diagnostics: Diagnostic[] = [];
@@ -22,8 +24,12 @@ export function collectPolicies(
     const policy = parsed.policy;
     if (auth.basicAuth !== undefined) policy.basicAuth = auth.basicAuth;
     if (auth.refused !== undefined && (policy.refused === undefined || auth.refused.annotation < policy.refused.annotation)) policy.refused = auth.refused;
+    const backend = resolveBackendProtocol(ingress, secrets, options);
+    if (backend.protocol !== undefined) policy.backendProtocol = backend.protocol;
+    if (backend.tls !== undefined) policy.backendTls = backend.tls;
+    if (backend.refused !== undefined && (policy.refused === undefined || backend.refused.annotation < policy.refused.annotation)) policy.refused = backend.refused;
     policies.set(objectKey(ingress.metadata), policy);
-    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics);
+    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...backend.diagnostics);
   }
   return { policies, diagnostics };
 }

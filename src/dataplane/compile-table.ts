@@ -14,6 +14,7 @@ import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
+import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -35,6 +36,8 @@ export interface RouteTarget {
   readonly sourceRanges: SourceRangeCheck | undefined;
   /** The policy's basic authentication, compiled; undefined when none is asked (steps/basic-auth.ts). */
   readonly basicAuth: CompiledBasicAuth | undefined;
+  /** How endpoints are reached (backend-protocol, proxy-ssl-*): upstream/upstream-protocol.ts. */
+  readonly upstream: CompiledUpstream;
 }
 
 export interface CompiledTable {
@@ -100,9 +103,19 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return basicAuths.get(policyId);
   };
 
+  // One compiled backend protocol per policy; settings the TLS library refuses refuse the routes.
+  const upstreams = new Map<string, CompiledUpstream | { error: string }>();
+  const upstreamFor = (policyId: string, policy: RoutePolicy): CompiledUpstream | { error: string } => {
+    let u = upstreams.get(policyId);
+    if (u === undefined) upstreams.set(policyId, (u = compileUpstream(policy)));
+    return u;
+  };
+
   const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
+    const upstream = upstreamFor(policyId, policy);
+    const upstreamError = 'error' in upstream ? 'ProxySslSecretInvalid' : undefined;
     return {
       routeId,
       backend,
@@ -111,9 +124,10 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       tlsRedirect: (hostTls && policy.sslRedirect) || policy.forceSslRedirect === true,
       hsts: policy.hsts ? hstsValue(policy.hsts) : undefined,
       // A route that cannot be served as written is refused before its policy's own refusal is asked.
-      refused: refused ?? policy.refused?.code,
+      refused: refused ?? policy.refused?.code ?? upstreamError,
       sourceRanges: sourceRangesFor(policyId, policy),
       basicAuth: basicAuthFor(policyId, policy),
+      upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
     };
   };
 

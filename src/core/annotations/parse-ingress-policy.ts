@@ -29,6 +29,7 @@ import {
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
 import { matchProtection } from './protection-annotations.ts';
+import { BACKEND_PROTOCOL_KEYS } from './resolve-backend-protocol.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
 import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
@@ -63,6 +64,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   // gatehouse.dev/ first, so it wins over an ingress-nginx key for the same setting.
   for (const key of keys) {
     if (!key.startsWith(GATEHOUSE_PREFIX)) continue;
+    if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
     const name = key.slice(GATEHOUSE_PREFIX.length);
     const spec = GATEHOUSE_BY_NAME.get(name);
     if (spec === undefined) {
@@ -93,6 +95,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
     if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
     if (BASIC_AUTH_KEYS.has(key)) continue; // read with the Secrets by resolve-basic-auth.ts
+    if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {

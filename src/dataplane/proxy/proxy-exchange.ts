@@ -35,6 +35,7 @@ import { propagateTrace, traceContextOf, type TraceContext } from './trace-conte
 import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
 import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
+import { relayTrailers } from './relay-trailers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
@@ -275,7 +276,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const policy = target.policy;
     let pool;
     try {
-      pool = this.rt.pools.get(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs);
+      pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host);
     } catch (err) {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';
@@ -383,7 +384,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     this.clearSendTimer();
     this.releaseSlot();
     this.upstreamDone = true;
@@ -395,7 +396,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       return this.respondPlain(502, false);
     }
     this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
-    if (!this.clientGone) this.res.end();
+    if (this.clientGone) return;
+    // The backend's trailers (gRPC's status) go on as trailers: HTTP/2 trailers, or HTTP/1.1 chunked trailers.
+    if (trailers !== undefined) relayTrailers(this.res, trailers);
+    this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
