@@ -35,7 +35,7 @@ import { propagateTrace, traceContextOf, type TraceContext } from './trace-conte
 import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
 import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
-import { relayTrailers } from './relay-trailers.ts';
+import { endHttp2WithHead, isGrpcStatusHead, relayTrailers } from './relay-trailers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
@@ -389,6 +389,18 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.releaseSlot();
     this.upstreamDone = true;
     this.upstreamEndedAt = performance.now();
+    // gRPC's trailers-only answer (a status, no body nor trailers) to an HTTP/2 client: the head ends the stream.
+    if (!this.clientGone && !this.responseStarted && this.isH2 && !hasFields(trailers) && isGrpcStatusHead(this.headFields)) {
+      releaseHead(this);
+      if (endHttp2WithHead(this.res as Http2ServerResponse, this.headStatus, this.headFields!)) {
+        this.responseStarted = true;
+        this.status = this.headStatus;
+        return this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
+      }
+      this.release('reset');
+      this.error = 'ERR_BAD_RESPONSE_HEADER';
+      return this.respondPlain(502, false);
+    }
     // An empty body (HEAD, 204, 304, Content-Length: 0): the held head goes out now, with the end.
     if (!this.clientGone && !this.responseStarted && !this.writeHeldHead()) {
       this.release('reset');
@@ -684,6 +696,12 @@ export function endpointLabel(ep: Endpoint): string {
     endpointLabels.set(ep, label);
   }
   return label;
+}
+
+function hasFields(o: object | undefined): boolean {
+  if (o === undefined || o === null) return false;
+  for (const _ in o) return true;
+  return false;
 }
 
 /** RFC 9110 §9.2.2. */

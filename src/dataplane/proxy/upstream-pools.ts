@@ -155,7 +155,9 @@ export class UpstreamPools {
     const h2 = { allowH2: true, pipelining: H2_STREAMS_PER_CONNECTION };
     let pool: Pool;
     if (kind === 'h2c') {
-      pool = new Pool(`http://${host}:${endpoint.port}`, { ...common, ...h2, h2Options: { useH2c: true, maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } });
+      // The Pool builds its connector from a top-level useH2c (undici 8.13), which its types omit.
+      const options = { ...common, ...h2, useH2c: true, h2Options: { useH2c: true, maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } };
+      pool = new Pool(`http://${host}:${endpoint.port}`, options as Pool.Options);
     } else {
       const connect = backendTlsConnector({
         address: endpoint.address,
