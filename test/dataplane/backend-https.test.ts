@@ -7,6 +7,10 @@
 // Secret has one; SNI is sent only when asked; proxy-ssl-protocols is honoured; broken
 // configurations answer 503; a WebSocket upgrade to an HTTPS backend goes over TLS.
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createServer as createHttpsServer, request as httpsRequest, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -71,6 +75,26 @@ async function backend(options: { certPem: string; keyPem: string; requireClient
   return (server.address() as AddressInfo).port;
 }
 
+/** A leaf for BACKEND_NAME under an intermediate CA (CA:TRUE) signed by `root`, made with openssl x509 -req. */
+function chainUnderIntermediate(root: TestCa): { certPem: string; keyPem: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-intermediate-'));
+  const run = (...args: string[]): void => void execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    writeFileSync(join(dir, 'int.ext'), 'basicConstraints = critical, CA:TRUE\nkeyUsage = keyCertSign, cRLSign\n');
+    writeFileSync(join(dir, 'leaf.ext'), `basicConstraints = CA:FALSE\nextendedKeyUsage = serverAuth\nsubjectAltName = DNS:${BACKEND_NAME}\n`);
+    run('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'int.key');
+    run('req', '-new', '-key', 'int.key', '-subj', '/CN=Intermediate CA', '-out', 'int.csr');
+    run('x509', '-req', '-in', 'int.csr', '-CA', root.certPath, '-CAkey', root.keyPath, '-CAcreateserial', '-CAserial', 'root.srl', '-days', '2', '-extfile', 'int.ext', '-out', 'int.pem');
+    run('ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', 'leaf.key');
+    run('req', '-new', '-key', 'leaf.key', '-subj', `/CN=${BACKEND_NAME}`, '-out', 'leaf.csr');
+    run('x509', '-req', '-in', 'leaf.csr', '-CA', 'int.pem', '-CAkey', 'int.key', '-CAcreateserial', '-CAserial', 'int.srl', '-days', '2', '-extfile', 'leaf.ext', '-out', 'leaf.pem');
+    const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+    return { certPem: read('leaf.pem') + read('int.pem'), keyPem: read('leaf.key') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 function secret(name: string, data: Record<string, string>, namespace = 'shop'): Secret {
   return { kind: 'Secret', metadata: { namespace, name, labels: {}, annotations: {} }, type: 'Opaque', data };
 }
@@ -95,6 +119,7 @@ before(async () => {
     leaf: await backend(leaf),
     mtls: await backend({ ...leaf, requireClientCa: caClients.certPem }),
     tls12: await backend({ ...leaf, maxVersion: 'TLSv1.2' }),
+    intermediate: await backend(chainUnderIntermediate(caRight)),
   };
   echo = await startEchoBackend({ address: '127.0.0.1', name: 'plain' });
 
@@ -125,6 +150,9 @@ before(async () => {
     [ingress('tls13', https({ [`${NGINX}proxy-ssl-protocols`]: 'TLSv1.3' })), ports.leaf],
     [ingress('tls12', https({ [`${NGINX}proxy-ssl-protocols`]: 'TLSv1.2' })), ports.leaf],
     [ingress('tls13-to-12', https({ [`${NGINX}proxy-ssl-protocols`]: 'TLSv1.3' })), ports.tls12],
+    [ingress('depth-default', verifyWith('right-ca')), ports.intermediate],
+    [ingress('depth-2', verifyWith('right-ca', { [`${NGINX}proxy-ssl-verify-depth`]: '2' })), ports.intermediate],
+    [ingress('bad-ciphers', https({ [`${NGINX}proxy-ssl-ciphers`]: 'NO-SUCH-CIPHER' })), ports.leaf],
     [ingress('legacy', { [`${NGINX}secure-backends`]: 'true' }), ports.selfSigned],
     [ingress('auto-tls', { [`${NGINX}backend-protocol`]: 'AUTO_HTTP' }), ports.selfSigned],
     [ingress('auto-plain', { [`${NGINX}backend-protocol`]: 'auto_http' }), echo.port],
@@ -216,6 +244,12 @@ test('proxy-ssl-verify: on with the right CA and name passes; a wrong CA, a wron
   assert.equal(lastError('verify-host'), 'ERR_TLS_CERT_ALTNAME_INVALID');
 });
 
+test('proxy-ssl-verify-depth: a chain through an intermediate CA needs depth 2 (nginx\'s default 1 refuses it: 502)', async () => {
+  assert.equal((await get('depth-default')).status, 502);
+  assert.equal(lastError('depth-default'), 'ERR_BACKEND_CERT_CHAIN_TOO_LONG');
+  assert.equal(seen(await get('depth-2')).host, 'depth-2.example.com');
+});
+
 test('the client certificate of proxy-ssl-secret is presented to a backend that requires one', async () => {
   assert.equal(seen(await get('mtls')).client, 'gatehouse-client');
   assert.equal(seen(await get('mtls-unverified')).client, 'gatehouse-client', 'presented with verification off too, as ingress-nginx');
@@ -256,6 +290,9 @@ test('configurations that cannot be honoured refuse the Ingress: 503 and an erro
     'protocols-unknown': 'AnnotationProtectionInvalid',
     'verify-on-cleartext': 'BackendTlsWithoutTls',
   };
+  // A cipher list the TLS library refuses: found when the data plane builds the settings.
+  assert.equal((await get('bad-ciphers')).status, 503);
+  assert.equal(lastError('bad-ciphers'), 'ProxySslSecretInvalid');
   for (const [name, code] of Object.entries(refused)) {
     const r = await get(name);
     assert.equal(r.status, 503, name);
