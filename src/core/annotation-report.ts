@@ -7,6 +7,7 @@
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ALREADY_SO, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
 import { EXTERNAL_AUTH_KEYS } from './annotations/resolve-external-auth.ts';
+import { BACKEND_PROTOCOL_KEYS } from './annotations/resolve-backend-protocol.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCodeInfo } from './diagnostic-codes.ts';
 import { BASIC_AUTH_KEYS } from './annotations/resolve-basic-auth.ts';
@@ -171,6 +172,7 @@ function honouredBecause(key: string): string | undefined {
     if (already !== undefined) return already.why;
   }
   if (EXTERNAL_AUTH_KEYS.has(key)) return 'external authentication: each request is checked with the auth service first (docs/security.md)';
+  if (BACKEND_PROTOCOL_KEYS.has(key)) return 'how the endpoints are reached: protocol and TLS to the backend (docs/dataplane.md, Upstream protocols)';
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);

@@ -1,10 +1,11 @@
 // The traffic policy of each admitted Ingress, keyed by 'ns/name', parsed by core/annotations/
-// (its diagnostics are passed through unchanged). Basic authentication is resolved here too,
-// because it reads the Secrets, and external authentication (resolve-external-auth.ts): their
-// refusals join the annotation refusals (the first by key wins).
+// (its diagnostics are passed through unchanged). Basic authentication, the backend protocol
+// (proxy-ssl-secret) and external authentication are resolved here too (the first two read the
+// Secrets): their refusals join the annotation refusals (the first by key wins).
 
 import type { Diagnostic } from './diagnostics.ts';
 import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
+import { resolveBackendProtocol, type BackendProtocolOptions } from './annotations/resolve-backend-protocol.ts';
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
 import { combineHeaderEdits, resolveSnippets, type SnippetMode } from './snippets/resolve-snippets.ts';
 import { resolveExternalAuth } from './annotations/resolve-external-auth.ts';
@@ -15,7 +16,7 @@ import type { RoutePolicy } from './policy.ts';
 export function collectPolicies(
   ingresses: readonly Ingress[],
   secrets: ReadonlyMap<string, Secret>,
-  options: BasicAuthOptions & { snippets?: SnippetMode },
+  options: BasicAuthOptions & BackendProtocolOptions & { snippets?: SnippetMode },
 ): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
   const policies = new Map<string, RoutePolicy>();
   const diagnostics: Diagnostic[] = [];
@@ -33,8 +34,12 @@ export function collectPolicies(
     const external = resolveExternalAuth(ingress);
     if (external.externalAuth !== undefined) policy.externalAuth = external.externalAuth;
     if (external.refused !== undefined && (policy.refused === undefined || external.refused.annotation < policy.refused.annotation)) policy.refused = external.refused;
+    const backend = resolveBackendProtocol(ingress, secrets, options);
+    if (backend.protocol !== undefined) policy.backendProtocol = backend.protocol;
+    if (backend.tls !== undefined) policy.backendTls = backend.tls;
+    if (backend.refused !== undefined && (policy.refused === undefined || backend.refused.annotation < policy.refused.annotation)) policy.refused = backend.refused;
     policies.set(objectKey(ingress.metadata), policy);
-    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics, ...external.diagnostics);
+    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics, ...external.diagnostics, ...backend.diagnostics);
   }
   return { policies, diagnostics };
 }

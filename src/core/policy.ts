@@ -196,6 +196,37 @@ export interface FixedAnswer {
   body?: TemplatePart[];
 }
 
+/**
+ * How endpoints are reached (ingress-nginx backend-protocol; H2C from gatehouse.dev/backend-protocol):
+ * HTTP/1.1 in clear or over TLS, HTTP/2 with prior knowledge in clear (GRPC, H2C) or over TLS with
+ * ALPN h2 (GRPCS), or AUTO_HTTP: HTTPS when the client came over TLS, HTTP otherwise.
+ */
+export type BackendProtocol = 'HTTP' | 'HTTPS' | 'GRPC' | 'GRPCS' | 'AUTO_HTTP' | 'H2C';
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/**
+ * TLS to the endpoints (ingress-nginx proxy-ssl-*), used when the protocol is HTTPS, GRPCS or
+ * AUTO_HTTP over TLS. The name (SNI and verification) is `name`, else the request's Host.
+ */
+export interface BackendTlsPolicy {
+  /** proxy-ssl-name: the name sent as SNI and verified; absent: the request's Host. */
+  name?: string;
+  /** proxy-ssl-server-name: on sends SNI (ingress-nginx's default is off: no SNI). */
+  sni: boolean;
+  /** proxy-ssl-verify: on, with the CA of proxy-ssl-secret; absent: the certificate is not checked. */
+  verify?: { caPem: string; depth: number };
+  /** tls.crt/tls.key of proxy-ssl-secret: the client certificate presented to the endpoint. Redacted by redactTable(). */
+  clientCertificate?: { certPem: string; keyPem: string };
+  /** The Secret read, 'ns/name' (for logs and /debug). */
+  secret?: string;
+  /** proxy-ssl-protocols as a version range; absent: Node's defaults (TLS 1.2 to 1.3). */
+  minVersion?: TlsVersion;
+  maxVersion?: TlsVersion;
+  /** proxy-ssl-ciphers: an OpenSSL cipher list (TLS 1.2 and below). */
+  ciphers?: string;
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -231,6 +262,10 @@ export interface RoutePolicy {
   headerEdits?: HeaderEdits;
   /** A snippet's `return`: the route answers this instead of forwarding. */
   fixedAnswer?: FixedAnswer;
+  /** How endpoints are reached; absent: HTTP/1.1 in clear (resolve-backend-protocol.ts). */
+  backendProtocol?: BackendProtocol;
+  /** TLS settings to the endpoints, for the protocols that use TLS. */
+  backendTls?: BackendTlsPolicy;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({

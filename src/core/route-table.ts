@@ -114,13 +114,15 @@ export function redactTable(table: RouteTable): RouteTable {
   }
   const policies: Record<string, RoutePolicy> = {};
   for (const [id, p] of Object.entries(table.policies)) {
-    if (p.basicAuth === undefined) {
-      policies[id] = p;
-      continue;
+    let redacted = p;
+    if (p.basicAuth !== undefined) {
+      const users: Record<string, PasswordHash> = {};
+      for (const [user, hash] of Object.entries(p.basicAuth.users)) users[user] = redactHash(hash);
+      redacted = { ...redacted, basicAuth: { ...p.basicAuth, users } };
     }
-    const users: Record<string, PasswordHash> = {};
-    for (const [user, hash] of Object.entries(p.basicAuth.users)) users[user] = redactHash(hash);
-    policies[id] = { ...p, basicAuth: { ...p.basicAuth, users } };
+    const client = p.backendTls?.clientCertificate;
+    if (client !== undefined) redacted = { ...redacted, backendTls: { ...p.backendTls!, clientCertificate: { certPem: client.certPem, keyPem: '<redacted>' } } };
+    policies[id] = redacted;
   }
   return { ...table, certificates, policies };
 }

@@ -15,6 +15,7 @@ import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory }
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
 import { compileExternalAuth, type CompiledExternalAuth } from './steps/external-auth.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
+import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -38,6 +39,8 @@ export interface RouteTarget {
   readonly basicAuth: CompiledBasicAuth | undefined;
   /** The policy's external authentication (auth-url), compiled; undefined when none (steps/external-auth.ts). */
   readonly externalAuth: CompiledExternalAuth | undefined;
+  /** How endpoints are reached (backend-protocol, proxy-ssl-*): upstream/upstream-protocol.ts. */
+  readonly upstream: CompiledUpstream;
 }
 
 export interface CompiledTable {
@@ -108,9 +111,19 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return externalAuths.get(policyId);
   };
 
+  // One compiled backend protocol per policy; settings the TLS library refuses refuse the routes.
+  const upstreams = new Map<string, CompiledUpstream | { error: string }>();
+  const upstreamFor = (policyId: string, policy: RoutePolicy): CompiledUpstream | { error: string } => {
+    let u = upstreams.get(policyId);
+    if (u === undefined) upstreams.set(policyId, (u = compileUpstream(policy)));
+    return u;
+  };
+
   const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
+    const upstream = upstreamFor(policyId, policy);
+    const upstreamError = 'error' in upstream ? 'ProxySslSecretInvalid' : undefined;
     return {
       routeId,
       backend,
@@ -119,10 +132,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       tlsRedirect: (hostTls && policy.sslRedirect) || policy.forceSslRedirect === true,
       hsts: policy.hsts ? hstsValue(policy.hsts) : undefined,
       // A route that cannot be served as written is refused before its policy's own refusal is asked.
-      refused: refused ?? policy.refused?.code,
+      refused: refused ?? policy.refused?.code ?? upstreamError,
       sourceRanges: sourceRangesFor(policyId, policy),
       basicAuth: basicAuthFor(policyId, policy),
       externalAuth: externalAuthFor(policyId, policy),
+      upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
     };
   };
 

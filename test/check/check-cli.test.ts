@@ -67,7 +67,7 @@ test('check -o json: the realistic folder matches its golden file, with the docu
   assert.deepEqual(
     argo.annotations.map((a) => [a.key, a.outcome]),
     [
-      ['nginx.ingress.kubernetes.io/backend-protocol', 'refuses'],
+      ['nginx.ingress.kubernetes.io/backend-protocol', 'honoured'],
       ['nginx.ingress.kubernetes.io/force-ssl-redirect', 'honoured'],
       ['nginx.ingress.kubernetes.io/ssl-passthrough', 'refuses'],
     ],

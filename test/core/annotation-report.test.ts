@@ -37,8 +37,10 @@ const cases: { name: string; annotations: Record<string, string>; key: string; o
   { name: 'external authentication', annotations: { [`${NGINX}auth-url`]: 'https://auth.example.com/check' }, key: `${NGINX}auth-url`, outcome: 'honoured', verdict: 'honoured' },
   { name: 'an auth-url with an unknown variable', annotations: { [`${NGINX}auth-url`]: 'https://auth.example.com/check?u=$remote_user' }, key: `${NGINX}auth-url`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
   { name: 'an auth snippet', annotations: { [`${NGINX}auth-snippet`]: 'proxy_set_header X-Foo 42;' }, key: `${NGINX}auth-snippet`, outcome: 'refuses', code: 'AnnotationProtectionUnsupported', verdict: 'refused' },
-  { name: 'TLS to the backend', annotations: { [`${NGINX}backend-protocol`]: 'HTTPS' }, key: `${NGINX}backend-protocol`, outcome: 'refuses', code: 'AnnotationProtectionUnsupported', verdict: 'refused' },
-  { name: 'backend-protocol HTTP asks for nothing', annotations: { [`${NGINX}backend-protocol`]: 'HTTP' }, key: `${NGINX}backend-protocol`, outcome: 'ignored', code: 'AnnotationUnsupported', verdict: 'ignored' },
+  { name: 'TLS to the backend', annotations: { [`${NGINX}backend-protocol`]: 'HTTPS' }, key: `${NGINX}backend-protocol`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'backend-protocol HTTP', annotations: { [`${NGINX}backend-protocol`]: 'HTTP' }, key: `${NGINX}backend-protocol`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'a FastCGI backend', annotations: { [`${NGINX}backend-protocol`]: 'FCGI' }, key: `${NGINX}backend-protocol`, outcome: 'refuses', code: 'BackendProtocolUnsupported', verdict: 'refused' },
+  { name: 'backend verification without a Secret', annotations: { [`${NGINX}backend-protocol`]: 'HTTPS', [`${NGINX}proxy-ssl-verify`]: 'on' }, key: `${NGINX}proxy-ssl-verify`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
   { name: 'a source range that does not parse', annotations: { [`${NGINX}allowlist-source-range`]: '10.0.0.0/33' }, key: `${NGINX}allowlist-source-range`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
   { name: 'cert-manager', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, key: 'cert-manager.io/cluster-issuer', outcome: 'other', verdict: 'honoured' },
 ];

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { ANNOTATIONS, NGINX_ANNOTATIONS, NGINX_NOT_MAPPED } from '../../src/core/annotations/annotation-schema.ts';
 import { describeType } from '../../src/core/annotations/value-types.ts';
+import { BACKEND_PROTOCOL_KEYS } from '../../src/core/annotations/resolve-backend-protocol.ts';
 
 const DOC = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'annotations.md'), 'utf8');
 
@@ -39,7 +40,7 @@ test('no section documents an annotation the schema does not know', () => {
   const known = new Set(ANNOTATIONS.map((a) => `gatehouse.dev/${a.name}`));
   for (const key of sections().keys()) assert.ok(known.has(key), `docs/annotations.md documents ${key}, which the schema does not have`);
   for (const m of DOC.matchAll(/`(gatehouse\.dev\/[a-z0-9-]+)/g)) {
-    assert.ok(known.has(m[1]!) || m[1] === 'gatehouse.dev/retires', `docs/annotations.md mentions ${m[1]}`);
+    assert.ok(known.has(m[1]!) || BACKEND_PROTOCOL_KEYS.has(m[1]!) || m[1] === 'gatehouse.dev/retires', `docs/annotations.md mentions ${m[1]}`);
   }
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
 import { SNIPPET_KEYS } from '../../src/core/snippets/resolve-snippets.ts';
+import { BACKEND_PROTOCOL_KEYS } from '../../src/core/annotations/resolve-backend-protocol.ts';
 import { BASIC_AUTH_KEYS } from '../../src/core/annotations/resolve-basic-auth.ts';
 import { collectPolicies } from '../../src/core/collect-policies.ts';
 import { CONTROLLER_ANNOTATIONS, matchProtection, type ProtectionRule } from '../../src/core/annotations/protection-annotations.ts';
@@ -38,6 +39,7 @@ test('every protection annotation of every controller refuses the Ingress with a
       // A pattern can be shadowed by a more specific rule with off values: use the rule that matches.
       const match = matchProtection(key, askingValue(rule));
       if (match?.rule !== rule) continue;
+      if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // enforced now: test/policy/backend-protocol.test.ts
       if (BASIC_AUTH_KEYS.has(key)) {
         // Enforced now (test/policy/basic-auth.test.ts); alone or with a value it cannot honour, still refused.
         const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations: { [key]: askingValue(rule) } }, spec: {} };
@@ -89,9 +91,6 @@ test('the real-world shapes people carry over are refused', () => {
     { 'nginx.ingress.kubernetes.io/enable-owasp-core-rules': 'true' },
     { 'nginx.ingress.kubernetes.io/modsecurity-snippet': 'SecRuleEngine On\n' },
     { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' },
-    { 'nginx.ingress.kubernetes.io/backend-protocol': 'HTTPS' },
-    { 'nginx.ingress.kubernetes.io/backend-protocol': 'grpcs' },
-    { 'nginx.ingress.kubernetes.io/secure-backends': 'true' },
     { 'ingress.kubernetes.io/auth-type': 'basic', 'ingress.kubernetes.io/auth-secret': 'users' },
     { 'ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8' },
     { 'nginx.org/basic-auth-secret': 'cafe-passwd' },
@@ -138,7 +137,6 @@ test('values that switch a protection off, and names that only tune, are warning
     'nginx.ingress.kubernetes.io/enable-modsecurity': 'false',
     'nginx.ingress.kubernetes.io/ssl-passthrough': 'false',
     'nginx.ingress.kubernetes.io/satisfy': 'all',
-    'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',
     'nginx.ingress.kubernetes.io/enable-global-auth': 'false',
     'alb.ingress.kubernetes.io/auth-type': 'none',
     'haproxy.org/server-ssl': 'false',

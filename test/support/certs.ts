@@ -37,6 +37,8 @@ export interface LeafOptions {
   notYetValid?: boolean;
   /** Subject CN; default names[0] or 'gatehouse-test'. */
   commonName?: string;
+  /** The extended key usage: serverAuth (default), or clientAuth for a client certificate. */
+  usage?: 'serverAuth' | 'clientAuth';
 }
 
 export interface TestLeaf extends TestPem {
@@ -128,7 +130,7 @@ export function makeLeaf(ca: TestCa, options: LeafOptions): TestLeaf {
   genKey(keyType, keyPath, ca.dir);
   const cn = options.commonName ?? options.names[0] ?? 'gatehouse-test';
   openssl(['req', '-new', '-key', keyPath, '-out', csrPath, '-subj', `/CN=${cn}`], ca.dir);
-  const ext = ['basicConstraints = CA:FALSE', 'keyUsage = digitalSignature, keyEncipherment', 'extendedKeyUsage = serverAuth'];
+  const ext = ['basicConstraints = CA:FALSE', 'keyUsage = digitalSignature, keyEncipherment', `extendedKeyUsage = ${options.usage ?? 'serverAuth'}`];
   if (options.names.length > 0) ext.push(`subjectAltName = ${options.names.map((n) => `DNS:${n}`).join(', ')}`);
   writeFileSync(extPath, ext.join('\n') + '\n');
 

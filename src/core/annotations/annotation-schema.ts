@@ -367,7 +367,6 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
   { name: 'rewrite-target', why: 'paths are forwarded as requested; rewriting is not supported' },
   { name: 'use-regex', why: 'paths are matched as the Ingress spec says (Exact and Prefix), never as regular expressions' },
-  { name: 'backend-protocol', why: 'endpoints are reached over HTTP/1.1 (HTTPS, GRPCS and AUTO_HTTP refuse the Ingress: see Fail closed)' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
 ];
 

@@ -30,6 +30,7 @@ import {
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
 import { matchProtection } from './protection-annotations.ts';
+import { BACKEND_PROTOCOL_KEYS } from './resolve-backend-protocol.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
 import { SNIPPET_KEYS } from '../snippets/resolve-snippets.ts';
 import { EXTERNAL_AUTH_KEYS } from './resolve-external-auth.ts';
@@ -67,6 +68,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   // gatehouse.dev/ first, so it wins over an ingress-nginx key for the same setting.
   for (const key of keys) {
     if (!key.startsWith(GATEHOUSE_PREFIX)) continue;
+    if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
     const name = key.slice(GATEHOUSE_PREFIX.length);
     const spec = GATEHOUSE_BY_NAME.get(name);
     if (spec === undefined) {
@@ -100,6 +102,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (SNIPPET_KEYS.has(key)) continue; // read by snippets/resolve-snippets.ts
     if (key.startsWith(NGINX_PREFIX) && NGINX_ALREADY.get(key.slice(NGINX_PREFIX.length)) === annotations[key]) continue;
     if (EXTERNAL_AUTH_KEYS.has(key)) continue; // read by resolve-external-auth.ts
+    if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {

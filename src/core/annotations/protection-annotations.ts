@@ -59,18 +59,19 @@ const NGINX_RULES: readonly ProtectionRule[] = [
   { name: 'global-rate-limit*', protects: 'rate limits' },
   { name: 'satisfy', protects: 'the combination of access controls (satisfy any)', off: ['all'] },
   { name: 'ssl-passthrough', protects: 'end-to-end TLS to the backend (SSL passthrough)', off: OFF_BOOL },
+];
+
+/**
+ * Traefik 1.x, HAProxy and old ingress-nginx read these names under the legacy prefix. The backend
+ * protocol and the source ranges are enforced under the nginx.ingress.kubernetes.io/ and gatehouse.dev/ prefixes only
+ * (annotation-schema.ts): under this one, whose controllers differ in details, they refuse.
+ */
+const LEGACY_EXTRA_RULES: readonly ProtectionRule[] = [
+  // Enforced under nginx.ingress.kubernetes.io/ and gatehouse.dev/ (resolve-backend-protocol.ts), not here.
   { name: 'backend-protocol', protects: 'TLS to the backend', on: ['HTTPS', 'GRPCS', 'AUTO_HTTP'] },
   { name: 'secure-backends', protects: 'TLS to the backend', on: ON_BOOL },
   { name: 'proxy-ssl-verify', protects: 'verification of the backend certificate', on: ['on'] },
   { name: 'proxy-ssl-secret', protects: 'verification of the backend certificate and a client certificate to it' },
-];
-
-/**
- * Traefik 1.x, HAProxy and old ingress-nginx read these names under the legacy prefix. The source
- * ranges are enforced under the nginx.ingress.kubernetes.io/ and gatehouse.dev/ prefixes only
- * (annotation-schema.ts): under this one, whose controllers differ in details, they refuse.
- */
-const LEGACY_EXTRA_RULES: readonly ProtectionRule[] = [
   { name: 'whitelist-source-range', protects: 'client source ranges' },
   { name: 'allowlist-source-range', protects: 'client source ranges' },
   { name: 'denylist-source-range', protects: 'client source ranges' },

@@ -39,6 +39,7 @@ import { redirectFor } from '../steps/redirect.ts';
 import { renderFixedAnswer } from '../steps/fixed-answer.ts';
 import { editRequestHeaders, editResponseHeaders, type TemplateContext } from '../steps/header-edits.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
+import { endHttp2WithHead, isGrpcStatusHead, relayTrailers } from './relay-trailers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
@@ -321,7 +322,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const policy = target.policy;
     let pool;
     try {
-      pool = this.rt.pools.get(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs);
+      pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host);
     } catch (err) {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';
@@ -437,11 +438,23 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
     this.clearSendTimer();
     this.releaseSlot();
     this.upstreamDone = true;
     this.upstreamEndedAt = performance.now();
+    // gRPC's trailers-only answer (a status, no body nor trailers) to an HTTP/2 client: the head ends the stream.
+    if (!this.clientGone && !this.responseStarted && this.isH2 && !hasFields(trailers) && isGrpcStatusHead(this.headFields)) {
+      releaseHead(this);
+      if (endHttp2WithHead(this.res as Http2ServerResponse, this.headStatus, this.headFields!)) {
+        this.responseStarted = true;
+        this.status = this.headStatus;
+        return this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
+      }
+      this.release('reset');
+      this.error = 'ERR_BAD_RESPONSE_HEADER';
+      return this.respondPlain(502, false);
+    }
     // An empty body (HEAD, 204, 304, Content-Length: 0): the held head goes out now, with the end.
     if (!this.clientGone && !this.responseStarted && !this.writeHeldHead()) {
       this.release('reset');
@@ -449,7 +462,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       return this.respondPlain(502, false);
     }
     this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
-    if (!this.clientGone) this.res.end();
+    if (this.clientGone) return;
+    // The backend's trailers (gRPC's status) go on as trailers: HTTP/2 trailers, or HTTP/1.1 chunked trailers.
+    if (trailers !== undefined) relayTrailers(this.res, trailers);
+    this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
@@ -766,6 +782,12 @@ export function endpointLabel(ep: Endpoint): string {
     endpointLabels.set(ep, label);
   }
   return label;
+}
+
+function hasFields(o: object | undefined): boolean {
+  if (o === undefined || o === null) return false;
+  for (const _ in o) return true;
+  return false;
 }
 
 /** RFC 9110 §9.2.2. */

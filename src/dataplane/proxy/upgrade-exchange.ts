@@ -231,7 +231,14 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     const policy = target.policy;
     let pool;
     try {
-      pool = this.rt.pools.get(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs);
+      // HTTP/2 backends (GRPC, GRPCS, H2C) take no HTTP/1.1 upgrade: refused, never sent in clear.
+      const upstream = target.upstream;
+      const kind = this.scheme === 'https' ? upstream.overTls : upstream.plain;
+      if (kind === 'h2c' || kind === 'h2') {
+        this.error = 'ERR_UPGRADE_TO_HTTP2_BACKEND';
+        return this.respondRaw(502);
+      }
+      pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, upstream, this.scheme, this.host);
     } catch {
       return this.respondRaw(503);
     }

@@ -2,7 +2,14 @@
 // table so a table swap never drops a keep-alive connection. An endpoint that leaves the table has
 // its pool closed after a grace period (requests still in flight on it finish first); one that comes
 // back within the grace period keeps its pool.
-import { Pool } from 'undici';
+//
+// The pool of a request depends on its route's backend protocol too (upstream/upstream-protocol.ts):
+// HTTP/1.1 in clear (the default, cached per Endpoint object), HTTP/1.1 over TLS, HTTP/2 in clear
+// with prior knowledge (GRPC, H2C) or over TLS (GRPCS). Such pools are keyed by endpoint, connect
+// timeout, kind, TLS settings and server name, and retired with their endpoint like the others.
+import { Pool, type Dispatcher } from 'undici';
+import { backendTlsConnector } from '../upstream/backend-tls-connector.ts';
+import { upstreamName, type CompiledUpstream, type UpstreamKind } from '../upstream/upstream-protocol.ts';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { UpstreamPoolOptions } from '../data-plane-options.ts';
 import { UpstreamQueue } from './upstream-queue.ts';
@@ -12,6 +19,19 @@ interface PoolEntry {
   queue: UpstreamQueue;
   closeTimer: NodeJS.Timeout | undefined;
   closed: boolean;
+}
+
+const H2_STREAMS_PER_CONNECTION = 100;
+
+/**
+ * undici ties a TLS connection to the request's Host as its server name and reconnects when the
+ * Host changes; the name is the pool's own here (backendTlsConnector), so every request gets one.
+ */
+class FixedNamePool extends Pool {
+  override dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean {
+    (options as { servername?: string }).servername = 'gatehouse-upstream';
+    return super.dispatch(options, handler);
+  }
 }
 
 export class UpstreamPools {
@@ -60,6 +80,32 @@ export class UpstreamPools {
     return entry.pool;
   }
 
+  /**
+   * The pool for a request of a route with this backend protocol: `scheme` is the client's (AUTO_HTTP
+   * uses TLS when it is https), `host` the request's (the TLS name when proxy-ssl-name is not set).
+   */
+  forRequest(endpoint: Endpoint, connectTimeoutMs: number, upstream: CompiledUpstream, scheme: 'http' | 'https', host: string): Pool {
+    const kind = scheme === 'https' ? upstream.overTls : upstream.plain;
+    if (kind === 'http1') return this.get(endpoint, connectTimeoutMs);
+    const tls = kind === 'https1' || kind === 'h2' ? upstream.tls : undefined;
+    const name = tls === undefined ? undefined : upstreamName(tls, host);
+    // '#' never occurs in an address or a host name: retain() reads the endpoint up to the first one.
+    const poolKey = `${endpoint.address}:${endpoint.port}#${connectTimeoutMs}#${kind}#${tls?.id ?? ''}#${name ?? ''}`;
+    let entry = this.#pools.get(poolKey);
+    if (entry === undefined) {
+      if (this.#closed) throw new Error('upstream pools are closed');
+      const pool = this.#createProtocolPool(endpoint, connectTimeoutMs, kind, upstream, name);
+      const o = this.#options;
+      entry = { pool, queue: new UpstreamQueue(o.maxConnectionsPerEndpoint, o.queueSize, o.queueTimeoutMs), closeTimer: undefined, closed: false };
+      this.#queues.set(pool, entry.queue);
+      this.#pools.set(poolKey, entry);
+    } else if (entry.closeTimer !== undefined) {
+      clearTimeout(entry.closeTimer);
+      entry.closeTimer = undefined;
+    }
+    return entry.pool;
+  }
+
   /** The admission queue in front of a pool returned by get(): one per pool, so per endpoint. */
   queueOf(pool: Pool): UpstreamQueue {
     const queue = this.#queues.get(pool);
@@ -90,6 +136,40 @@ export class UpstreamPools {
       maxHeaderSize: 64 * 1024,
     });
     // Errors surface per request through the dispatch handler; the pool itself must never throw.
+    pool.on('connectionError', () => {});
+    return pool;
+  }
+
+  #createProtocolPool(endpoint: Endpoint, connectTimeoutMs: number, kind: Exclude<UpstreamKind, 'http1'>, upstream: CompiledUpstream, name: string | undefined): Pool {
+    const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
+    const o = this.#options;
+    const common = {
+      connections: o.maxConnectionsPerEndpoint,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+      keepAliveMaxTimeout: Math.max(o.keepAliveTimeoutMs, 600_000),
+      connectTimeout: connectTimeoutMs,
+      strictContentLength: true,
+      maxHeaderSize: 64 * 1024,
+    };
+    // HTTP/2: many streams share a connection (undici caps a connection's streams at `pipelining`).
+    const h2 = { allowH2: true, pipelining: H2_STREAMS_PER_CONNECTION };
+    let pool: Pool;
+    if (kind === 'h2c') {
+      // The Pool builds its connector from a top-level useH2c (undici 8.13), which its types omit.
+      const options = { ...common, ...h2, useH2c: true, h2Options: { useH2c: true, maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } };
+      pool = new Pool(`http://${host}:${endpoint.port}`, options as Pool.Options);
+    } else {
+      const connect = backendTlsConnector({
+        address: endpoint.address,
+        port: endpoint.port,
+        tls: upstream.tls!,
+        name,
+        alpn: kind === 'h2' ? ['h2'] : ['http/1.1'],
+        connectTimeoutMs,
+      });
+      const options = kind === 'h2' ? { ...common, ...h2, h2Options: { maxConcurrentStreams: H2_STREAMS_PER_CONNECTION }, connect } : { ...common, pipelining: 1, allowH2: false, connect };
+      pool = new FixedNamePool(`https://${host}:${endpoint.port}`, options);
+    }
     pool.on('connectionError', () => {});
     return pool;
   }
