@@ -6,6 +6,7 @@
 
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
+import { BASIC_AUTH_KEYS } from './annotations/resolve-basic-auth.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
 import type { CidrBlock, RoutePolicy } from './policy.ts';
@@ -154,6 +155,8 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
 function honouredBecause(key: string): string | undefined {
+  // Read by resolve-basic-auth.ts, not the schema; a problem with them is a refusal found above.
+  if (BASIC_AUTH_KEYS.has(key)) return 'basic authentication (401 without valid credentials from the auth-secret)';
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);
