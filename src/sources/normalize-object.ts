@@ -16,7 +16,6 @@ import type { Diagnostic, ObjectRef } from '../core/diagnostics.ts';
 import type { KubeObject } from '../core/model.ts';
 import { convertEndpoints } from './normalize/convert-endpoints.ts';
 import { clip, FieldError, isRecord, refFromRaw, refOf, sourceDiagnostic, typeName, type NormalizeContext } from './normalize/field-readers.ts';
-import { LEGACY_INGRESS_VERSIONS } from './normalize/legacy-ingress.ts';
 import { parseEndpointSlice } from './normalize/parse-endpoint-slice.ts';
 import { parseIngress } from './normalize/parse-ingress.ts';
 import { parseIngressClass } from './normalize/parse-ingress-class.ts';

@@ -14,7 +14,6 @@
 // TLS Secrets stay on their own full watch (create-kube-source.ts); this reader never sees them,
 // so no Secret is delivered by both.
 
-import type { KubeObject } from '../../core/model.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffOptions } from '../../kube/backoff.ts';
 import { KubeApiError, type KubeClient } from '../../kube/kube-client.ts';
