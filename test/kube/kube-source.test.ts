@@ -99,7 +99,7 @@ describe('Kubernetes source (real API server)', () => {
     await h?.stop();
   });
 
-  it('lists every kind, emits synced once, and never reads non-TLS Secrets', async () => {
+  it('lists every kind, emits synced once, and never reads a non-TLS Secret that no Ingress names', async () => {
     const run = await start();
     await eventually('synced', () => run.synced());
     assert.equal(run.changes.filter((c) => c.type === 'synced').length, 1);
