@@ -233,7 +233,7 @@ async function createAdapters(config: Config, logger: Logger): Promise<{ source:
     ...(k.context === undefined ? {} : { context: k.context }),
   });
   logger.info('using the Kubernetes API', { component: 'main', kubeconfig: loaded.origin, watchNamespaces: k.watchNamespaces });
-  const source = createKubeSource({ logger, kubeConfig: loaded.kubeConfig, watchNamespaces: k.watchNamespaces });
+  const source = createKubeSource({ logger, kubeConfig: loaded.kubeConfig, watchNamespaces: k.watchNamespaces, allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets });
   const statusSink = createKubeStatusSink({
     logger,
     kubeConfig: loaded.kubeConfig,

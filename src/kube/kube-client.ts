@@ -19,6 +19,8 @@ export interface KubeRequest {
   contentType?: string;
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Default application/json; a metadata-only list passes METADATA_LIST_ACCEPT. */
+  accept?: string;
 }
 
 export interface WatchEvent {
@@ -29,9 +31,16 @@ export interface WatchEvent {
 export interface KubeClient {
   readonly server: string;
   request<T = unknown>(req: KubeRequest): Promise<T>;
-  /** Opens a watch; the iterator ends when the server closes the stream. */
-  watch(path: string, query: Query, signal: AbortSignal): Promise<AsyncIterable<WatchEvent>>;
+  /** Opens a watch; the iterator ends when the server closes the stream. `accept` as in KubeRequest
+   * (a metadata-only watch passes METADATA_WATCH_ACCEPT). */
+  watch(path: string, query: Query, signal: AbortSignal, accept?: string): Promise<AsyncIterable<WatchEvent>>;
 }
+
+// Metadata-only reads (what client-go's metadata informer asks for): the API server answers with
+// PartialObjectMetadata, so a Secret's data never crosses the wire. A list must ask for the List
+// form and a watch for the item form (the server answers 406 otherwise).
+export const METADATA_LIST_ACCEPT = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1';
+export const METADATA_WATCH_ACCEPT = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1';
 
 /** A non-2xx answer from the API server (status 0 when the server could not be reached). */
 export class KubeApiError extends Error {
@@ -58,6 +67,7 @@ export function createKubeClient(kubeConfig: KubeConfig): KubeClient {
     method: KubeRequest['method'],
     path: string,
     query: Query | undefined,
+    accept = 'application/json',
   ): Promise<{ url: string; headers: Record<string, string>; dispatcher: Dispatcher | undefined }> => {
     const url = new URL(server + path);
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
@@ -65,12 +75,12 @@ export function createKubeClient(kubeConfig: KubeConfig): KubeClient {
     await kubeConfig.applySecurityAuthentication(ctx);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(ctx.getHeaders())) headers[k.toLowerCase()] = v;
-    headers.accept = 'application/json';
+    headers.accept = accept;
     return { url: ctx.getUrl(), headers, dispatcher: ctx.getDispatcher() as Dispatcher | undefined };
   };
 
   const request = async <T>(req: KubeRequest): Promise<T> => {
-    const { url, headers, dispatcher } = await prepare(req.method, req.path, req.query);
+    const { url, headers, dispatcher } = await prepare(req.method, req.path, req.query, req.accept);
     const timeout = AbortSignal.timeout(req.timeoutMs ?? DEFAULT_TIMEOUT_MS);
     const signal = req.signal ? AbortSignal.any([req.signal, timeout]) : timeout;
     let body: string | undefined;
@@ -91,8 +101,8 @@ export function createKubeClient(kubeConfig: KubeConfig): KubeClient {
     return (text === '' ? {} : JSON.parse(text)) as T;
   };
 
-  const watch = async (path: string, query: Query, signal: AbortSignal): Promise<AsyncIterable<WatchEvent>> => {
-    const { url, headers, dispatcher } = await prepare('GET', path, { ...query, watch: true });
+  const watch = async (path: string, query: Query, signal: AbortSignal, accept?: string): Promise<AsyncIterable<WatchEvent>> => {
+    const { url, headers, dispatcher } = await prepare('GET', path, { ...query, watch: true }, accept);
     let res;
     try {
       res = await fetch(url, { method: 'GET', headers, signal, ...(dispatcher ? { dispatcher } : {}) });

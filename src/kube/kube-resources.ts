@@ -7,7 +7,8 @@ export interface KubeResource {
   apiVersion: string; // 'networking.k8s.io/v1', 'v1'
   plural: string;
   namespaced: boolean;
-  /** Server-side filter: only TLS Secrets are ever read, so no other Secret reaches memory. */
+  /** Server-side filter: only TLS Secrets are watched whole; the others are read only when an
+   * Ingress names them (sources/kube/referenced-secrets.ts). */
   fieldSelector?: string;
 }
 

@@ -8,7 +8,7 @@
 
 import type { Logger } from '../observability/logger.ts';
 import { backoffDelay, DEFAULT_BACKOFF, sleep, type BackoffOptions } from './backoff.ts';
-import { KubeApiError, type KubeClient, type Query } from './kube-client.ts';
+import { KubeApiError, METADATA_LIST_ACCEPT, METADATA_WATCH_ACCEPT, type KubeClient, type Query } from './kube-client.ts';
 
 export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -18,6 +18,8 @@ export interface ListWatchOptions {
   path: string;
   fieldSelector?: string;
   labelSelector?: string;
+  /** Ask for PartialObjectMetadata only (no spec, no data): items and events carry metadata alone. */
+  metadataOnly?: boolean;
   logger: Logger;
   /** A watch silent this long is restarted. Default 5 minutes (the server sends bookmarks every minute or so). */
   stallTimeoutMs?: number;
@@ -66,6 +68,7 @@ export function createListWatch(options: ListWatchOptions): ListWatch {
         query: { ...selectors, limit: pageSize, continue: continueToken },
         signal: stop.signal,
         timeoutMs: 60_000,
+        ...(options.metadataOnly ? { accept: METADATA_LIST_ACCEPT } : {}),
       });
       items.push(...(page.items ?? []));
       continueToken = page.metadata?.continue || undefined;
@@ -105,6 +108,7 @@ export function createListWatch(options: ListWatchOptions): ListWatch {
           timeoutSeconds: 300 + Math.floor(Math.random() * 300),
         },
         ac.signal,
+        options.metadataOnly ? METADATA_WATCH_ACCEPT : undefined,
       );
       for await (const event of events) {
         armStall();

@@ -1,6 +1,7 @@
 // `gatehouse check` against a real API server, as a user with a read-only view of the cluster: the
 // ServiceAccount it runs as may only `list` the five kinds (no get, no watch, no write), so the
-// check proves it reads with one LIST per kind and changes nothing.
+// check proves it reads with one LIST per kind (and one LIST by name per Secret an annotation
+// names) and changes nothing.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { spawnGatehouse } from '../support/spawn-gatehouse.ts';
@@ -72,6 +73,9 @@ before(async () => {
   await h.apply(ingress('plain', 'gatehouse', { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' }));
   await h.apply(ingress('login', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check?user=$remote_user' }));
   await h.apply(ingress('legacy', 'nginx', { 'nginx.ingress.kubernetes.io/rewrite-target': '/' }));
+  // Basic auth from an Opaque Secret: honoured when check can read it, refused when it cannot.
+  await h.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'default', name: 'htpasswd' }, type: 'Opaque', stringData: { auth: 'ops:{PLAIN}pw\n' } }));
+  await h.apply(ingress('guarded', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': 'htpasswd' }));
   readOnly = await h.serviceAccountKubeconfig('default', 'checker');
   noSecrets = await h.serviceAccountKubeconfig('default', 'no-secrets');
 });
@@ -106,10 +110,11 @@ test('check --kubeconfig reads the live cluster with list-only rights and report
   assert.equal(r.stderr, '');
   assert.equal(r.code, 3, 'the Ingress with an auth-url Gatehouse cannot parse ($remote_user) is refused');
   const report = JSON.parse(r.stdout) as Report;
-  assert.deepEqual(report.summary, { ingresses: 3, honoured: 1, ignored: 0, refused: 1, skipped: 1 });
+  assert.deepEqual(report.summary, { ingresses: 4, honoured: 2, ignored: 0, refused: 1, skipped: 1 });
   assert.deepEqual(report.input, [], 'the API server\'s own fields (managedFields, clusterIPs, ...) are not reported as skipped input');
   const by = Object.fromEntries(report.ingresses.map((i) => [i.ingress, i]));
   assert.equal(by['default/plain']!.verdict, 'honoured');
+  assert.equal(by['default/guarded']!.verdict, 'honoured', 'its auth-secret was read');
   assert.deepEqual(by['default/plain']!.routes.map((x) => [x.host, x.answer, x.backend]), [['plain.example.com', 'backend', 'default/web:80']]);
   assert.equal(by['default/login']!.verdict, 'refused');
   assert.deepEqual(by['default/login']!.annotations.map((a) => [a.key, a.outcome]), [
@@ -144,7 +149,9 @@ test('check without the right to list Secrets warns on stderr and still reports;
   const r = await check('--kubeconfig', noSecrets, '-o', 'json');
   assert.equal(r.code, 3);
   assert.match(r.stderr, /^gatehouse: warning: cannot list Secrets \(forbidden\)/);
-  assert.equal((JSON.parse(r.stdout) as Report).summary['ingresses'], 3);
+  const report = JSON.parse(r.stdout) as Report;
+  assert.equal(report.summary['ingresses'], 4);
+  assert.equal(report.ingresses.find((i) => i.ingress === 'default/guarded')!.verdict, 'refused', 'its auth-secret cannot be read: refused, as serve would');
   const none = await h.serviceAccountKubeconfig('default', 'nobody');
   const denied = await check('--kubeconfig', none);
   assert.equal(denied.code, 2);

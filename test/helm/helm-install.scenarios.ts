@@ -5,6 +5,7 @@
 // under the chart's ServiceAccount token and RBAC.
 
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parseAllDocuments } from 'yaml';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
@@ -159,6 +160,18 @@ describe('helm install of charts/gatehouse into a real API server, then Gatehous
     assert.match(metrics.body.toString(), /^gatehouse_ready 1$/m);
   });
 
+  it('an Ingress with basic auth: its Opaque auth-secret is read under the chart\'s RBAC (401 without, 200 with the password)', async () => {
+    const sha = `{SHA}${createHash('sha1').update('chart-pass').digest('base64')}`;
+    await h.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'default', name: 'web-auth' }, type: 'Opaque', stringData: { auth: `ops:${sha}\n` } }));
+    const guarded = JSON.parse(ingressYaml('guarded', 'guarded.example.com', 'gatehouse')) as Obj;
+    guarded.metadata.annotations = { 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': 'web-auth' };
+    await h.apply(JSON.stringify(guarded));
+    const get = async (authorization?: string): Promise<number> =>
+      (await httpRequest(g!.ports.http, { host: 'guarded.example.com', path: '/', timeoutMs: 5_000, ...(authorization ? { headers: { authorization } } : {}) })).status;
+    await eventually('the password accepted', async () => (await get(`Basic ${Buffer.from('ops:chart-pass').toString('base64')}`)) === 200);
+    assert.equal(await get(), 401);
+  });
+
   it('helm upgrade --set ingressClass.default=true: the class becomes default and an Ingress that names no class is served', async () => {
     await h.apply(ingressYaml('plain', 'plain.example.com', undefined));
     assert.equal(await backendOf('plain.example.com'), 'status 404', 'not ours while no class is default');
@@ -178,6 +191,7 @@ describe('helm install of charts/gatehouse into a real API server, then Gatehous
       (await h.kubectl(['auth', 'can-i', ...args, `--as=system:serviceaccount:${NS}:gatehouse`], { allowFailure: true })).stdout.trim();
     assert.equal(await can('update', 'ingresses', '--subresource=status'), 'yes');
     assert.equal(await can('list', 'secrets', '--all-namespaces'), 'yes');
+    assert.equal(await can('get', 'secrets', '-n', 'default'), 'yes');
     assert.equal(await can('update', 'ingresses'), 'no');
     assert.equal(await can('update', 'leases', '-n', NS), 'yes');
     assert.equal(await can('create', 'leases', '-n', 'default'), 'no');

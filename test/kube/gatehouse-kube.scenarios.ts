@@ -15,7 +15,8 @@ import { startKubeHarness, type KubeHarness } from '../support/kube-harness.ts';
 import { startGatehouse, type GatehouseProcess } from './gatehouse-process.ts';
 import { applyDeployRbac, endpointSliceYaml, eventually, ingressAddresses, REPO, serviceYaml, setIngressAddresses } from './kube-fixtures.ts';
 import { ENDPOINT_PREFIX } from './private-netns.ts';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const ECHO_PORT = 8080;
@@ -104,6 +105,15 @@ function singlePathIngress(name: string, host: string, path: string, service: st
   });
 }
 
+/** One htpasswd line made by the real tool (apache2-utils), bcrypt as ingress-nginx's docs suggest. */
+function htpasswdLine(user: string, password: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('htpasswd', ['-nbB', user, password], { timeout: 15_000 }, (err, stdout) => (err ? reject(err) : resolve(stdout.trim())));
+  });
+}
+
+const basicAuthHeader = (user: string, password: string): string => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+
 function curl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('curl', args, { timeout: 15_000 }, (err, stdout, stderr) => {
@@ -158,6 +168,10 @@ describe('Gatehouse in Kubernetes mode (real API server, deploy/ RBAC)', { concu
     if (r.status !== 200) return { status: r.status };
     return { status: 200, name: json<EchoReply>(r).name };
   };
+
+  /** GET / on guarded.example.com, with this Authorization header if given. */
+  const guardedGet = (g: GatehouseProcess, authorization?: string): ReturnType<typeof httpRequest> =>
+    httpRequest(g.ports.http, { host: 'guarded.example.com', path: '/', timeoutMs: 5_000, ...(authorization ? { headers: { authorization } } : {}) });
 
   const backendOf = async (g: GatehouseProcess, host: string, path: string): Promise<string | undefined> => (await get(g, host, path)).name;
   const tlsBackendOf = async (g: GatehouseProcess, host: string, path: string): Promise<string | undefined> => {
@@ -302,6 +316,61 @@ describe('Gatehouse in Kubernetes mode (real API server, deploy/ RBAC)', { concu
     });
   });
 
+  it('basic auth from an auth-secret: a Secret changed with kubectl apply takes effect within a second, a deleted one refuses (503)', async (t) => {
+    // As ingress-nginx's basic-auth example does it: htpasswd -> file `auth` -> kubectl create secret generic.
+    const dir = mkdtempSync(join(tmpdir(), 'gatehouse-basic-auth-'));
+    const secretFrom = async (user: string, password: string): Promise<string> => {
+      writeFileSync(join(dir, 'auth'), `${await htpasswdLine(user, password)}\n`);
+      const r = await h.kubectl(['create', 'secret', 'generic', 'basic-auth', '-n', 'default', `--from-file=${join(dir, 'auth')}`, '--dry-run=client', '-o', 'yaml']);
+      return r.stdout;
+    };
+    try {
+      await h.apply(await secretFrom('alice', 'first'));
+      const ingress = JSON.parse(singlePathIngress('guarded', 'guarded.example.com', '/', 'bar')) as { metadata: { annotations?: Record<string, string> } };
+      ingress.metadata.annotations = {
+        'nginx.ingress.kubernetes.io/auth-type': 'basic',
+        'nginx.ingress.kubernetes.io/auth-secret': 'basic-auth',
+        'nginx.ingress.kubernetes.io/auth-realm': 'Authentication Required - alice',
+      };
+      await h.apply(JSON.stringify(ingress));
+      await eventually('the first password accepted', async () => (await guardedGet(a, basicAuthHeader('alice', 'first'))).status === 200);
+      const challenge = await guardedGet(a);
+      assert.equal(challenge.status, 401);
+      assert.equal(challenge.headers['www-authenticate'], 'Basic realm="Authentication Required - alice"');
+      assert.equal((await guardedGet(a, basicAuthHeader('alice', 'wrong'))).status, 401);
+      // The real curl, as a user would.
+      const viaCurl = await curl(['-sS', '-o', '/dev/null', '-w', '%{http_code}', '-u', 'alice:first', '--resolve', `guarded.example.com:${a.ports.http}:127.0.0.1`, `http://guarded.example.com:${a.ports.http}/`]);
+      assert.equal(viaCurl.stdout, '200', viaCurl.stderr);
+
+      // The password changed with kubectl apply: the new one works within about a second, the old one no more.
+      const changed = await secretFrom('alice', 'second');
+      await h.apply(changed);
+      const applied = performance.now();
+      await eventually('the new password accepted', async () => (await guardedGet(a, basicAuthHeader('alice', 'second'))).status === 200, { timeoutMs: 10_000, intervalMs: 20 });
+      const tookMs = Math.round(performance.now() - applied);
+      assert.equal((await guardedGet(a, basicAuthHeader('alice', 'first'))).status, 401);
+      t.diagnostic(`kubectl apply of a changed auth Secret -> new password accepted: ${tookMs} ms after apply returned`);
+      process.stderr.write(`MEASURED auth Secret change -> new password accepted ${tookMs} ms after kubectl apply returned\n`);
+      assert.ok(tookMs < 10_000);
+
+      // Deleted: the Ingress is refused (fail closed), and says why.
+      await h.kubectl(['delete', 'secret', 'basic-auth', '-n', 'default']);
+      await eventually('503 once the Secret is gone', async () => (await guardedGet(a, basicAuthHeader('alice', 'second'))).status === 503);
+      assert.equal((await guardedGet(a)).status, 503);
+      await eventually('BasicAuthSecretNotFound event', async () => {
+        const d = await h.kubectl(['describe', 'ingress', 'guarded', '-n', 'default']);
+        return /BasicAuthSecretNotFound/.test(d.stdout) ? d : undefined;
+      });
+
+      // Back again (the outage scenario below relies on it).
+      await h.apply(await secretFrom('alice', 'restored'));
+      await eventually('served again once the Secret is back', async () => (await guardedGet(a, basicAuthHeader('alice', 'restored'))).status === 200);
+      assert.equal((await guardedGet(a)).status, 401);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('serves a re-applied Ingress with a new path within about a second (measured)', async (t) => {
     const samples: { applyMs: number; afterApplyReturnedMs: number }[] = [];
     for (let i = 1; i <= 5; i++) {
@@ -362,6 +431,9 @@ describe('Gatehouse in Kubernetes mode (real API server, deploy/ RBAC)', { concu
     while (Date.now() - downAt < 30_000) {
       await new Promise((r) => setTimeout(r, 1_000));
       assert.equal((await httpRequest(a.ports.admin, { path: '/readyz' })).status, 200, 'the last good configuration keeps Gatehouse ready');
+      // ...its basic-auth Secret included (the Secret reader cannot reach the API server either).
+      assert.equal((await guardedGet(a, basicAuthHeader('alice', 'restored'))).status, 200);
+      assert.equal((await guardedGet(a)).status, 401);
     }
     assert.ok(a.logged('list/watch failed; retrying').length > 0, 'the outage was noticed');
     await h.startApiServer();

@@ -1,6 +1,7 @@
 // The Kubernetes source against a real kube-apiserver + etcd, in process, running under the
 // deploy/ ServiceAccount: initial lists and `synced`, live watch events, the TLS-only Secret
-// filter, --watch-namespace, and an API server outage that loses nothing and converges after.
+// filter, Secrets read only while an Ingress's annotation names them, --watch-namespace, and an
+// API server outage that loses nothing and converges after.
 
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +19,18 @@ interface Run {
   changes: ObjectChange[];
   logs: Record<string, unknown>[];
   synced: () => boolean;
+  /** The Secrets in the store when `synced` arrived. */
+  secretsAtSynced: () => string[] | undefined;
+}
+
+function basicAuthIngressYaml(namespace: string, name: string, authSecret: string | undefined): string {
+  const ingress = JSON.parse(ingressYaml(namespace, name, '/')) as { metadata: { annotations?: Record<string, string> } };
+  if (authSecret !== undefined) ingress.metadata.annotations = { 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': authSecret };
+  return JSON.stringify(ingress);
+}
+
+function opaqueSecretYaml(namespace: string, name: string, data: Record<string, string>): string {
+  return JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace, name }, type: 'Opaque', stringData: data });
 }
 
 function ingressYaml(namespace: string, name: string, path: string, service = 'web'): string {
@@ -39,24 +52,29 @@ describe('Kubernetes source (real API server)', () => {
   let saKubeconfig: string;
   const runs: Run[] = [];
 
-  const start = async (options: { watchNamespaces?: string[] } = {}): Promise<Run> => {
+  const start = async (options: { watchNamespaces?: string[]; allowCrossNamespaceSecrets?: boolean } = {}): Promise<Run> => {
     const logs: Record<string, unknown>[] = [];
     const logger: Logger = createLogger({ level: 'debug', write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
     const store = createObjectStore();
     const changes: ObjectChange[] = [];
     let synced = false;
+    let secretsAtSynced: string[] | undefined;
     const source = createKubeSource({
       logger,
       kubeconfig: saKubeconfig,
       ...(options.watchNamespaces ? { watchNamespaces: options.watchNamespaces } : {}),
+      ...(options.allowCrossNamespaceSecrets ? { allowCrossNamespaceSecrets: true } : {}),
       backoff: { initialMs: 200, maxMs: 2_000, jitter: 0.2 },
     });
     await source.start((change) => {
       changes.push(change);
-      if (change.type === 'synced') synced = true;
       store.apply(change);
+      if (change.type === 'synced') {
+        synced = true;
+        secretsAtSynced = [...store.snapshot().secrets.keys()].sort();
+      }
     });
-    const run = { source, store, changes, logs, synced: () => synced };
+    const run = { source, store, changes, logs, synced: () => synced, secretsAtSynced: () => secretsAtSynced };
     runs.push(run);
     return run;
   };
@@ -81,7 +99,7 @@ describe('Kubernetes source (real API server)', () => {
     await h?.stop();
   });
 
-  it('lists every kind, emits synced once, and never reads non-TLS Secrets', async () => {
+  it('lists every kind, emits synced once, and never reads a non-TLS Secret that no Ingress names', async () => {
     const run = await start();
     await eventually('synced', () => run.synced());
     assert.equal(run.changes.filter((c) => c.type === 'synced').length, 1);
@@ -112,6 +130,57 @@ describe('Kubernetes source (real API server)', () => {
     await h.kubectl(['delete', 'ingress', 'live', '-n', 'team-a']);
     await eventually('the delete', () => !run.store.snapshot().ingresses.has('team-a/live'));
     assert.ok(run.changes.some((c) => c.type === 'delete' && c.kind === 'Ingress' && c.key === 'team-a/live'));
+  });
+
+  it('reads a non-TLS Secret only while an Ingress annotation names it, follows it live, and forgets it', async () => {
+    // Named before the source starts: already in the store when synced arrives.
+    await h.apply(opaqueSecretYaml('team-a', 'early-htpasswd', { auth: 'early:{PLAIN}one' }));
+    await h.apply(basicAuthIngressYaml('team-a', 'early-guarded', 'early-htpasswd'));
+    // An Ingress in team-b naming a Secret of team-a: not read without --allow-cross-namespace-secrets.
+    await h.apply(opaqueSecretYaml('team-a', 'shared-htpasswd', { auth: 'shared:{PLAIN}cross-secret' }));
+    await h.apply(basicAuthIngressYaml('team-b', 'cross', 'team-a/shared-htpasswd'));
+    const run = await start();
+    await eventually('synced', () => run.synced());
+    assert.deepEqual(run.secretsAtSynced(), ['team-a/early-htpasswd', 'team-a/tls']);
+    const secretOf = (key: string): Secret | undefined => run.store.snapshot().secrets.get(key) as Secret | undefined;
+    assert.equal(secretOf('team-a/early-htpasswd')?.data.auth, 'early:{PLAIN}one');
+    assert.equal(secretOf('team-a/early-htpasswd')?.type, 'Opaque');
+
+    // Named before it exists: read when it is created, followed on change.
+    await h.apply(basicAuthIngressYaml('team-a', 'guarded', 'htpasswd'));
+    await h.apply(opaqueSecretYaml('team-a', 'htpasswd', { auth: 'alice:{PLAIN}first' }));
+    await eventually('the named Secret read', () => secretOf('team-a/htpasswd')?.data.auth === 'alice:{PLAIN}first');
+    await h.apply(opaqueSecretYaml('team-a', 'htpasswd', { auth: 'alice:{PLAIN}second' }));
+    await eventually('the changed Secret read', () => secretOf('team-a/htpasswd')?.data.auth === 'alice:{PLAIN}second');
+    // Deleted: gone from the store (the builder then refuses the Ingress).
+    await h.kubectl(['delete', 'secret', 'htpasswd', '-n', 'team-a']);
+    await eventually('the deleted Secret forgotten', () => !run.store.snapshot().secrets.has('team-a/htpasswd'));
+    assert.ok(run.changes.some((c) => c.type === 'delete' && c.kind === 'Secret' && c.key === 'team-a/htpasswd'));
+    // Re-created: read again. Then no Ingress names it any more: forgotten, although it exists.
+    await h.apply(opaqueSecretYaml('team-a', 'htpasswd', { auth: 'alice:{PLAIN}third' }));
+    await eventually('the re-created Secret read', () => secretOf('team-a/htpasswd')?.data.auth === 'alice:{PLAIN}third');
+    await h.apply(basicAuthIngressYaml('team-a', 'guarded', undefined));
+    await eventually('the unnamed Secret forgotten', () => !run.store.snapshot().secrets.has('team-a/htpasswd'));
+    // Named again through the gatehouse.dev/ spelling of another Secret annotation.
+    const viaGatehouse = JSON.parse(basicAuthIngressYaml('team-a', 'guarded', undefined)) as { metadata: { annotations?: Record<string, string> } };
+    viaGatehouse.metadata.annotations = { 'gatehouse.dev/proxy-ssl-secret': 'htpasswd' };
+    await h.apply(JSON.stringify(viaGatehouse));
+    await eventually('the Secret named by gatehouse.dev/proxy-ssl-secret read', () => secretOf('team-a/htpasswd')?.data.auth === 'alice:{PLAIN}third');
+    await h.kubectl(['delete', 'ingress', 'guarded', '-n', 'team-a']);
+    await eventually('forgotten with its Ingress', () => !run.store.snapshot().secrets.has('team-a/htpasswd'));
+
+    // Never read: the Secret no Ingress names, and the cross-namespace one.
+    const everything = JSON.stringify(run.changes);
+    assert.ok(!everything.includes('hunter2'));
+    assert.ok(!everything.includes('cross-secret'));
+    assert.ok(!run.store.snapshot().secrets.has('team-a/shared-htpasswd'));
+    // With --allow-cross-namespace-secrets it is read.
+    const allowed = await start({ allowCrossNamespaceSecrets: true });
+    await eventually('synced', () => allowed.synced());
+    assert.deepEqual(allowed.secretsAtSynced(), ['team-a/early-htpasswd', 'team-a/shared-htpasswd', 'team-a/tls']);
+    assert.ok(!JSON.stringify(allowed.changes).includes('hunter2'));
+    await h.kubectl(['delete', 'ingress', 'early-guarded', '-n', 'team-a']);
+    await h.kubectl(['delete', 'ingress', 'cross', '-n', 'team-b']);
   });
 
   it('with --watch-namespace sees only those namespaces (and cluster-scoped IngressClasses)', async () => {

@@ -2,6 +2,8 @@
 // --watch-namespace), every raw object passed through the same normaliser as the manifest mode,
 // delivered as ObjectChanges to the same store. While the API server is away nothing is emitted,
 // so the store keeps serving the last good objects; a relist afterwards is one replaceAll per kind.
+// Secrets come from two places: the kubernetes.io/tls ones from their own full watch, and the
+// others only when an Ingress names them (referenced-secrets.ts); the store sees one Secret kind.
 
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Diagnostic } from '../../core/diagnostics.ts';
@@ -14,6 +16,8 @@ import { createKubeClient, type KubeClient } from '../../kube/kube-client.ts';
 import { collectionPath, KUBE_RESOURCES, type KubeResource } from '../../kube/kube-resources.ts';
 import { createListWatch, type ListWatch, type WatchEventType } from '../../kube/list-watch.ts';
 import { loadKubeConfig, type KubeConfigOptions } from '../../kube/load-kube-config.ts';
+import { createReferencedSecrets, SECRET_RESOURCE } from './referenced-secrets.ts';
+import { secretsNamedBy } from './secrets-named-by.ts';
 
 export interface KubeSourceOptions extends KubeConfigOptions {
   logger: Logger;
@@ -24,6 +28,8 @@ export interface KubeSourceOptions extends KubeConfigOptions {
   /** A watch that delivers nothing (not even a bookmark) this long is restarted. Default 5 min. */
   watchStallTimeoutMs?: number;
   backoff?: BackoffOptions;
+  /** --allow-cross-namespace-secrets: read a Secret an annotation names in another namespace. */
+  allowCrossNamespaceSecrets?: boolean;
 }
 
 interface StreamState {
@@ -48,6 +54,11 @@ export function createKubeSource(options: KubeSourceOptions): ClusterStateSource
   let emit: ((change: ObjectChange) => void) | undefined;
   let syncedSent = false;
   let started = false;
+  /** Non-TLS Secrets some Ingress names, normalised, by 'ns/name'. */
+  const namedSecrets = new Map<string, KubeObject>();
+  /** The Secret keys each Ingress names (annotations and tls), by Ingress 'ns/name'. */
+  const namedBy = new Map<string, readonly string[]>();
+  const watchedNamespaces = new Set(namespaces);
 
   const report = (origin: string, diagnostics: Diagnostic[]): void => {
     if (diagnostics.length === 0 && !reported.has(origin)) return;
@@ -75,9 +86,47 @@ export function createKubeSource(options: KubeSourceOptions): ClusterStateSource
   };
 
   const unionOf = (kind: ObjectKind): KubeObject[] => {
-    const out: KubeObject[] = [];
-    for (const s of streams) if (s.state.resource.kind === kind) out.push(...s.state.objects.values());
-    return out;
+    const byKey = new Map<string, KubeObject>();
+    if (kind === 'Secret') for (const [key, object] of namedSecrets) byKey.set(key, object);
+    // A TLS Secret wins over a named one of the same key (only a delete and re-create with another
+    // type makes both, for a moment).
+    for (const s of streams) if (s.state.resource.kind === kind) for (const [key, object] of s.state.objects) byKey.set(key, object);
+    return [...byKey.values()];
+  };
+
+  /** The object of this kind and key as every provider together has it now. */
+  const currentOf = (kind: ObjectKind, key: string): KubeObject | undefined => {
+    for (const s of streams) if (s.state.resource.kind === kind && s.state.objects.has(key)) return s.state.objects.get(key);
+    return kind === 'Secret' ? namedSecrets.get(key) : undefined;
+  };
+
+  const emitKey = (kind: ObjectKind, key: string): void => {
+    const object = currentOf(kind, key);
+    emit?.(object === undefined ? { type: 'delete', kind, key } : { type: 'upsert', object });
+  };
+
+  /** Which Secrets the Ingresses name changed: tell the reader (only Secrets it may read). */
+  const updateReferences = (): void => {
+    const keys = new Set<string>();
+    for (const list of namedBy.values()) for (const key of list) keys.add(key);
+    referenced.setReferences(keys);
+  };
+  const noteIngress = (key: string, object: KubeObject | undefined): boolean => {
+    const before = namedBy.get(key);
+    const after = object?.kind === 'Ingress' ? secretsNamedBy(object, {
+      allowCrossNamespace: options.allowCrossNamespaceSecrets === true,
+      readable: (ns) => watchedNamespaces.size === 0 || watchedNamespaces.has(ns),
+    }) : [];
+    if (after.length === 0) namedBy.delete(key);
+    else namedBy.set(key, after);
+    return (before ?? []).join() !== after.join();
+  };
+
+  const maybeSynced = (): void => {
+    if (syncedSent || !referenced.settled || !streams.every((s) => s.watch.hasSynced)) return;
+    syncedSent = true;
+    log.info('initial list complete', { kinds: KUBE_RESOURCES.map((r) => r.kind), namespaces: namespaces.length === 0 ? 'all' : namespaces, namedSecrets: namedSecrets.size });
+    emit?.({ type: 'synced' });
   };
 
   const onList = (stream: StreamState, items: unknown[]): void => {
@@ -94,27 +143,55 @@ export function createKubeSource(options: KubeSourceOptions): ClusterStateSource
       const origin = `kubernetes:${stream.resource.kind}/${key}`;
       if (!origins.has(origin)) report(origin, []);
     }
+    if (stream.resource.kind === 'Ingress') {
+      let changed = false;
+      for (const key of stream.objects.keys()) if (!next.has(key)) changed = noteIngress(key, undefined) || changed;
+      for (const [key, object] of next) changed = noteIngress(key, object) || changed;
+      if (changed) updateReferences();
+    }
     stream.objects = next;
     emit?.({ type: 'replaceAll', kinds: [stream.resource.kind], objects: unionOf(stream.resource.kind) });
-    if (!syncedSent && streams.every((s) => s.watch.hasSynced || s.state === stream)) {
-      syncedSent = true;
-      log.info('initial list complete', { kinds: KUBE_RESOURCES.map((r) => r.kind), namespaces: namespaces.length === 0 ? 'all' : namespaces });
-      emit?.({ type: 'synced' });
-    }
+    // hasSynced turns true when this returns.
+    queueMicrotask(maybeSynced);
   };
 
   const onEvent = (stream: StreamState, type: WatchEventType, raw: unknown): void => {
     const n = normalise(stream.resource, raw);
     if (n === undefined) return;
+    const kind = stream.resource.kind;
+    if (kind === 'Ingress' && noteIngress(n.key, type === 'DELETED' ? undefined : n.object)) updateReferences();
     if (type === 'DELETED' || n.object === undefined) {
       // An object the normaliser rejects is skipped (its diagnostics say why), as if absent.
       if (type === 'DELETED') report(n.origin, []);
-      if (stream.objects.delete(n.key)) emit?.({ type: 'delete', kind: stream.resource.kind, key: n.key });
+      if (stream.objects.delete(n.key)) emitKey(kind, n.key);
       return;
     }
     stream.objects.set(n.key, n.object);
-    emit?.({ type: 'upsert', object: n.object });
+    emitKey(kind, n.key);
   };
+
+  const referenced = createReferencedSecrets({
+    client,
+    logger: log,
+    namespaces: namespaces.length > 0 ? namespaces : [undefined],
+    ...(options.backoff ? { backoff: options.backoff } : {}),
+    ...(options.watchStallTimeoutMs !== undefined ? { watchStallTimeoutMs: options.watchStallTimeoutMs } : {}),
+    onSecret(key, raw) {
+      if (raw === undefined) {
+        report(`kubernetes:Secret/${key}`, []);
+        if (namedSecrets.delete(key)) emitKey('Secret', key);
+        return;
+      }
+      const n = normalise(SECRET_RESOURCE, raw);
+      if (n?.object === undefined) {
+        if (namedSecrets.delete(key)) emitKey('Secret', key);
+        return;
+      }
+      namedSecrets.set(key, n.object);
+      emitKey('Secret', key);
+    },
+    onSettled: maybeSynced,
+  });
 
   for (const resource of KUBE_RESOURCES) {
     const scopes: (string | undefined)[] = resource.namespaced && namespaces.length > 0 ? namespaces : [undefined];
@@ -141,9 +218,10 @@ export function createKubeSource(options: KubeSourceOptions): ClusterStateSource
       emit = onChange;
       log.info('watching the Kubernetes API', { server: client.server, namespaces: namespaces.length === 0 ? 'all' : namespaces });
       for (const s of streams) s.watch.start();
+      referenced.start();
     },
     async stop() {
-      await Promise.all(streams.map((s) => s.watch.stop()));
+      await Promise.all([...streams.map((s) => s.watch.stop()), referenced.stop()]);
       emit = undefined;
     },
   };

@@ -7,10 +7,12 @@
 import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative } from 'node:path';
+import { makeDiagnostic } from '../../core/diagnostic-codes.ts';
 import type { Diagnostic, ObjectRef } from '../../core/diagnostics.ts';
 import { objectKey, type KubeObject, type ObjectKind } from '../../core/model.ts';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
+import { keptLastGoodVersion } from '../normalize-object.ts';
 import type { ClusterStateSource, ObjectChange } from '../object-change.ts';
 import { listManifestFiles, type ManifestFile } from './list-manifest-files.ts';
 import { parseManifestText } from './parse-manifest-file.ts';
@@ -98,12 +100,8 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
 
   const scanOnce = async (): Promise<void> => {
     const listing = await listManifestFiles(options.paths);
-    rootDiagnostics = listing.problems.map((p) => ({
-      code: 'ManifestReadError',
-      severity: 'error' as const,
-      object: fileRef(p.path),
-      message: `${display(p.path)}: cannot read (${p.code}); objects from it are kept until it is readable again`,
-    }));
+    rootDiagnostics = listing.problems.map((p) =>
+      makeDiagnostic('ManifestReadError', fileRef(p.path), undefined, `${display(p.path)}: cannot read (${p.code}); objects from it are kept until it is readable again`));
     const rootText = JSON.stringify(rootDiagnostics);
     if (rootText !== lastRootDiagnostics) {
       lastRootDiagnostics = rootText;
@@ -133,7 +131,7 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
     if (previous !== undefined && previous.signature === file.signature && !previous.emptySeen) return;
     const name = display(file.path);
     if (file.size > MAX_FILE_BYTES) {
-      const diagnostics = [fileDiagnostic(file.path, 'ManifestReadError', `${name}: larger than ${MAX_FILE_BYTES} bytes; not read`)];
+      const diagnostics = [makeDiagnostic('ManifestReadError', fileRef(file.path), undefined, `${name}: larger than ${MAX_FILE_BYTES} bytes; not read`)];
       dirty = true;
       records.set(file.path, { signature: file.signature, text: '', objects: previous?.objects ?? [], diagnostics, emptySeen: false });
       return;
@@ -144,7 +142,7 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code ?? 'ERROR';
       if (code === 'ENOENT') return; // gone since the listing: the next scan removes it
-      const diagnostics = [fileDiagnostic(file.path, 'ManifestReadError', `${name}: cannot read (${code}); its last good objects keep serving`)];
+      const diagnostics = [makeDiagnostic('ManifestReadError', fileRef(file.path), undefined, `${name}: cannot read (${code}); its last good objects keep serving`)];
       dirty = true;
       records.set(file.path, { signature: '', text: previous?.text ?? '', objects: previous?.objects ?? [], diagnostics, emptySeen: false });
       return;
@@ -163,12 +161,12 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
     if (!parsed.ok) {
       const where = parsed.line === undefined ? name : `${name}:${parsed.line}${parsed.column === undefined ? '' : `:${parsed.column}`}`;
       const kept = previous?.objects ?? [];
-      const diagnostic = fileDiagnostic(
-        file.path,
+      const diagnostic = makeDiagnostic(
         'ManifestParseError',
+        fileRef(file.path),
+        parsed.line === undefined ? undefined : `line ${parsed.line}`,
         `${where}: ${parsed.reason}; ${kept.length > 0 ? `its last good objects (${kept.length}) keep serving` : 'no objects loaded from it'}`,
       );
-      if (parsed.line !== undefined) diagnostic.field = `line ${parsed.line}`;
       log.warn('manifest file does not parse', { file: name, line: parsed.line, reason: parsed.reason });
       dirty = true;
       records.set(file.path, { signature: file.signature, text, objects: kept, diagnostics: [diagnostic], emptySeen: false });
@@ -190,12 +188,12 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
         const key = `${object.kind} ${objectKey(object.metadata)}`;
         const earlier = byKey.get(key);
         if (earlier !== undefined) {
-          diagnostics.push({
-            code: 'DuplicateObject',
-            severity: 'warning',
-            object: { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name },
-            message: `${display(path)}: ${object.kind} ${objectKey(object.metadata)} is also defined in ${earlier.file}; the one in ${display(path)} is used`,
-          });
+          diagnostics.push(makeDiagnostic(
+            'DuplicateObject',
+            { kind: object.kind, namespace: object.metadata.namespace, name: object.metadata.name },
+            undefined,
+            `${display(path)}: ${object.kind} ${objectKey(object.metadata)} is also defined in ${earlier.file}; the one in ${display(path)} is used`,
+          ));
         }
         byKey.set(key, { object, file: display(path) });
       }
@@ -268,10 +266,6 @@ export function createManifestSource(options: ManifestSourceOptions): ManifestSo
     },
     rescan,
   };
-
-  function fileDiagnostic(path: string, code: string, message: string): Diagnostic {
-    return { code, severity: 'error', object: fileRef(path), message };
-  }
 }
 
 /**
@@ -287,14 +281,15 @@ function keepLastGoodOfInvalid(
   const present = new Set(objects.map((o) => `${o.kind} ${objectKey(o.metadata)}`));
   const out = [...objects];
   const notes = diagnostics.map((d) => {
-    if (d.code !== 'ObjectInvalid' || d.severity !== 'error' || d.object.name === '') return d;
+    const kept = keptLastGoodVersion(d);
+    if (kept === undefined || d.object.name === '') return d;
     const key = `${d.object.kind} ${objectKey(d.object)}`;
     if (present.has(key)) return d;
     const old = previous.find((o) => `${o.kind} ${objectKey(o.metadata)}` === key);
     if (old === undefined) return d;
     out.push(old);
     present.add(key);
-    return { ...d, message: d.message.replace(/; object skipped$/, '; its last good version keeps serving') };
+    return kept;
   });
   return { objects: out, diagnostics: notes };
 }
