@@ -293,6 +293,10 @@ function explainPaths(vh: VirtualHost, path: string): PathCandidate[] {
 
 /** Why a route's path does or does not match, in the words of docs/routing.md. */
 function pathReason(r: Route, path: string): string {
+  if (r.match === 'Regex') {
+    const how = `Regex (${r.pathType}, on a regex host: case-insensitive, anchored at the start only)`;
+    return pathMatches(r, path) ? `${how}: ^${r.path} matches the start of ${path}` : `${how}: ^${r.path} does not match ${path}`;
+  }
   const kind = r.pathType === 'ImplementationSpecific' ? 'ImplementationSpecific, matched as Prefix' : r.match;
   if (r.match === 'Exact') {
     if (r.path === path) return `${kind}: equal byte for byte`;

@@ -8,6 +8,7 @@ import { quoteValue } from '../quote-value.ts';
 import { formatDuration, parseByteSize, parseDuration } from '../units.ts';
 import { MAX_CORS_ENTRIES, MAX_CORS_LIST_LENGTH, parseCorsOrigins, parseTokenList } from './cors-values.ts';
 import { MAX_REDIRECT_LENGTH, parseAppRoot, parseRedirectUrl, REDIRECT_VARIABLES } from './redirect-url.ts';
+import { MAX_UPSTREAM_VALUE_LENGTH, parseForwardedPrefix, parseProxyRedirect, parseRewriteTarget, parseUpstreamVhost } from './upstream-values.ts';
 
 export type ValueType =
   | { kind: 'bool' }
@@ -32,7 +33,15 @@ export type ValueType =
   /** `*` or comma-separated scheme://host[:port] patterns (cors-values.ts). */
   | { kind: 'cors-origins' }
   /** Comma-separated RFC 9110 tokens: HTTP methods or header names (cors-values.ts). */
-  | { kind: 'token-list'; what: 'a method' | 'a header name' };
+  | { kind: 'token-list'; what: 'a method' | 'a header name' }
+  /** A path with capture references $1..$9 (upstream-values.ts). */
+  | { kind: 'rewrite-target' }
+  /** A path of letters, digits and -._~/: (upstream-values.ts). */
+  | { kind: 'forwarded-prefix' }
+  /** host[:port] (upstream-values.ts). */
+  | { kind: 'upstream-vhost' }
+  /** off, default, or a URL prefix (upstream-values.ts). */
+  | { kind: 'proxy-redirect' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -41,6 +50,7 @@ export function maxValueLength(type: ValueType): number {
   if (type.kind === 'cidr-list') return MAX_CIDR_LIST_LENGTH;
   if (type.kind === 'redirect-url' || type.kind === 'app-root') return MAX_REDIRECT_LENGTH;
   if (type.kind === 'cors-origins' || type.kind === 'token-list') return MAX_CORS_LIST_LENGTH;
+  if (type.kind === 'rewrite-target' || type.kind === 'forwarded-prefix' || type.kind === 'proxy-redirect') return MAX_UPSTREAM_VALUE_LENGTH;
   return DEFAULT_MAX_VALUE_LENGTH;
 }
 
@@ -229,6 +239,14 @@ export function parseValue(type: ValueType, text: string): Parsed<unknown> {
       return parseCorsOrigins(text);
     case 'token-list':
       return parseTokenList(text, type.what);
+    case 'rewrite-target':
+      return parseRewriteTarget(text);
+    case 'forwarded-prefix':
+      return parseForwardedPrefix(text);
+    case 'upstream-vhost':
+      return parseUpstreamVhost(text);
+    case 'proxy-redirect':
+      return parseProxyRedirect(text);
   }
 }
 
@@ -265,6 +283,14 @@ export function describeType(type: ValueType): string {
       return `\`*\`, or comma-separated origins \`scheme://host[:port]\` whose host may start with \`*.\`, at most ${MAX_CORS_ENTRIES}`;
     case 'token-list':
       return `comma-separated ${type.what === 'a method' ? 'methods' : 'header names'} (RFC 9110 tokens), at most ${MAX_CORS_ENTRIES}`;
+    case 'rewrite-target':
+      return `path of letters, digits, \`-._~/:\` and capture references \`$1\` to \`$9\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
+    case 'forwarded-prefix':
+      return `path of letters, digits and \`-._~/:\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
+    case 'upstream-vhost':
+      return '`host[:port]` (a DNS name, an IPv4 address or a bracketed IPv6 address)';
+    case 'proxy-redirect':
+      return `\`off\`, \`default\`, or text of letters, digits and \`-._~/:,?&=\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
   }
 }
 

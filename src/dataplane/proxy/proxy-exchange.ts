@@ -35,6 +35,8 @@ import { propagateTrace, traceContextOf, type TraceContext } from './trace-conte
 import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
 import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
+import { rewriteRedirectHeaders } from '../steps/proxy-redirect.ts';
+import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
@@ -248,6 +250,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       joinCookies: this.isH2,
     });
     if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    // [hook: upstream edits, issue 12] rewrite-target, x-forwarded-prefix, upstream-vhost (steps/upstream-edits.ts).
+    if (target.upstreamEdits !== undefined) this.pathAndQuery = editUpstreamRequest(target.upstreamEdits, this.path, this.pathAndQuery, this.upstreamHeaders);
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read (the servers listen to
     // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
@@ -357,8 +361,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.clientGone) return; // informational responses are not relayed
     this.headStatus = statusCode;
+    // [hook: proxy-redirect-from/-to, issue 12] Location and Refresh rewritten (steps/proxy-redirect.ts).
+    const redirect = this.target!.upstreamEdits?.redirect;
+    const received = headers as Record<string, string | string[] | undefined>;
     this.headFields = buildResponseHeaders(
-      headers as Record<string, string | string[] | undefined>,
+      redirect === undefined ? received : rewriteRedirectHeaders(redirect, received),
       this.scheme === 'https' ? this.target!.hsts : undefined,
       this.corsHeaders === undefined ? this.responseHeaders : [...this.responseHeaders, ...this.corsHeaders],
       this.corsHeaders === undefined ? undefined : CORS_RESPONSE_HEADERS,

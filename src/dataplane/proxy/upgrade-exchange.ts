@@ -24,6 +24,8 @@ import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
+import { rewriteRawRedirectHeaders } from '../steps/proxy-redirect.ts';
+import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
 /** Upgraded connections, so a drain can end them. */
@@ -155,6 +157,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       joinCookies: false,
     });
     if (this.target!.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    // [hook: upstream edits, issue 12] rewrite-target, x-forwarded-prefix, upstream-vhost (steps/upstream-edits.ts).
+    const edits = this.target!.upstreamEdits;
+    if (edits !== undefined) this.pathAndQuery = editUpstreamRequest(edits, this.path, this.pathAndQuery, this.upstreamHeaders);
     this.trace = propagateTrace(req.headers, this.upstreamHeaders, this.rt.options.observer);
     this.forward();
   }
@@ -207,7 +212,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       upstream.destroy();
       return;
     }
-    const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    // [hook: proxy-redirect-from/-to, issue 12] (steps/proxy-redirect.ts)
+    const redirect = this.target?.upstreamEdits?.redirect;
+    const received = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    const raw = redirect === undefined ? received : rewriteRawRedirectHeaders(redirect, received);
     // The picker's headers (an affinity Set-Cookie) go on the 101 too; the builder validates them.
     const head = buildUpgradeResponseHead(statusCode, REASONS[statusCode] ?? 'Switching Protocols', this.responseHeaders.length === 0 ? raw : [...raw, ...this.responseHeaders]);
     if (head === undefined) {
@@ -256,7 +264,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     // The backend refused the upgrade: relay its answer as-is over a connection that then closes.
     if (statusCode < 200 || this.clientGone) return;
     this.upstreamEndedAt = performance.now();
-    const raw = (this.controller?.rawHeaders ?? []) as (Buffer | string)[];
+    // [hook: proxy-redirect-from/-to, issue 12] (steps/proxy-redirect.ts)
+    const redirect = this.target?.upstreamEdits?.redirect;
+    const received = (this.controller?.rawHeaders ?? []) as (Buffer | string)[];
+    const raw = redirect === undefined ? received : rewriteRawRedirectHeaders(redirect, received);
     let head = `HTTP/1.1 ${statusCode} ${REASONS[statusCode] ?? 'Upstream Response'}\r\n`;
     let hasServer = false;
     for (let i = 0; i + 1 < raw.length; i += 2) {
