@@ -11,6 +11,7 @@ import type { HTTPIngressPath, Ingress } from './model.ts';
 import { objectKey } from './model.ts';
 import { objectRef } from './object-ref.ts';
 import { checkIngressPath } from './path-grammar.ts';
+import { checkRegexPath } from './regex-path.ts';
 import { resolveIngressBackend, writtenBackendId, type BackendContext } from './resolve-backend.ts';
 import { makeDiagnostic } from './diagnostic-codes.ts';
 import type { RegexHosts } from './regex-hosts.ts';
@@ -62,7 +63,7 @@ export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, 
       if (!path.ok) {
         result.diagnostics.push(path.diagnostic);
         const match = askedBy !== undefined ? 'Regex' : 'Prefix';
-        const route: Route = { id, ingress: key, path: standInPath(entry), match, pathType: 'Prefix', backend: writtenBackendId(entry.backend, ingress.metadata.namespace), policy: key, refused: path.diagnostic.code };
+        const route: Route = { id, ingress: key, path: askedBy !== undefined ? regexStandInPath(entry) : standInPath(entry), match, pathType: 'Prefix', backend: writtenBackendId(entry.backend, ingress.metadata.namespace), policy: key, refused: path.diagnostic.code };
         const candidate: RouteCandidate = { host, route, rank, owner, field, standIn: true };
         if (askedBy !== undefined && entry.path !== undefined && entry.path !== '') candidate.orderPath = entry.path;
         result.candidates.push(candidate);
@@ -87,6 +88,17 @@ export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, 
     });
   });
   return result;
+}
+
+/**
+ * A stand-in on a regex host is matched as a regex too: its literal prefix, cut by whole elements
+ * until the engine takes it (a literal longer than the regex cap would otherwise match nothing).
+ * A shorter prefix covers more requests, never fewer.
+ */
+function regexStandInPath(entry: HTTPIngressPath): string {
+  let path = standInPath(entry);
+  while (path !== '/' && !checkRegexPath(path).ok) path = path.slice(0, path.lastIndexOf('/')) || '/';
+  return path;
 }
 
 /**
