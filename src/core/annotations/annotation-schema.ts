@@ -290,7 +290,7 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
   {
     name: 'upstream-vhost', field: 'upstreamVhost', group: 'Rewrites and upstream', action: true,
     type: { kind: 'upstream-vhost' }, default: 'none (the request\'s Host)', example: 'internal.example.com',
-    doc: 'The `Host` header sent upstream instead of the request\'s (ingress-nginx `proxy_set_header Host`), over HTTP/1.1, HTTP/2 (as `:authority`\'s Host) and WebSocket upgrades. `X-Forwarded-Host` still carries the request\'s host.',
+    doc: 'The `Host` header sent upstream instead of the request\'s (ingress-nginx `proxy_set_header Host`), for requests over HTTP/1.1 and HTTP/2 and for WebSocket upgrades alike. `X-Forwarded-Host` still carries the request\'s host.',
   },
   {
     name: 'proxy-redirect-from', field: 'proxyRedirectFrom', group: 'Rewrites and upstream', action: true,
