@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { KubeObject } from '../../src/core/model.ts';
 import { checkRegexPath, MAX_REGEX_PATH_LENGTH } from '../../src/core/regex-path.ts';
+import { explainRequest } from '../../src/core/explain-request.ts';
 import { resolveRequest } from '../../src/core/resolve-request.ts';
 import type { BuildResult } from '../../src/core/route-table.ts';
 import { compileTable } from '../../src/dataplane/compile-table.ts';
@@ -210,4 +211,19 @@ test('ReDoS-shaped patterns answer on the linear-time engine (a generous deadlin
   assert.equal(resolveRequest(result.table, 'redos.example.com', evil).kind, 'none');
   assert.ok(Date.now() - started < 60_000, 'answered (a hang would fail here)');
   assert.equal(compiled.lookup('redos.example.com', '/aaaa')?.routeId, 'default/redos#r0.p0');
+});
+
+test('explain names the regex match and the path the backend is sent', () => {
+  const result = build([REWRITE_PAGE]);
+  const target = { ok: true as const, path: '/something/new', query: '?x=1' };
+  const e = explainRequest(result.table, { scheme: 'http', hostHeader: 'rewrite.bar.com', rawTarget: '/something/new?x=1', target }, {
+    httpsPort: 443,
+    defaults: { connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000 },
+  });
+  assert.equal(e.decision?.kind, 'route');
+  assert.equal(e.candidates[0]!.outcome, 'matched');
+  assert.match(e.candidates[0]!.reason, /^Regex \(ImplementationSpecific, on a regex host: case-insensitive, anchored at the start only\): \^\/something\(\/\|\$\)\(\.\*\) matches/);
+  const line = e.policy!.lines.find((l) => l.setting === 'rewrite-target')!;
+  assert.equal(line.value, '/$2');
+  assert.match(line.note!, /the backend is sent the path \/new \(the query kept\)/);
 });

@@ -6,8 +6,9 @@
 // WebSocket upgrades alike. Every value was validated by the builder: the rewritten path is made of
 // the canonical request path's characters and the target's path characters, never CR/LF or '?'.
 
-import type { ProxyRedirectPolicy, RewritePart, RoutePolicy } from '../../core/policy.ts';
-import { compileRegexPath, type CompiledRegexPath } from '../../core/regex-path.ts';
+import type { ProxyRedirectPolicy, RoutePolicy } from '../../core/policy.ts';
+import { compileRegexPath } from '../../core/regex-path.ts';
+import { rewriteApplies, rewritePath } from '../../core/rewrite-path.ts';
 import type { Route } from '../../core/route-table.ts';
 
 export interface UpstreamEdits {
@@ -27,10 +28,11 @@ export function compileUpstreamEdits(route: Pick<Route, 'path' | 'match'> | unde
   let forwardedPrefix: string | undefined;
   // Only a regex route is rewritten (the builder makes every path of a rewrite-target Ingress one),
   // and, as ingress-nginx's buildProxyPass, not a route whose path is written as the target itself.
-  if (policy.rewrite !== undefined && route !== undefined && route.match === 'Regex' && route.path !== policy.rewrite.target) {
+  if (rewriteApplies(policy.rewrite, route) && policy.rewrite !== undefined && route !== undefined) {
     const re = compileRegexPath(route.path);
     if (re !== undefined) {
-      rewrite = rewriter(re, policy.rewrite.parts);
+      const parts = policy.rewrite.parts;
+      rewrite = (path: string): string => rewritePath(re, parts, path);
       forwardedPrefix = policy.rewrite.forwardedPrefix;
     }
   }
@@ -61,18 +63,6 @@ export function editUpstreamRequest(edits: UpstreamEdits, path: string, pathAndQ
     }
   }
   return out;
-}
-
-function rewriter(re: CompiledRegexPath, parts: readonly RewritePart[]): (path: string) => string {
-  return (path: string): string => {
-    const groups = re.exec(path);
-    // The route matched this path, so the regex does too; if it somehow did not, nginx's rewrite
-    // would not apply either: the path goes unchanged.
-    if (groups === undefined) return path;
-    let out = '';
-    for (const p of parts) out += p.kind === 'text' ? p.text : (groups[p.index] ?? '');
-    return out.startsWith('/') ? out : `/${out}`;
-  };
 }
 
 function removeHeader(headers: string[], lowerName: string): void {
