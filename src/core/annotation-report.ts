@@ -217,7 +217,18 @@ function finding(host: string, path: string, match: string, backend: string, ref
     return { host, path, match, answer: 'refused', backend, refusedBy, notes };
   }
   const endpoints = table.backends[backend]?.endpoints.filter((e) => e.ready).length ?? 0;
-  return { host, path, match, answer: 'backend', backend, endpoints, notes: policy === undefined ? [] : policyNotes(policy, tls) };
+  return { host, path, match, answer: 'backend', backend, endpoints, notes: policy === undefined ? [] : [...policyNotes(policy, tls), ...upstreamNotes(policy, path, match)] };
+}
+
+/** What reaches the backend differently: the rewritten path, the Host sent, the Location rewrite. */
+function upstreamNotes(policy: RoutePolicy, path: string, match: string): string[] {
+  const notes: string[] = [];
+  if (match === 'Regex' && policy.rewrite !== undefined && policy.rewrite.target !== path) {
+    notes.push(`path rewritten to ${policy.rewrite.target}${policy.rewrite.forwardedPrefix === undefined ? '' : `, X-Forwarded-Prefix ${policy.rewrite.forwardedPrefix}`}`);
+  }
+  if (policy.upstreamVhost !== undefined) notes.push(`Host sent upstream: ${policy.upstreamVhost}`);
+  if (policy.proxyRedirect !== undefined) notes.push(`Location ${policy.proxyRedirect.from}… → ${policy.proxyRedirect.to}…`);
+  return notes;
 }
 
 function policyNotes(policy: RoutePolicy, tls: boolean): string[] {

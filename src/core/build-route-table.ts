@@ -11,6 +11,7 @@ import { collectRuleHosts, distinctHosts } from './collect-rule-hosts.ts';
 import { finishDiagnostics } from './finish-diagnostics.ts';
 import { indexEndpointSlices } from './index-endpoint-slices.ts';
 import { mergeRoutes } from './merge-routes.ts';
+import { regexHosts } from './regex-hosts.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { reportLegacyIngress } from './report-legacy-ingress.ts';
 import { resolveAnnotationDefaultBackend } from './resolve-annotation-default-backend.ts';
@@ -32,12 +33,20 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const backends = new Map<string, Backend>();
   const candidates: RouteCandidate[] = [];
   const withHosts: IngressWithHosts[] = [];
+  // Policies first: whether an Ingress asks for regex paths decides how its hosts' paths are read.
+  const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted, snapshot.secrets, {
+    allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
+    snippets: options.snippets ?? 'subset',
+    inspectCertificate: options.inspectCertificate,
+  });
+  const hostsOf = selection.admitted.map((ingress) => ({ ingress, hosts: collectRuleHosts(ingress) }));
+  const regex = regexHosts(hostsOf, policies);
   selection.admitted.forEach((ingress, rank) => {
     const legacy = reportLegacyIngress(ingress);
     if (legacy) diagnostics.push(legacy);
-    const ruleHosts = collectRuleHosts(ingress);
+    const ruleHosts = hostsOf[rank]!.hosts;
     const fallback = resolveAnnotationDefaultBackend(ingress, context);
-    const routes = collectRoutes(ingress, rank, ruleHosts, context, fallback.backend);
+    const routes = collectRoutes(ingress, rank, ruleHosts, context, fallback.backend, regex);
     diagnostics.push(...ruleHosts.diagnostics, ...fallback.diagnostics, ...routes.diagnostics);
     candidates.push(...routes.candidates);
     for (const [id, backend] of routes.backends) backends.set(id, backend);
@@ -46,11 +55,6 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const merged = mergeRoutes(candidates);
   const defaults = resolveDefaultBackends(withHosts, options.defaultBackend, context);
   const tls = resolveTls(withHosts, snapshot.secrets, options);
-  const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted, snapshot.secrets, {
-    allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
-    snippets: options.snippets ?? 'subset',
-    inspectCertificate: options.inspectCertificate,
-  });
   if (defaults.catchAll?.policy === CONTROLLER_DEFAULT_POLICY) policies.set(CONTROLLER_DEFAULT_POLICY, { ...DEFAULT_POLICY });
   for (const [id, backend] of defaults.backends) backends.set(id, backend);
   diagnostics.push(...merged.diagnostics, ...defaults.diagnostics, ...tls.diagnostics, ...policyDiagnostics);

@@ -11,8 +11,11 @@ import type { HTTPIngressPath, Ingress } from './model.ts';
 import { objectKey } from './model.ts';
 import { objectRef } from './object-ref.ts';
 import { checkIngressPath } from './path-grammar.ts';
+import { checkRegexPath } from './regex-path.ts';
 import { resolveIngressBackend, writtenBackendId, type BackendContext } from './resolve-backend.ts';
-import { resolvePath } from './resolve-path.ts';
+import { makeDiagnostic } from './diagnostic-codes.ts';
+import type { RegexHosts } from './regex-hosts.ts';
+import { resolvePath, resolveRegexPath } from './resolve-path.ts';
 import type { Backend, Route } from './route-table.ts';
 
 export interface RouteCandidate {
@@ -25,6 +28,8 @@ export interface RouteCandidate {
   field: string;
   /** A refused stand-in for an invalid path: it loses, silently, to any real route with its key. */
   standIn?: boolean;
+  /** On a regex host, the text that places a stand-in where its pattern would be (merge-routes.ts). */
+  orderPath?: string;
 }
 
 export interface CollectedRoutes {
@@ -33,22 +38,35 @@ export interface CollectedRoutes {
   diagnostics: Diagnostic[];
 }
 
-/** `fallback`: the backend of the `default-backend` annotation, when it resolved. */
-export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, context: BackendContext, fallback?: Backend): CollectedRoutes {
+/**
+ * `fallback`: the backend of the `default-backend` annotation, when it resolved. `regexHosts`: the
+ * hosts whose paths are all regexes (regex-hosts.ts); on them every path is resolved as a regex.
+ */
+export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, context: BackendContext, fallback?: Backend, regexHosts?: RegexHosts): CollectedRoutes {
   const result: CollectedRoutes = { candidates: [], backends: new Map(), diagnostics: [] };
   const key = objectKey(ingress.metadata);
   const owner = objectRef(ingress);
+  const warned = new Set<string>();
   (ingress.spec.rules ?? []).forEach((rule, i) => {
     const host = hosts.byRule[i];
     if (host === undefined) return;
+    const askedBy = regexHosts?.get(host);
+    if (askedBy !== undefined && !askedBy.includes(key) && !warned.has(host) && (rule.http?.paths ?? []).length > 0) {
+      warned.add(host);
+      result.diagnostics.push(makeDiagnostic('PathMatchedAsRegex', owner, `spec.rules[${i}].host`,
+        `host ${host} has regex paths (${askedBy.join(', ')} set${askedBy.length === 1 ? 's' : ''} use-regex or rewrite-target), so, as in ingress-nginx, every path of this Ingress on it is matched as a case-insensitive regex anchored at the start only (Exact and Prefix included), longest pattern first`));
+    }
     (rule.http?.paths ?? []).forEach((entry, j) => {
       const field = `spec.rules[${i}].http.paths[${j}]`;
       const id = `${key}#r${i}.p${j}`;
-      const path = resolvePath(entry, ingress, field);
+      const path = askedBy !== undefined ? resolveRegexPath(entry, ingress, field) : resolvePath(entry, ingress, field);
       if (!path.ok) {
         result.diagnostics.push(path.diagnostic);
-        const route: Route = { id, ingress: key, path: standInPath(entry), match: 'Prefix', pathType: 'Prefix', backend: writtenBackendId(entry.backend, ingress.metadata.namespace), policy: key, refused: path.diagnostic.code };
-        result.candidates.push({ host, route, rank, owner, field, standIn: true });
+        const match = askedBy !== undefined ? 'Regex' : 'Prefix';
+        const route: Route = { id, ingress: key, path: askedBy !== undefined ? regexStandInPath(entry) : standInPath(entry), match, pathType: 'Prefix', backend: writtenBackendId(entry.backend, ingress.metadata.namespace), policy: key, refused: path.diagnostic.code };
+        const candidate: RouteCandidate = { host, route, rank, owner, field, standIn: true };
+        if (askedBy !== undefined && entry.path !== undefined && entry.path !== '') candidate.orderPath = entry.path;
+        result.candidates.push(candidate);
         return;
       }
       const resolved = resolveIngressBackend(entry.backend, ingress.metadata.namespace, owner, `${field}.backend`, context);
@@ -70,6 +88,17 @@ export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, 
     });
   });
   return result;
+}
+
+/**
+ * A stand-in on a regex host is matched as a regex too: its literal prefix, cut by whole elements
+ * until the engine takes it (a literal longer than the regex cap would otherwise match nothing).
+ * A shorter prefix covers more requests, never fewer.
+ */
+function regexStandInPath(entry: HTTPIngressPath): string {
+  let path = standInPath(entry);
+  while (path !== '/' && !checkRegexPath(path).ok) path = path.slice(0, path.lastIndexOf('/')) || '/';
+  return path;
 }
 
 /**

@@ -52,6 +52,8 @@ export const DIAGNOSTIC_CODES = {
   ObjectInvalid: { severity: 'error', summary: 'A manifest object is malformed (wrong type or missing required field); that object alone is skipped.' },
   PathConflict: { severity: 'error', summary: 'An older Ingress (or an earlier path of the same Ingress) already claims this host, path and pathType.' },
   PathInvalid: { severity: 'error', summary: 'A path is missing where required, or does not match the Ingress path grammar.' },
+  PathMatchedAsRegex: { severity: 'warning', summary: "Another Ingress on this host asks for regex paths (use-regex or rewrite-target), so this Ingress's paths are matched as case-insensitive regexes anchored at the start, as ingress-nginx does." },
+  PathRegexInvalid: { severity: 'error', summary: 'A regex path is refused by the RE2 engine, is longer than the cap, compiles to a program over the cap, or holds a character no path may hold.' },
   PathTypeInvalid: { severity: 'error', summary: 'pathType is missing or is not Exact, Prefix or ImplementationSpecific.' },
   ProxySslSecretCrossNamespace: { severity: 'error', refusesIngress: true, summary: 'proxy-ssl-secret names a Secret in another namespace and --allow-cross-namespace-secrets is not set: every route of the Ingress answers 503.' },
   ProxySslSecretInvalid: { severity: 'error', refusesIngress: true, summary: 'The proxy-ssl-secret Secret cannot be used as asked (no ca.crt with proxy-ssl-verify: on, tls.crt without tls.key, PEM that does not parse): every route of the Ingress answers 503.' },

@@ -8,6 +8,8 @@ import type { Diagnostic } from './diagnostics.ts';
 import { hostLookupOrder, normaliseHost } from './host-match.ts';
 import { pathElements, pathMatches } from './path-match.ts';
 import { DEFAULT_POLICY, UNLIMITED_BODY_SIZE, type RoutePolicy, type SourceRanges } from './policy.ts';
+import { compileRegexPath } from './regex-path.ts';
+import { rewriteApplies, rewritePath } from './rewrite-path.ts';
 import type { Backend, Endpoint, Route, RouteTable, VirtualHost } from './route-table.ts';
 import { formatByteSize, formatDuration } from './units.ts';
 
@@ -209,7 +211,7 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
   const policy = table.policies[policyId] ?? DEFAULT_POLICY;
   // As compile-table.ts: the host's own certificate with ssl-redirect, or force-ssl-redirect alone.
   const tlsRedirect = (hostHasTls && policy.sslRedirect) || policy.forceSslRedirect === true;
-  explanation.policy = { id: policyId, lines: explainPolicy(policy, context, input, hostHasTls) };
+  explanation.policy = { id: policyId, lines: [...explainPolicy(policy, context, input, hostHasTls), ...explainUpstreamEdits(policy, winner, path)] };
   const backend = table.backends[backendId];
   explanation.backend = explainBackend(backendId, backend, context.health);
   explanation.diagnostics = relatedDiagnostics(context.diagnostics, virtualHost, policyId, backend);
@@ -301,6 +303,10 @@ function explainPaths(vh: VirtualHost, path: string): PathCandidate[] {
 
 /** Why a route's path does or does not match, in the words of docs/routing.md. */
 function pathReason(r: Route, path: string): string {
+  if (r.match === 'Regex') {
+    const how = `Regex (${r.pathType}, on a regex host: case-insensitive, anchored at the start only)`;
+    return pathMatches(r, path) ? `${how}: ^${r.path} matches the start of ${path}` : `${how}: ^${r.path} does not match ${path}`;
+  }
   const kind = r.pathType === 'ImplementationSpecific' ? 'ImplementationSpecific, matched as Prefix' : r.match;
   if (r.match === 'Exact') {
     if (r.path === path) return `${kind}: equal byte for byte`;
@@ -316,6 +322,24 @@ function pathReason(r: Route, path: string): string {
   if (i === -1) return `${kind}: elements ${list(want)} are a prefix of ${list(have)}`;
   const caseOnly = want[i]!.toLowerCase() === have[i]!.toLowerCase();
   return `${kind}: element ${i + 1} is "${want[i]}", the request has "${have[i]}"${caseOnly ? ' (paths are case-sensitive)' : ''}`;
+}
+
+/** What the backend is sent differently (rewrite-target, upstream-vhost, proxy-redirect), as the data plane does it. */
+function explainUpstreamEdits(policy: RoutePolicy, route: Route | undefined, path: string): PolicyLine[] {
+  const lines: PolicyLine[] = [];
+  const rewrite = policy.rewrite;
+  if (rewrite !== undefined) {
+    const re = route?.match === 'Regex' ? compileRegexPath(route.path) : undefined;
+    if (rewriteApplies(rewrite, route) && re !== undefined) {
+      const sent = rewritePath(re, rewrite.parts, path);
+      lines.push({ setting: 'rewrite-target', value: rewrite.target, source: 'annotation', applies: true, note: `the backend is sent the path ${sent} (the query kept)${rewrite.forwardedPrefix === undefined ? '' : `, with X-Forwarded-Prefix: ${rewrite.forwardedPrefix}`}` });
+    } else {
+      lines.push({ setting: 'rewrite-target', value: rewrite.target, source: 'annotation', applies: false, note: route === undefined ? 'a default backend is never rewritten' : 'this path is written as the target itself: not rewritten, as ingress-nginx' });
+    }
+  }
+  if (policy.upstreamVhost !== undefined) lines.push({ setting: 'upstream-vhost', value: policy.upstreamVhost, source: 'annotation', applies: true, note: 'the Host header sent upstream' });
+  if (policy.proxyRedirect !== undefined) lines.push({ setting: 'proxy-redirect', value: `${policy.proxyRedirect.from} → ${policy.proxyRedirect.to}`, source: 'annotation', applies: true, note: 'Location and Refresh headers starting with it are rewritten' });
+  return lines;
 }
 
 function explainPolicy(policy: RoutePolicy, context: ExplainContext, input: ExplainInput, hostHasTls: boolean): PolicyLine[] {

@@ -44,16 +44,22 @@ export function mergeRoutes(candidates: readonly RouteCandidate[]): MergedRoutes
 
 /** Prefix paths that differ only by empty elements ('/foo' and '/foo/') match the same requests. */
 function conflictKey(route: Route): string {
+  if (route.match === 'Regex') return `Regex ${route.path}`;
   return route.match === 'Exact' ? `Exact ${route.path}` : `Prefix /${pathElements(route.path).join('/')}`;
 }
 
 function compareCandidates(a: RouteCandidate, b: RouteCandidate): number {
   return (
-    compareMatchSpecificity(a.route, b.route) ||
+    compareMatchSpecificity(orderOf(a), orderOf(b)) ||
     compareStrings(a.route.path, b.route.path) ||
     a.rank - b.rank ||
     compareStrings(a.route.id, b.route.id)
   );
+}
+
+/** A regex stand-in takes the place of the pattern it stands for (collect-routes.ts). */
+function orderOf(c: RouteCandidate): { path: string; match: Route['match'] } {
+  return c.orderPath === undefined ? c.route : { path: c.orderPath, match: c.route.match };
 }
 
 function conflict(loser: RouteCandidate, winner: RouteCandidate): Diagnostic {

@@ -1,6 +1,7 @@
 // Path matching exactly as the Ingress API describes it, shared by the builder, its tests and
 // the data plane. Inputs are paths only: the query string never takes part in matching.
 
+import { regexPathMatches } from './regex-path.ts';
 import type { MatchType } from './route-table.ts';
 
 /** The '/'-separated elements of a path; empty elements (a trailing or repeated '/') do not count. */
@@ -27,6 +28,7 @@ export interface PathMatcher {
 }
 
 export function pathMatches(route: PathMatcher, requestPath: string): boolean {
+  if (route.match === 'Regex') return regexPathMatches(route.path, requestPath);
   return route.match === 'Exact' ? exactMatches(route.path, requestPath) : prefixMatches(route.path, requestPath);
 }
 
@@ -35,6 +37,7 @@ export function pathMatches(route: PathMatcher, requestPath: string): boolean {
  * the first matching route is the one the Ingress spec says wins.
  */
 export function compareMatchSpecificity(a: PathMatcher, b: PathMatcher): number {
+  if (a.match === 'Regex' || b.match === 'Regex') return compareRegexOrder(a, b);
   const byLength = pathElements(b.path).length - pathElements(a.path).length;
   if (byLength !== 0) return byLength;
   return matchRank(a.match) - matchRank(b.match);
@@ -46,5 +49,16 @@ export function findMatchingRoute<T extends PathMatcher>(sortedRoutes: readonly 
 }
 
 function matchRank(match: MatchType): number {
-  return match === 'Exact' ? 0 : 1;
+  return match === 'Exact' ? 0 : match === 'Prefix' ? 1 : 2;
+}
+
+/**
+ * ingress-nginx's location order on a regex host (controller.go sorts by path, descending, then
+ * stably by length, descending): the longer pattern text first, then the greater text by code unit.
+ * nginx tries regex locations in that order and the first match wins.
+ */
+export function compareRegexOrder(a: PathMatcher, b: PathMatcher): number {
+  if (a.match !== b.match) return matchRank(a.match) - matchRank(b.match); // never mixed on one host
+  if (a.path.length !== b.path.length) return b.path.length - a.path.length;
+  return a.path < b.path ? 1 : a.path > b.path ? -1 : 0;
 }

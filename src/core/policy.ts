@@ -227,6 +227,27 @@ export interface BackendTlsPolicy {
   ciphers?: string;
 }
 
+/** A rewrite-target as typed parts: literal path text and capture references ($1..$9). */
+export type RewritePart = { kind: 'text'; text: string } | { kind: 'group'; index: number };
+
+/** ingress-nginx rewrite-target: the upstream path of a request matched by a regex route. */
+export interface RewritePolicy {
+  /** The annotation as written: a route whose path is this same text is not rewritten (ingress-nginx). */
+  target: string;
+  parts: RewritePart[];
+  /** x-forwarded-prefix: sent as X-Forwarded-Prefix with the rewritten request (ingress-nginx sets it only then). */
+  forwardedPrefix?: string;
+}
+
+/** A proxy-redirect-from / -to value as parsed. */
+export type ProxyRedirectValue = { kind: 'off' } | { kind: 'default' } | { kind: 'text'; text: string };
+
+/** ingress-nginx proxy-redirect-from/-to (nginx proxy_redirect FROM TO): Location and Refresh starting with `from`. */
+export interface ProxyRedirectPolicy {
+  from: string;
+  to: string;
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -266,6 +287,16 @@ export interface RoutePolicy {
   backendProtocol?: BackendProtocol;
   /** TLS settings to the endpoints, for the protocols that use TLS. */
   backendTls?: BackendTlsPolicy;
+  /**
+   * use-regex or rewrite-target: every path of this Ingress's hosts, other Ingresses' included, is
+   * matched as a regex (ingress-nginx's host-wide quirk, core/regex-hosts.ts).
+   */
+  regexPaths?: true;
+  /** rewrite-target: applied to requests matched by a regex route of this Ingress. */
+  rewrite?: RewritePolicy;
+  /** upstream-vhost: the Host header sent upstream. */
+  upstreamVhost?: string;
+  proxyRedirect?: ProxyRedirectPolicy;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({

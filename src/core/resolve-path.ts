@@ -8,6 +8,7 @@ import type { HTTPIngressPath, Ingress, PathType } from './model.ts';
 import { objectRef } from './object-ref.ts';
 import { checkIngressPath } from './path-grammar.ts';
 import { quoteValue } from './quote-value.ts';
+import { checkRegexPath } from './regex-path.ts';
 import type { MatchType } from './route-table.ts';
 
 export type PathResolution =
@@ -35,6 +36,21 @@ export function resolvePath(entry: HTTPIngressPath, ingress: Ingress, field: str
   return { ok: true, path, match, pathType: typed };
 }
 
-function fail(ingress: Ingress, field: string, code: 'PathInvalid' | 'PathTypeInvalid', message: string): PathResolution {
+/**
+ * A path on a regex host (regex-hosts.ts), as ingress-nginx writes it: `location ~* "^<path>"`.
+ * Exact and Prefix paths still pass the literal path grammar (ingress-nginx's strict path
+ * validation refuses regex characters in them too), then are matched as regexes like the rest;
+ * ImplementationSpecific paths are patterns, checked and size-capped by regex-path.ts.
+ */
+export function resolveRegexPath(entry: HTTPIngressPath, ingress: Ingress, field: string): PathResolution {
+  const literal = resolvePath(entry, ingress, field);
+  if (entry.pathType !== 'ImplementationSpecific' && !literal.ok) return literal;
+  const path = literal.ok ? literal.path : entry.path === undefined || entry.path === '' ? '/' : entry.path;
+  const checked = checkRegexPath(path);
+  if (!checked.ok) return fail(ingress, `${field}.path`, 'PathRegexInvalid', `regex path ${quoteValue(path.length > 200 ? `${path.slice(0, 200)}...` : path)} is not valid: ${checked.reason}`);
+  return { ok: true, path, match: 'Regex', pathType: entry.pathType as PathType };
+}
+
+function fail(ingress: Ingress, field: string, code: 'PathInvalid' | 'PathTypeInvalid' | 'PathRegexInvalid', message: string): PathResolution {
   return { ok: false, diagnostic: makeDiagnostic(code, objectRef(ingress), field, message) };
 }

@@ -5,7 +5,12 @@ import type { Diagnostic } from './diagnostics.ts';
 import { redactHash, type PasswordHash } from './password-hash.ts';
 import type { RoutePolicy } from './policy.ts';
 
-export type MatchType = 'Exact' | 'Prefix';
+/**
+ * 'Regex': the path is an RE2 pattern matched case-insensitively at the start of the request path
+ * (ingress-nginx's `location ~* "^<path>"`), on hosts where an Ingress asks for regex paths
+ * (core/regex-hosts.ts); compiled by core/regex-path.ts.
+ */
+export type MatchType = 'Exact' | 'Prefix' | 'Regex';
 
 export interface Endpoint {
   address: string; // pod IP (v4 or v6), never a ClusterIP
@@ -37,7 +42,7 @@ export interface Route {
   refused?: string;
   ingress: string; // 'ns/name'
   path: string; // '/' for an empty Prefix path
-  match: MatchType; // ImplementationSpecific is compiled as Prefix
+  match: MatchType; // ImplementationSpecific is compiled as Prefix (as Regex on a regex host)
   /** The pathType the Ingress wrote, kept for /debug and diagnostics. */
   pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   backend: string; // Backend id; for a refused route the id as written ('' when none), absent from backends
@@ -55,7 +60,11 @@ export interface DefaultBackendRef {
 export interface VirtualHost {
   /** Lower-case: 'foo.example.com', '*.example.com', or '*' for rules without a host. */
   host: string;
-  /** Most specific first: longer path (in elements), then Exact before Prefix, then older Ingress. */
+  /**
+   * Most specific first: longer path (in elements), then Exact before Prefix, then older Ingress.
+   * On a regex host (every route 'Regex'): ingress-nginx's location order, longer pattern text
+   * first, then the greater text; the first route that matches wins.
+   */
   routes: Route[];
   /** The default backend of the Ingress(es) that define this host, if any. */
   defaultBackend?: DefaultBackendRef;

@@ -8,7 +8,7 @@
 // A path that matches none of its routes goes to that host's default backend, then the table's
 // default backend, else 404. A refused route or default backend is still matched like any other:
 // its target carries `refused`, and the request path answers 503 instead of forwarding.
-import type { Backend, Endpoint, RouteTable, VirtualHost } from '../core/route-table.ts';
+import type { Backend, Endpoint, Route, RouteTable, VirtualHost } from '../core/route-table.ts';
 import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
@@ -16,6 +16,7 @@ import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts'
 import { compileExternalAuth, type CompiledExternalAuth } from './steps/external-auth.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
+import { compileUpstreamEdits, type UpstreamEdits } from './steps/upstream-edits.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -41,6 +42,8 @@ export interface RouteTarget {
   readonly externalAuth: CompiledExternalAuth | undefined;
   /** How endpoints are reached (backend-protocol, proxy-ssl-*): upstream/upstream-protocol.ts. */
   readonly upstream: CompiledUpstream;
+  /** rewrite-target, upstream-vhost, Location rewrite for this route; undefined when none (steps/upstream-edits.ts). */
+  readonly upstreamEdits: UpstreamEdits | undefined;
 }
 
 export interface CompiledTable {
@@ -119,7 +122,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return u;
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
     const upstream = upstreamFor(policyId, policy);
@@ -137,13 +140,14 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       basicAuth: basicAuthFor(policyId, policy),
       externalAuth: externalAuthFor(policyId, policy),
       upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
+      upstreamEdits: compileUpstreamEdits(route, policy),
     };
   };
 
   const compileHost = (vh: VirtualHost): CompiledHost => {
     const hasTls = vh.tls?.certificate !== undefined;
     const matcher = createPathMatcher(
-      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused) })),
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r) })),
     );
     const d = vh.defaultBackend;
     const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused) : undefined;

@@ -6,10 +6,21 @@
 // '/foo/bar' but not '/foobar'. The longest match (in elements) wins; at equal length Exact wins,
 // which falls out of the order below: an Exact hit has as many elements as the request path, and no
 // Prefix hit can have more.
+//
+// A regex host (any route 'Regex') is matched by createRegexPathMatcher below instead.
+
+import { compileRegexPath, type CompiledRegexPath } from '../core/regex-path.ts';
 
 export interface PathMatcher<T> {
   match(path: string): T | undefined;
   readonly size: number;
+}
+
+/** A regex entry's compiled pattern travels with its value, so a rewrite can reuse it (compile-table.ts). */
+export interface PathEntry<T> {
+  path: string;
+  match: 'Exact' | 'Prefix' | 'Regex';
+  value: T;
 }
 
 /** The key a Prefix path is stored under: trailing slashes removed, so '/' becomes ''. */
@@ -23,14 +34,18 @@ export function prefixKey(path: string): string {
  * Builds a matcher from entries in priority order (most specific first). When two entries share a
  * key, the first one wins: the route table is already sorted so that the winner comes first.
  */
-export function createPathMatcher<T>(entries: Iterable<{ path: string; match: 'Exact' | 'Prefix'; value: T }>): PathMatcher<T> {
+export function createPathMatcher<T>(entries: Iterable<PathEntry<T>>): PathMatcher<T> {
+  const list = [...entries];
+  // A regex host (every route 'Regex', core/regex-hosts.ts) is tried in table order, first match
+  // wins, as nginx tries regex locations. Hosts without regex keep the hash probes below.
+  if (list.some((e) => e.match === 'Regex')) return createRegexPathMatcher(list);
   const exact = new Map<string, T>();
   const prefix = new Map<string, T>();
   let maxPrefixLength = 0;
-  for (const e of entries) {
+  for (const e of list) {
     if (e.match === 'Exact') {
       if (!exact.has(e.path)) exact.set(e.path, e.value);
-    } else {
+    } else if (e.match === 'Prefix') {
       const key = prefixKey(e.path);
       if (!prefix.has(key)) prefix.set(key, e.value);
       if (key.length > maxPrefixLength) maxPrefixLength = key.length;
@@ -62,6 +77,26 @@ export function createPathMatcher<T>(entries: Iterable<{ path: string; match: 'E
         end = path.lastIndexOf('/', end - 1);
         while (end > 0 && path.charCodeAt(end - 1) === 47) end--;
       }
+    },
+  };
+}
+
+/**
+ * First match in order over RE2 patterns (linear time per pattern, core/regex-path.ts). A pattern
+ * the engine refuses cannot reach the table (the builder refuses its path); if one did, it would
+ * match nothing rather than throw on the request path.
+ */
+function createRegexPathMatcher<T>(entries: readonly PathEntry<T>[]): PathMatcher<T> {
+  const compiled: { re: CompiledRegexPath; value: T }[] = [];
+  for (const e of entries) {
+    const re = e.match === 'Regex' ? compileRegexPath(e.path) : undefined;
+    if (re !== undefined) compiled.push({ re, value: e.value });
+  }
+  return {
+    size: compiled.length,
+    match(path: string): T | undefined {
+      for (const c of compiled) if (c.re.test(path)) return c.value;
+      return undefined;
     },
   };
 }

@@ -72,7 +72,7 @@ before(async () => {
   await h.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { namespace: 'default', name: 'web' }, spec: { ports: [{ port: 80 }] } }));
   await h.apply(ingress('plain', 'gatehouse', { 'nginx.ingress.kubernetes.io/proxy-body-size': '8m' }));
   await h.apply(ingress('login', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check?user=$remote_user' }));
-  await h.apply(ingress('legacy', 'nginx', { 'nginx.ingress.kubernetes.io/rewrite-target': '/' }));
+  await h.apply(ingress('legacy', 'nginx', { 'nginx.ingress.kubernetes.io/service-upstream': 'true' }));
   // Basic auth from an Opaque Secret: honoured when check can read it, refused when it cannot.
   await h.apply(JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { namespace: 'default', name: 'htpasswd' }, type: 'Opaque', stringData: { auth: 'ops:{PLAIN}pw\n' } }));
   await h.apply(ingress('guarded', 'gatehouse', { 'nginx.ingress.kubernetes.io/auth-type': 'basic', 'nginx.ingress.kubernetes.io/auth-secret': 'htpasswd' }));
@@ -131,7 +131,7 @@ test('check --ingress-class nginx checks the Ingresses about to be switched over
   const r = await check('--kubeconfig', readOnly, '--ingress-class', 'nginx');
   assert.equal(r.code, 3);
   assert.match(r.stdout, /Ingress default\/legacy {2,}IGNORED/);
-  assert.match(r.stdout, /IGNORED {3}nginx.ingress.kubernetes.io\/rewrite-target: "\/"/);
+  assert.match(r.stdout, /IGNORED {3}nginx.ingress.kubernetes.io\/service-upstream: "true"/);
   // kubectl's last-applied-configuration (kilobytes of JSON) is cut, and the table stays 100 columns wide.
   assert.match(r.stdout, /other {5}kubectl.kubernetes.io\/last-applied-configuration: "\{.{10,70}\.\.\."\n/);
   for (const line of r.stdout.split('\n')) assert.ok(line.length <= 100, JSON.stringify(line));

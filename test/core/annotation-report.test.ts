@@ -29,7 +29,9 @@ const cases: { name: string; annotations: Record<string, string>; key: string; o
   { name: 'proxy-buffering off: what Gatehouse always does', annotations: { [`${NGINX}proxy-buffering`]: 'off' }, key: `${NGINX}proxy-buffering`, outcome: 'honoured', verdict: 'honoured' },
   { name: 'a snippet inside the subset', annotations: { [`${NGINX}configuration-snippet`]: 'more_set_headers "X-A: 1";' }, key: `${NGINX}configuration-snippet`, outcome: 'honoured', verdict: 'honoured' },
   { name: 'a snippet outside the subset', annotations: { [`${NGINX}configuration-snippet`]: 'deny all;' }, key: `${NGINX}configuration-snippet`, outcome: 'refuses', code: 'SnippetUnsupported', verdict: 'refused' },
-  { name: 'rewrite-target', annotations: { [`${NGINX}rewrite-target`]: '/$2' }, key: `${NGINX}rewrite-target`, outcome: 'ignored', code: 'AnnotationUnsupported', verdict: 'ignored' },
+  { name: 'rewrite-target', annotations: { [`${NGINX}rewrite-target`]: '/$2' }, key: `${NGINX}rewrite-target`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'x-forwarded-prefix without rewrite-target', annotations: { [`${NGINX}x-forwarded-prefix`]: '/app' }, key: `${NGINX}x-forwarded-prefix`, outcome: 'ignored', code: 'AnnotationNoEffect', verdict: 'ignored' },
+  { name: 'a rewrite-target that is a URL', annotations: { [`${NGINX}rewrite-target`]: 'https://example.com/$1' }, key: `${NGINX}rewrite-target`, outcome: 'refuses', code: 'AnnotationActionInvalid', verdict: 'refused' },
   { name: 'a typo of a gatehouse.dev name', annotations: { 'gatehouse.dev/retires': '2' }, key: 'gatehouse.dev/retires', outcome: 'ignored', code: 'AnnotationUnknown', verdict: 'ignored' },
   { name: 'a value that does not parse', annotations: { 'gatehouse.dev/retries': 'many' }, key: 'gatehouse.dev/retries', outcome: 'ignored', code: 'AnnotationInvalid', verdict: 'ignored' },
   { name: 'a setting without effect', annotations: { 'gatehouse.dev/hsts-max-age': '60' }, key: 'gatehouse.dev/hsts-max-age', outcome: 'ignored', code: 'AnnotationNoEffect', verdict: 'ignored' },
@@ -83,6 +85,10 @@ test('check report: every mapped ingress-nginx name is honoured and says which g
     // A redirect code needs its redirect; CORS settings need enable-cors.
     if (mapping.name.endsWith('-redirect-code')) companions[NGINX + mapping.name.replace(/-code$/, '')] = 'https://example.com/';
     if (mapping.name.startsWith('cors-')) companions[`${NGINX}enable-cors`] = 'true';
+    // X-Forwarded-Prefix goes with a rewrite; proxy_redirect needs both of its parameters.
+    if (mapping.name === 'x-forwarded-prefix') companions[`${NGINX}rewrite-target`] = '/$1';
+    if (mapping.name === 'proxy-redirect-from') companions[`${NGINX}proxy-redirect-to`] = '/';
+    if (mapping.name === 'proxy-redirect-to') companions[`${NGINX}proxy-redirect-from`] = 'http://backend/';
     const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value });
     const finding = r.ingresses[0]!.annotations.find((a) => a.key === NGINX + mapping.name)!;
     assert.equal(finding.outcome, 'honoured', `${mapping.name}: ${finding.reason}`);

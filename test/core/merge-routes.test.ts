@@ -12,7 +12,7 @@ function candidate(host: string, ingress: string, index: number, path: string, m
     rank,
     owner: { kind: 'Ingress', namespace, name },
     field: `spec.rules[0].http.paths[${index}]`,
-    route: { id, ingress, path, match, pathType: match, backend: `${namespace}/svc:80`, policy: ingress },
+    route: { id, ingress, path, match, pathType: match === 'Regex' ? 'ImplementationSpecific' : match, backend: `${namespace}/svc:80`, policy: ingress },
   };
 }
 

@@ -32,6 +32,9 @@ function companions(spec: AnnotationSpec): Record<string, string> {
   if (spec.name.startsWith('cors-')) return { 'gatehouse.dev/enable-cors': 'true' };
   if (spec.name === 'permanent-redirect-code') return { 'gatehouse.dev/permanent-redirect': 'https://example.com/' };
   if (spec.name === 'temporal-redirect-code') return { 'gatehouse.dev/temporal-redirect': 'https://example.com/' };
+  if (spec.name === 'x-forwarded-prefix') return { 'gatehouse.dev/rewrite-target': '/$1' };
+  if (spec.name === 'proxy-redirect-from') return { 'gatehouse.dev/proxy-redirect-to': '/' };
+  if (spec.name === 'proxy-redirect-to') return { 'gatehouse.dev/proxy-redirect-from': 'http://backend/' };
   return {};
 }
 
@@ -69,6 +72,14 @@ function invalidValues(type: ValueType): string[] {
       return ['', ' ', 'X-A', ': v', 'X A: v', 'Content-Length: 5', 'Transfer-Encoding: chunked', 'X-A: $remote_user', 'X-A: $', 'X-A: a\u0000b', 'X-A: é', 'X-A: ${host', `${'X-A: 1\n'.repeat(40)}`];
     case 'header-names':
       return ['', ' ', 'X-A,', ',X-A', 'X A', '*', 'Connection', 'X-A;', 'X-A, X B'];
+    case 'rewrite-target':
+      return ['', '/$0', '/$host', '/$', '/a b', '/a?b=1', 'https://x.example.com/$1', '/a%20b', '/a|b', `/${'a'.repeat(1100)}`];
+    case 'forwarded-prefix':
+      return ['', '/a b', '/$1', '/a?b', '/a%20', '/a|b', `/${'a'.repeat(1100)}`];
+    case 'upstream-vhost':
+      return ['', 'a b', 'http://x.example.com', 'x.example.com/', 'x.example.com:0', 'x.example.com:99999', 'user@x.example.com', 'x_y.example.com', '[::1', '$host'];
+    case 'proxy-redirect':
+      return ['', 'a b', '~^http://(.*)$', '/$1', 'http://x/|y', '/a#b', `/${'a'.repeat(1100)}`];
     case 'cidr-list':
       return ['', ' ', '10.0.0.0/8,', ',10.0.0.1', '10.0.0.0/33', '10.0.0.256', '010.0.0.1', '10.0.0.0/', '10.0.0.0/8/8', 'fe80::1%eth0', '2001:db8::/129', 'example.com', '10.0.0.0/-1', '10.0.0.0 /8', '1.2.3', '::1::2', `${'10.0.0.1,'.repeat(2000)}10.0.0.1`];
   }
@@ -285,14 +296,14 @@ test('an unknown gatehouse.dev/ annotation is a warning with the closest known n
 test('unread ingress-nginx annotations that only tune are warnings; a snippet refuses the Ingress', () => {
   const { policy, diagnostics } = parse({
     'nginx.ingress.kubernetes.io/stream-snippet': 'more_set_headers "X: y";',
-    'nginx.ingress.kubernetes.io/rewrite-target': '/',
+    'nginx.ingress.kubernetes.io/service-upstream': 'true',
     'nginx.ingress.kubernetes.io/some-future-thing': 'x',
     'kubernetes.io/ingress.class': 'gatehouse',
     'example.com/other': 'ignored silently',
   });
   assert.deepEqual(policy, { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/stream-snippet' } });
   assert.deepEqual(summary(diagnostics), [
-    'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/rewrite-target"]',
+    'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/service-upstream"]',
     'AnnotationUnsupported warning metadata.annotations["nginx.ingress.kubernetes.io/some-future-thing"]',
     'AnnotationProtectionUnsupported error metadata.annotations["nginx.ingress.kubernetes.io/stream-snippet"]',
   ]);

@@ -17,6 +17,15 @@ const PROTECTION_KEYS = new Set([
 ]);
 const APP_ROOT_KEYS = new Set([GATEHOUSE_PREFIX + 'app-root', NGINX_PREFIX + 'app-root']);
 const SAFE_PATH = /^\/[A-Za-z0-9._~\/-]*$/;
+/**
+ * Paths and URL prefixes of the upstream edits (rewrite-target, x-forwarded-prefix,
+ * proxy-redirect-from/-to): a hostile-looking but well-formed value (`../../etc/passwd`, a file
+ * path) is typed data of URL characters sent as a path or header value, never read as a file.
+ */
+const UPSTREAM_PATH_KEYS = new Set(
+  ['rewrite-target', 'x-forwarded-prefix', 'proxy-redirect-from', 'proxy-redirect-to'].flatMap((n) => [GATEHOUSE_PREFIX + n, NGINX_PREFIX + n]),
+);
+const SAFE_URL_TEXT = /^[A-Za-z0-9._~\/:-]*$/;
 /** Keys that change what a route answers (redirects, CORS): a hostile value refuses the Ingress too, as an action. */
 const ACTION_KEYS = new Set([
   ...ANNOTATIONS.filter((a) => a.action === true).map((a) => GATEHOUSE_PREFIX + a.name),
@@ -81,6 +90,11 @@ test(`every known annotation (${ALL_KEYS.length} keys) refuses every hostile val
         checked++;
         continue;
       }
+      if (UPSTREAM_PATH_KEYS.has(key) && SAFE_URL_TEXT.test(value) && policy.refused === undefined) {
+        assert.ok(!diagnostics.some((d) => d.severity === 'error'), `${key}=${JSON.stringify(value.slice(0, 40))}`);
+        checked++;
+        continue;
+      }
       // An action refuses only where it would act: cors-* without enable-cors is reported and has no effect.
       const acts = ACTION_KEYS.has(key) && policy.refused !== undefined;
       if (/(permanent|temporal)-redirect$/.test(key)) assert.ok(acts, `${key}=${JSON.stringify(value.slice(0, 40))} must refuse: a redirect always acts`);
@@ -105,11 +119,28 @@ test('all hostile annotations at once: the policy is exactly the default but ref
   const annotations: Record<string, string> = {};
   ALL_KEYS.forEach((key, i) => (annotations[key] = HOSTILE_VALUES[i % HOSTILE_VALUES.length]!));
   const { policy, diagnostics } = parseIngressPolicy(ingressWith(annotations));
-  const { refused, ...rest } = policy;
+  // Well-formed paths that look hostile are typed data (see above): only URL characters, if any.
+  const { refused, appRoot, rewrite, regexPaths, proxyRedirect, ...rest } = policy;
+  for (const text of [appRoot, rewrite?.target, rewrite?.forwardedPrefix, proxyRedirect?.from, proxyRedirect?.to]) {
+    if (text !== undefined) assert.match(text, SAFE_URL_TEXT);
+  }
+  assert.ok(regexPaths === undefined || rewrite !== undefined);
   assert.deepEqual(rest, { ...DEFAULT_POLICY });
   assert.equal(refused?.code, 'AnnotationProtectionInvalid', 'a hostile source range refuses the Ingress');
   const keysReported = new Set(diagnostics.map((d) => d.field));
-  assert.ok(keysReported.size >= ALL_KEYS.length, `${keysReported.size} of ${ALL_KEYS.length} keys reported`);
+  // Every key is reported, except those whose value was a well-formed path kept as typed data, and
+  // the ingress-nginx keys for the same setting, which the gatehouse.dev/ key then wins over unread.
+  const isTypedData = (k: string): boolean => (UPSTREAM_PATH_KEYS.has(k) || APP_ROOT_KEYS.has(k)) && SAFE_URL_TEXT.test(annotations[k]!);
+  const twin = (k: string): string | undefined => {
+    const field = NGINX_ANNOTATIONS.find((m) => NGINX_PREFIX + m.name === k)?.field;
+    const spec = ANNOTATIONS.find((a) => a.field === field);
+    return spec === undefined ? undefined : GATEHOUSE_PREFIX + spec.name;
+  };
+  const unreported = ALL_KEYS.filter((k) => !keysReported.has(`metadata.annotations[${JSON.stringify(k)}]`));
+  for (const k of unreported) {
+    const t = twin(k);
+    assert.ok(isTypedData(k) || (t !== undefined && isTypedData(t)), `${k}=${JSON.stringify(annotations[k]!.slice(0, 40))} was not reported`);
+  }
 });
 
 /** A snapshot with one good Ingress path, one hostile Ingress, and their Service. */
@@ -193,8 +224,8 @@ test('end to end (manifest mode, real process): an Ingress with hostile tuning a
   const annotations = [
     `"gatehouse.dev/read-timeout": "10s\\r\\nX-Injected: 1"`,
     `"gatehouse.dev/session-cookie-name": "x\\nSet-Cookie: admin=1"`,
-    `"nginx.ingress.kubernetes.io/rewrite-target": "/$1; more_set_headers \\"X-Injected: 1\\";"`,
-    `"nginx.ingress.kubernetes.io/upstream-vhost": "evil { return 200; }"`,
+    `"nginx.ingress.kubernetes.io/proxy-connect-timeout": "60; more_set_headers \\"X-Injected: 1\\";"`,
+    `"nginx.ingress.kubernetes.io/load-balance": "ewma { return 200; }"`,
     `"gatehouse.dev/max-body-size": "${'9'.repeat(400)}"`,
   ].join(', ');
   const f = await startProcessFixture([], { annotations });
@@ -215,7 +246,7 @@ test('end to end (manifest mode, real process): an Ingress with hostile tuning a
     assert.ok(!upstream.includes('x-injected'));
     const diagnostics = (await (await fetch(`${f.gh.adminUrl}/debug/diagnostics`)).json()) as unknown;
     const text = JSON.stringify(diagnostics);
-    for (const key of ['gatehouse.dev/read-timeout', 'gatehouse.dev/session-cookie-name', 'rewrite-target', 'upstream-vhost', 'gatehouse.dev/max-body-size']) {
+    for (const key of ['gatehouse.dev/read-timeout', 'gatehouse.dev/session-cookie-name', 'proxy-connect-timeout', 'load-balance', 'gatehouse.dev/max-body-size']) {
       assert.ok(text.includes(key), `no diagnostic for ${key}: ${text.slice(0, 500)}`);
     }
     const routes = JSON.stringify(await (await fetch(`${f.gh.adminUrl}/debug/routes`)).json());

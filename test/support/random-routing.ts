@@ -12,7 +12,9 @@ export interface RandomRouting {
 }
 
 const HOSTS = ['a.example.com', 'b.example.com', '*.example.com', 'x.a.example.com', '*.a.example.com', 'other.test', '*'];
-const SEGMENTS = ['foo', 'bar', 'baz', 'api', 'v1', 'Foo'];
+const SEGMENTS = ['foo', 'bar', 'baz', 'api', 'v1', 'Foo', 'API'];
+/** Regex paths as ingress-nginx users write them, plus literal ones (a regex host reads every path as a regex). */
+const PATTERNS = ['/foo/.*', '/(foo|bar)', '/api/v[0-9]+', '/ba[rz]$', '/foo(/|$)(.*)', '/Foo', '/api', '/', '/.*/bar', '/v1$', '/foo/bar/[a-z]{3}'];
 const REQUEST_HOSTS = ['a.example.com', 'A.Example.com:8080', 'b.example.com.', 'c.example.com', 'x.a.example.com', 'y.a.example.com', 'z.y.a.example.com', 'example.com', 'other.test', 'unknown.test', '[::1]:80', ''];
 
 export function randomRouting(initialSeed: number): RandomRouting {
@@ -28,11 +30,24 @@ export function randomRouting(initialSeed: number): RandomRouting {
   return {
     table(round) {
       const backends: Record<string, string[]> = {};
-      const hosts: Record<string, { routes: { path: string; match: 'Exact' | 'Prefix'; backend: string }[]; defaultBackend?: string }> = {};
+      const hosts: Record<string, { routes: { path: string; match: 'Exact' | 'Prefix' | 'Regex'; backend: string }[]; defaultBackend?: string }> = {};
       for (const host of HOSTS) {
         if (rand(3) === 0) continue;
         const seen = new Set<string>();
-        const routes: { path: string; match: 'Exact' | 'Prefix'; backend: string }[] = [];
+        const routes: { path: string; match: 'Exact' | 'Prefix' | 'Regex'; backend: string }[] = [];
+        // A regex host (docs/routing.md): every route a case-insensitive regex anchored at the start.
+        if (rand(4) === 0) {
+          for (let i = rand(6); i > 0; i--) {
+            const path = pick(PATTERNS);
+            if (seen.has(path)) continue;
+            seen.add(path);
+            const backend = `default/r${round}-${routes.length}-${host}:80`;
+            backends[backend] = ['127.0.0.2:80'];
+            routes.push({ path, match: 'Regex', backend });
+          }
+          hosts[host] = { routes };
+          continue;
+        }
         for (let i = rand(6); i > 0; i--) {
           const match = rand(3) === 0 ? 'Exact' : 'Prefix';
           let path = randomPath(3);

@@ -1,5 +1,6 @@
 // Builds RouteTables by hand for data-plane tests (the core builder has its own tests), sorted the
 // way the builder sorts: most specific path first (elements), Exact before Prefix.
+import { compareRegexOrder } from '../../src/core/path-match.ts';
 import type { Backend, Endpoint, MatchType, Route, RouteTable, VirtualHost } from '../../src/core/route-table.ts';
 import { DEFAULT_POLICY, type RoutePolicy } from '../../src/core/policy.ts';
 
@@ -52,11 +53,11 @@ export function routeTable(spec: TableSpec): RouteTable {
         ingress: 'default/ing',
         path: r.path,
         match: r.match ?? 'Prefix',
-        pathType: r.match ?? 'Prefix',
+        pathType: r.match === 'Regex' ? 'ImplementationSpecific' : (r.match ?? 'Prefix'),
         backend: r.backend,
         policy: r.policy ?? 'default/ing',
       }));
-      routes.sort((a, b) => elements(b.path) - elements(a.path) || (a.match === b.match ? 0 : a.match === 'Exact' ? -1 : 1));
+      routes.sort((a, b) => (a.match === 'Regex' || b.match === 'Regex' ? compareRegexOrder(a, b) : elements(b.path) - elements(a.path) || (a.match === b.match ? 0 : a.match === 'Exact' ? -1 : 1)));
       const vh: VirtualHost = { host, routes };
       if (h.defaultBackend) vh.defaultBackend = { backend: h.defaultBackend, policy: 'default/ing', ingress: 'default/ing' };
       if (h.tls) vh.tls = { certificate: h.tls, ingress: 'default/ing' };

@@ -3,7 +3,7 @@
 // (docs/annotations.md) all derive from these tables, so an annotation cannot be supported without
 // being documented, nor documented without being supported.
 
-import type { CidrBlock, CorsOrigin, HashKey, HeaderSetting, LoadBalanceAlgorithm, RedirectPart, SameSite } from '../policy.ts';
+import type { CidrBlock, CorsOrigin, HashKey, HeaderSetting, LoadBalanceAlgorithm, ProxyRedirectValue, RedirectPart, RewritePart, SameSite } from '../policy.ts';
 import { MAX_DURATION_MS } from '../units.ts';
 import { LOAD_BALANCE_VALUES, SAME_SITE_VALUES, type ValueType } from './value-types.ts';
 
@@ -50,11 +50,17 @@ export interface AnnotationValues {
   requestHeaders: HeaderSetting[];
   responseHeaders: HeaderSetting[];
   removeResponseHeaders: string[];
+  useRegex: boolean;
+  rewriteTarget: RewritePart[];
+  xForwardedPrefix: string;
+  upstreamVhost: string;
+  proxyRedirectFrom: ProxyRedirectValue;
+  proxyRedirectTo: ProxyRedirectValue;
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers' | 'Rewrites and upstream';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -284,6 +290,36 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'header-names' }, default: 'none', example: 'X-Powered-By, X-Debug-*',
     doc: 'Headers removed from responses relayed from the backend (`proxy_hide_header`, `more_clear_headers`); `X-Debug-*` removes every header whose name starts with `X-Debug-`.',
   },
+  {
+    name: 'use-regex', field: 'useRegex', group: 'Rewrites and upstream',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'The paths of the Ingress are regular expressions, as ingress-nginx reads them: RE2 syntax, matched case-insensitively and anchored at the start only (a prefix match: `/foo/.*` is `^/foo/.*`). As in ingress-nginx, this applies to the whole host: every path of every Ingress with a rule for one of this Ingress\'s hosts is then matched as such a regex, Exact and Prefix paths included (`PathMatchedAsRegex` warns those Ingresses), and the routes are tried longest pattern first (docs/routing.md, "Regex hosts"). `ImplementationSpecific` paths may be patterns; `Exact` and `Prefix` paths keep the literal path grammar. A pattern RE2 refuses, longer than 1024 characters or compiling to more than 2000 instructions is `PathRegexInvalid`: the requests under its literal prefix answer 503.',
+  },
+  {
+    name: 'rewrite-target', field: 'rewriteTarget', group: 'Rewrites and upstream', action: true,
+    type: { kind: 'rewrite-target' }, default: 'none', example: '/$2',
+    doc: 'The path sent upstream for a request matched by one of the Ingress\'s paths, as ingress-nginx\'s `rewrite "(?i)<path>" <target> break`: `$1` to `$9` are the path regex\'s capture groups (empty when a group took no part or does not exist), the request\'s query is kept. Setting it makes the Ingress\'s hosts regex hosts, as `use-regex` does. A path written exactly as the target is not rewritten (ingress-nginx skips it). With `/something(/|$)(.*)` and `/$2`: `/something` → `/`, `/something/` → `/`, `/something/new` → `/new`. Applies over HTTP/1.1, HTTP/2 and WebSocket upgrades; never to a default backend.',
+  },
+  {
+    name: 'x-forwarded-prefix', field: 'xForwardedPrefix', group: 'Rewrites and upstream', action: true,
+    type: { kind: 'forwarded-prefix' }, default: 'none', example: '/app',
+    doc: 'Sends `X-Forwarded-Prefix: <value>` with rewritten requests (replacing any the client sent). As ingress-nginx\'s template, only together with `rewrite-target` (for the routes it rewrites); alone it has no effect and `AnnotationNoEffect` says so.',
+  },
+  {
+    name: 'upstream-vhost', field: 'upstreamVhost', group: 'Rewrites and upstream', action: true,
+    type: { kind: 'upstream-vhost' }, default: 'none (the request\'s Host)', example: 'internal.example.com',
+    doc: 'The `Host` header sent upstream instead of the request\'s (ingress-nginx `proxy_set_header Host`), for requests over HTTP/1.1 and HTTP/2 and for WebSocket upgrades alike. `X-Forwarded-Host` still carries the request\'s host.',
+  },
+  {
+    name: 'proxy-redirect-from', field: 'proxyRedirectFrom', group: 'Rewrites and upstream', action: true,
+    type: { kind: 'proxy-redirect' }, default: 'off', example: 'http://app.internal:8080/',
+    doc: 'With `proxy-redirect-to`, nginx\'s `proxy_redirect FROM TO`: a response `Location` header that starts with this text (case-sensitive) has it replaced by `proxy-redirect-to`, and so has the URL of a `Refresh` header (after `url=`). `off` (the default) rewrites nothing. `default` is nginx\'s `proxy_redirect default`, which under ingress-nginx rewrites only URLs naming its internal upstream (`http://upstream_balancer/`), which no backend sends: Gatehouse rewrites nothing and says so (`AnnotationNoEffect`). Without `proxy-redirect-to` (or with `off`), nothing is rewritten, as in ingress-nginx.',
+  },
+  {
+    name: 'proxy-redirect-to', field: 'proxyRedirectTo', group: 'Rewrites and upstream', action: true,
+    type: { kind: 'proxy-redirect' }, default: 'off', example: 'https://app.example.com/',
+    doc: 'The replacement for `proxy-redirect-from`. `off` (the default) writes no rewrite.',
+  },
 ];
 
 export interface NginxMapping {
@@ -350,6 +386,12 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'cors-expose-headers', field: 'corsExposeHeaders', type: { kind: 'token-list', what: 'a header name' }, action: true, note: 'same' },
   { name: 'cors-allow-credentials', field: 'corsAllowCredentials', type: { kind: 'bool' }, note: 'same' },
   { name: 'cors-max-age', field: 'corsMaxAge', type: CORS_MAX_AGE, note: 'same (seconds)' },
+  { name: 'use-regex', field: 'useRegex', type: { kind: 'bool' }, note: 'same, host-wide as in ingress-nginx; patterns run on RE2' },
+  { name: 'rewrite-target', field: 'rewriteTarget', type: { kind: 'rewrite-target' }, action: true, note: 'same (`$1` to `$9`; no other nginx variable)' },
+  { name: 'x-forwarded-prefix', field: 'xForwardedPrefix', type: { kind: 'forwarded-prefix' }, action: true, note: 'same (only with rewrite-target, as ingress-nginx\'s template)' },
+  { name: 'upstream-vhost', field: 'upstreamVhost', type: { kind: 'upstream-vhost' }, action: true, note: 'same (`host[:port]`, no nginx variable)' },
+  { name: 'proxy-redirect-from', field: 'proxyRedirectFrom', type: { kind: 'proxy-redirect' }, action: true, note: 'same (`off`, `default`, or a prefix; no regex form)' },
+  { name: 'proxy-redirect-to', field: 'proxyRedirectTo', type: { kind: 'proxy-redirect' }, action: true, note: 'same' },
 ];
 
 /**
@@ -365,8 +407,6 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'proxy-next-upstream', why: 'retries happen on connection failures and resets before any response byte; not on statuses' },
   { name: 'proxy-next-upstream-timeout', why: 'retries are bounded by count and a budget, not by time' },
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
-  { name: 'rewrite-target', why: 'paths are forwarded as requested; rewriting is not supported' },
-  { name: 'use-regex', why: 'paths are matched as the Ingress spec says (Exact and Prefix), never as regular expressions' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
 ];
 

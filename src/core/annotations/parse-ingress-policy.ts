@@ -58,6 +58,8 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   const annotations = ingress.metadata.annotations;
   const values: Partial<AnnotationValues> = {};
   const sources: Sources = {};
+  /** Fields whose annotation was present but did not parse (already reported): no second word on their companions. */
+  const failed = new Set<AnnotationField>();
   let refused: PolicyRefusal | undefined;
   const refuse = (code: RefusalCode, key: string): void => {
     refused ??= { code, annotation: key };
@@ -78,6 +80,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     }
     const parsed = readValue(key, annotations[key]!, spec.type, report, refusalOf(spec, refuse));
     if (parsed !== undefined) set(values, sources, spec.field, parsed, key);
+    else failed.add(spec.field);
   }
   // Mapped ingress-nginx keys in table order, which is their precedence.
   for (const mapping of NGINX_ANNOTATIONS) {
@@ -92,6 +95,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     }
     const parsed = readValue(key, text, mapping.type, report, refusalOf(mapping, refuse));
     if (parsed !== undefined) set(values, sources, mapping.field, mapping.convert ? mapping.convert(parsed) : parsed, key);
+    else failed.add(mapping.field);
   }
   // Other controllers' annotations (and ingress-nginx's unmapped ones): a protection Gatehouse does
   // not enforce refuses the Ingress; anything else is a warning that it is not read.
@@ -118,7 +122,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
       report('AnnotationForeignController', key, `${quoteValue(key)} is an annotation of ${match.controller.controller}, which Gatehouse does not read; it is ignored`);
     }
   }
-  const policy = assemblePolicy(values, sources, report);
+  const policy = assemblePolicy(values, sources, report, failed);
   if (refused !== undefined) policy.refused = refused;
   return { policy, diagnostics };
 }
@@ -174,7 +178,7 @@ function set(values: Partial<AnnotationValues>, sources: Sources, field: Annotat
 }
 
 /** Combines the values into a policy, with defaults, and reports settings that cannot take effect. */
-function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: (code: DiagnosticCode, key: string, message: string) => void): RoutePolicy {
+function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: (code: DiagnosticCode, key: string, message: string) => void, failed: ReadonlySet<AnnotationField>): RoutePolicy {
   const policy: RoutePolicy = { ...DEFAULT_POLICY };
   const noEffect = (field: AnnotationField, why: string): void => {
     const key = sources[field];
@@ -215,6 +219,10 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
     if (v.denySourceRange !== undefined) policy.sourceRanges.deny = v.denySourceRange;
   }
   assembleRedirects(policy, v, sources, report, noEffect);
+  assembleUpstreamEdits(policy, v, sources, report, (field, why) => {
+    // A companion whose own annotation failed to parse was reported already.
+    if (!(field === 'xForwardedPrefix' && failed.has('rewriteTarget')) && !(field === 'proxyRedirectTo' && failed.has('proxyRedirectFrom')) && !(field === 'proxyRedirectFrom' && failed.has('proxyRedirectTo'))) noEffect(field, why);
+  });
   if (v.enableCors === true) {
     policy.cors = {
       origins: v.corsAllowOrigin ?? '*',
@@ -270,6 +278,43 @@ function assembleRedirects(
   }
   if (v.appRoot !== undefined) policy.appRoot = v.appRoot;
   if (v.fromToWwwRedirect === true) policy.fromToWww = true;
+}
+
+/**
+ * use-regex, rewrite-target, x-forwarded-prefix, upstream-vhost and proxy-redirect-from/-to, with
+ * ingress-nginx's template logic: X-Forwarded-Prefix only with a rewrite; proxy_redirect written
+ * only for `off`, `default`, or a FROM with a TO that is not `off`.
+ */
+function assembleUpstreamEdits(
+  policy: RoutePolicy,
+  v: Partial<AnnotationValues>,
+  sources: Sources,
+  report: (code: DiagnosticCode, key: string, message: string) => void,
+  noEffect: (field: AnnotationField, why: string) => void,
+): void {
+  if (v.useRegex === true || v.rewriteTarget !== undefined) policy.regexPaths = true;
+  if (v.rewriteTarget !== undefined) {
+    const target = v.rewriteTarget.map((p) => (p.kind === 'text' ? p.text : `$${p.index}`)).join('');
+    policy.rewrite = { target, parts: v.rewriteTarget };
+    if (v.xForwardedPrefix !== undefined) policy.rewrite.forwardedPrefix = v.xForwardedPrefix;
+  } else {
+    noEffect('xForwardedPrefix', 'ingress-nginx sends X-Forwarded-Prefix only with rewrite-target, and there is none');
+  }
+  if (v.upstreamVhost !== undefined) policy.upstreamVhost = v.upstreamVhost;
+  const from = v.proxyRedirectFrom;
+  const to = v.proxyRedirectTo;
+  if (from === undefined || from.kind === 'off') {
+    noEffect('proxyRedirectTo', from === undefined ? 'there is no proxy-redirect-from' : 'proxy-redirect-from is off');
+  } else if (from.kind === 'default') {
+    const key = sources.proxyRedirectFrom!;
+    report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: "default" is nginx's proxy_redirect default, which under ingress-nginx only rewrites URLs naming its internal upstream (http://upstream_balancer/), which no backend sends; Gatehouse rewrites nothing`);
+    noEffect('proxyRedirectTo', 'proxy-redirect-from is "default"');
+  } else if (to === undefined || to.kind !== 'text') {
+    noEffect('proxyRedirectFrom', to === undefined ? 'there is no proxy-redirect-to (ingress-nginx writes no proxy_redirect then)' : `proxy-redirect-to is "${to.kind}", so ingress-nginx writes no proxy_redirect`);
+    if (to !== undefined && to.kind === 'default') noEffect('proxyRedirectTo', '"default" is not a replacement');
+  } else {
+    policy.proxyRedirect = { from: from.text, to: to.text };
+  }
 }
 
 function cookieAffinity(

@@ -10,6 +10,7 @@ import { MAX_CORS_ENTRIES, MAX_CORS_LIST_LENGTH, parseCorsOrigins, parseTokenLis
 import { MAX_HEADER_LINES, MAX_HEADER_LINES_LENGTH, parseHeaderLines, parseHeaderNames } from '../snippets/header-lines.ts';
 import { TEMPLATE_VARIABLES } from '../snippets/value-template.ts';
 import { MAX_REDIRECT_LENGTH, parseAppRoot, parseRedirectUrl, REDIRECT_VARIABLES } from './redirect-url.ts';
+import { MAX_UPSTREAM_VALUE_LENGTH, parseForwardedPrefix, parseProxyRedirect, parseRewriteTarget, parseUpstreamVhost } from './upstream-values.ts';
 
 export type ValueType =
   | { kind: 'bool' }
@@ -38,7 +39,15 @@ export type ValueType =
   /** `Name: value` lines with the documented variables (snippets/header-lines.ts); read without the generic gate. */
   | { kind: 'header-lines' }
   /** Comma-separated header names, `X-Prefix-*` allowed (snippets/header-lines.ts). */
-  | { kind: 'header-names' };
+  | { kind: 'header-names' }
+  /** A path with capture references $1..$9 (upstream-values.ts). */
+  | { kind: 'rewrite-target' }
+  /** A path of letters, digits and -._~/: (upstream-values.ts). */
+  | { kind: 'forwarded-prefix' }
+  /** host[:port] (upstream-values.ts). */
+  | { kind: 'upstream-vhost' }
+  /** off, default, or a URL prefix (upstream-values.ts). */
+  | { kind: 'proxy-redirect' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -48,6 +57,7 @@ export function maxValueLength(type: ValueType): number {
   if (type.kind === 'redirect-url' || type.kind === 'app-root') return MAX_REDIRECT_LENGTH;
   if (type.kind === 'cors-origins' || type.kind === 'token-list') return MAX_CORS_LIST_LENGTH;
   if (type.kind === 'header-lines' || type.kind === 'header-names') return MAX_HEADER_LINES_LENGTH;
+  if (type.kind === 'rewrite-target' || type.kind === 'forwarded-prefix' || type.kind === 'proxy-redirect') return MAX_UPSTREAM_VALUE_LENGTH;
   return DEFAULT_MAX_VALUE_LENGTH;
 }
 
@@ -240,6 +250,14 @@ export function parseValue(type: ValueType, text: string): Parsed<unknown> {
       return parseHeaderLines(text);
     case 'header-names':
       return parseHeaderNames(text);
+    case 'rewrite-target':
+      return parseRewriteTarget(text);
+    case 'forwarded-prefix':
+      return parseForwardedPrefix(text);
+    case 'upstream-vhost':
+      return parseUpstreamVhost(text);
+    case 'proxy-redirect':
+      return parseProxyRedirect(text);
   }
 }
 
@@ -280,6 +298,14 @@ export function describeType(type: ValueType): string {
       return `\`Name: value\` lines (one per line), at most ${MAX_HEADER_LINES}, values with only the variables ${TEMPLATE_VARIABLES.map((v) => `\`$${v}\``).join(', ')}`;
     case 'header-names':
       return `comma-separated header names, \`X-Prefix-*\` for every name with that prefix, at most ${MAX_HEADER_LINES}`;
+    case 'rewrite-target':
+      return `path of letters, digits, \`-._~/:\` and capture references \`$1\` to \`$9\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
+    case 'forwarded-prefix':
+      return `path of letters, digits and \`-._~/:\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
+    case 'upstream-vhost':
+      return '`host[:port]` (a DNS name, an IPv4 address or a bracketed IPv6 address)';
+    case 'proxy-redirect':
+      return `\`off\`, \`default\`, or text of letters, digits and \`-._~/:,?&=\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
   }
 }
 

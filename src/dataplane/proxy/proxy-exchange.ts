@@ -40,6 +40,8 @@ import { renderFixedAnswer } from '../steps/fixed-answer.ts';
 import { editRequestHeaders, editResponseHeaders, type TemplateContext } from '../steps/header-edits.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { endHttp2WithHead, isGrpcStatusHead, relayTrailers } from './relay-trailers.ts';
+import { rewriteRedirectHeaders } from '../steps/proxy-redirect.ts';
+import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
@@ -295,6 +297,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.authAllowed !== undefined) this.upstreamHeaders = withAuthHeaders(this.upstreamHeaders, this.authAllowed.upstreamHeaders);
     // step: typed request header edits (steps/header-edits.ts).
     if (policy.headerEdits !== undefined && policy.headerEdits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, policy.headerEdits.request, this.templateContext());
+    // [hook: upstream edits, issue 12] rewrite-target, x-forwarded-prefix, upstream-vhost (steps/upstream-edits.ts).
+    if (target.upstreamEdits !== undefined) this.pathAndQuery = editUpstreamRequest(target.upstreamEdits, this.path, this.pathAndQuery, this.upstreamHeaders);
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read (the servers listen to
     // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
@@ -409,8 +413,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.responseHeaders.push(...authCookiesFor(statusCode, this.authAllowed.cookies, this.target!.externalAuth!.policy.alwaysSetCookie));
       this.authAllowed = { ...this.authAllowed, cookies: [] };
     }
+    // [hook: proxy-redirect-from/-to, issue 12] Location and Refresh rewritten (steps/proxy-redirect.ts).
+    const redirect = this.target!.upstreamEdits?.redirect;
+    const received = headers as Record<string, string | string[] | undefined>;
     this.headFields = buildResponseHeaders(
-      headers as Record<string, string | string[] | undefined>,
+      redirect === undefined ? received : rewriteRedirectHeaders(redirect, received),
       this.scheme === 'https' ? this.target!.hsts : undefined,
       this.corsHeaders === undefined ? this.responseHeaders : [...this.responseHeaders, ...this.corsHeaders],
       this.corsHeaders === undefined ? undefined : CORS_RESPONSE_HEADERS,

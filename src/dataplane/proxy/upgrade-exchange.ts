@@ -27,6 +27,8 @@ import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
+import { rewriteRawRedirectHeaders } from '../steps/proxy-redirect.ts';
+import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
 /** Upgraded connections, so a drain can end them. */
@@ -213,6 +215,9 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     // step: typed request header edits (steps/header-edits.ts).
     const edits = this.target!.policy.headerEdits;
     if (edits !== undefined && edits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, edits.request, this.templateContext());
+    // [hook: upstream edits, issue 12] rewrite-target, x-forwarded-prefix, upstream-vhost (steps/upstream-edits.ts).
+    const upstreamEdits = this.target!.upstreamEdits;
+    if (upstreamEdits !== undefined) this.pathAndQuery = editUpstreamRequest(upstreamEdits, this.path, this.pathAndQuery, this.upstreamHeaders);
     this.trace = propagateTrace(req.headers, this.upstreamHeaders, this.rt.options.observer);
     this.forward();
   }
@@ -272,7 +277,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       upstream.destroy();
       return;
     }
-    const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    // [hook: proxy-redirect-from/-to, issue 12] (steps/proxy-redirect.ts)
+    const redirect = this.target?.upstreamEdits?.redirect;
+    const received = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    const raw = redirect === undefined ? received : rewriteRawRedirectHeaders(redirect, received);
     // The picker's headers (an affinity Set-Cookie) go on the 101 too; the builder validates them.
     const head = buildUpgradeResponseHead(statusCode, REASONS[statusCode] ?? 'Switching Protocols', this.responseHeaders.length === 0 ? raw : [...raw, ...this.responseHeaders]);
     if (head === undefined) {
@@ -321,7 +329,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     // The backend refused the upgrade: relay its answer as-is over a connection that then closes.
     if (statusCode < 200 || this.clientGone) return;
     this.upstreamEndedAt = performance.now();
-    const raw = (this.controller?.rawHeaders ?? []) as (Buffer | string)[];
+    // [hook: proxy-redirect-from/-to, issue 12] (steps/proxy-redirect.ts)
+    const redirect = this.target?.upstreamEdits?.redirect;
+    const received = (this.controller?.rawHeaders ?? []) as (Buffer | string)[];
+    const raw = redirect === undefined ? received : rewriteRawRedirectHeaders(redirect, received);
     let head = `HTTP/1.1 ${statusCode} ${REASONS[statusCode] ?? 'Upstream Response'}\r\n`;
     let hasServer = false;
     for (let i = 0; i + 1 < raw.length; i += 2) {
