@@ -5,7 +5,9 @@
 // annotation schema reads it and the builder had nothing to say. Pure: same input, same report.
 
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
+import { CANARY_KEY_DOCS, CANARY_KEYS } from './annotations/parse-canary.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
+import { describeCanary } from './canary/choose-canary.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
 import type { CidrBlock, RoutePolicy } from './policy.ts';
@@ -164,6 +166,7 @@ function honouredBecause(key: string): string | undefined {
     const spec = ANNOTATIONS.find((a) => a.field === mapping.field)!;
     return `read as ${GATEHOUSE_PREFIX}${spec.name} (${mapping.note})`;
   }
+  if (CANARY_KEYS.has(key)) return `canary: ${CANARY_KEY_DOCS[key]}`;
   if (key === DEFAULT_BACKEND_ANNOTATION) return 'the Service that answers requests no path of this Ingress matches';
   if (key === LEGACY_CLASS_ANNOTATION) return 'selects the IngressClass (spec.ingressClassName is preferred)';
   return undefined;
@@ -181,6 +184,14 @@ function routesOf(ingressKey: string, table: RouteTable): RouteFinding[] {
     for (const route of vhost.routes) {
       if (route.ingress !== ingressKey) continue;
       out.push(finding(vhost.host, route.path, route.match, route.backend, route.refused, table.policies[route.policy], tls, table));
+    }
+    for (const route of vhost.routes) {
+      const canary = route.canary;
+      if (canary?.ingress !== ingressKey) continue;
+      // A canary's path answers with the main route's policy (its own is ignored).
+      const found = finding(vhost.host, route.path, route.match, canary.backend, canary.refused, table.policies[route.policy], tls, table);
+      found.notes.unshift(`canary of ${route.id}: ${describeCanary(canary)}`);
+      out.push(found);
     }
     const d = vhost.defaultBackend;
     if (d !== undefined && d.ingress === ingressKey) out.push(finding(vhost.host, '(default backend)', 'default', d.backend, d.refused, table.policies[d.policy], tls, table));

@@ -2,6 +2,8 @@
 // out. No I/O, no clock, no logger: same input, same bytes out. Each step is its own processor
 // (one file, one job); this function only wires them in order.
 
+import { parseCanary } from './annotations/parse-canary.ts';
+import { withoutDefaultBackend } from './canary/canary-ingress-settings.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { addWwwRedirects } from './www-redirects.ts';
 import { assembleTable } from './assemble-table.ts';
@@ -11,6 +13,7 @@ import { collectRuleHosts, distinctHosts } from './collect-rule-hosts.ts';
 import { finishDiagnostics } from './finish-diagnostics.ts';
 import { indexEndpointSlices } from './index-endpoint-slices.ts';
 import { mergeRoutes } from './merge-routes.ts';
+import { objectKey } from './model.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { reportLegacyIngress } from './report-legacy-ingress.ts';
 import { resolveAnnotationDefaultBackend } from './resolve-annotation-default-backend.ts';
@@ -32,23 +35,30 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const backends = new Map<string, Backend>();
   const candidates: RouteCandidate[] = [];
   const withHosts: IngressWithHosts[] = [];
+  const canaries = new Set<string>();
   selection.admitted.forEach((ingress, rank) => {
     const legacy = reportLegacyIngress(ingress);
     if (legacy) diagnostics.push(legacy);
     const ruleHosts = collectRuleHosts(ingress);
-    const fallback = resolveAnnotationDefaultBackend(ingress, context);
+    // A canary Ingress (canary/): its paths split the main routes; its other settings are ignored.
+    const canary = parseCanary(ingress);
+    diagnostics.push(...canary.diagnostics);
+    if (canary.canary) canaries.add(objectKey(ingress.metadata));
+    const fallback = canary.canary ? { diagnostics: [] } : resolveAnnotationDefaultBackend(ingress, context);
     const routes = collectRoutes(ingress, rank, ruleHosts, context, fallback.backend);
+    if (canary.canary) for (const c of routes.candidates) c.canary = { rules: canary.rules };
     diagnostics.push(...ruleHosts.diagnostics, ...fallback.diagnostics, ...routes.diagnostics);
     candidates.push(...routes.candidates);
     for (const [id, backend] of routes.backends) backends.set(id, backend);
-    withHosts.push({ ingress, hosts: distinctHosts(ruleHosts), ...(fallback.backend ? { fallback: fallback.backend } : {}) });
+    const own = canary.canary ? withoutDefaultBackend(ingress) : ingress;
+    withHosts.push({ ingress: own, hosts: distinctHosts(ruleHosts), ...(fallback.backend ? { fallback: fallback.backend } : {}) });
   });
   const merged = mergeRoutes(candidates);
   const defaults = resolveDefaultBackends(withHosts, options.defaultBackend, context);
   const tls = resolveTls(withHosts, snapshot.secrets, options);
   const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted, snapshot.secrets, {
     allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
-  });
+  }, canaries);
   if (defaults.catchAll?.policy === CONTROLLER_DEFAULT_POLICY) policies.set(CONTROLLER_DEFAULT_POLICY, { ...DEFAULT_POLICY });
   for (const [id, backend] of defaults.backends) backends.set(id, backend);
   diagnostics.push(...merged.diagnostics, ...defaults.diagnostics, ...tls.diagnostics, ...policyDiagnostics);

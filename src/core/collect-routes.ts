@@ -5,6 +5,7 @@
 // a refused stand-in over its literal text taken as a prefix, so its requests never reach another
 // route. Stand-ins never displace nor contest a real route (merge-routes.ts).
 
+import type { CanaryRules } from './canary/canary-split.ts';
 import type { Diagnostic, ObjectRef } from './diagnostics.ts';
 import type { RuleHosts } from './collect-rule-hosts.ts';
 import type { HTTPIngressPath, Ingress } from './model.ts';
@@ -25,6 +26,8 @@ export interface RouteCandidate {
   field: string;
   /** A refused stand-in for an invalid path: it loses, silently, to any real route with its key. */
   standIn?: boolean;
+  /** A path of a canary Ingress: it never routes on its own, it splits the main route (canary/attach-canaries.ts). */
+  canary?: { rules: CanaryRules | undefined };
 }
 
 export interface CollectedRoutes {

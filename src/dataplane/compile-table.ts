@@ -8,11 +8,13 @@
 // A path that matches none of its routes goes to that host's default backend, then the table's
 // default backend, else 404. A refused route or default backend is still matched like any other:
 // its target carries `refused`, and the request path answers 503 instead of forwarding.
+import type { RouteCanary } from '../core/canary/canary-split.ts';
 import type { Backend, Endpoint, RouteTable, VirtualHost } from '../core/route-table.ts';
 import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
+import { compileCanary, type CompiledCanary } from './steps/canary.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
@@ -35,6 +37,8 @@ export interface RouteTarget {
   readonly sourceRanges: SourceRangeCheck | undefined;
   /** The policy's basic authentication, compiled; undefined when none is asked (steps/basic-auth.ts). */
   readonly basicAuth: CompiledBasicAuth | undefined;
+  /** A canary splits this route: steps/canary.ts picks its target (same policy, the canary's backend) per request. */
+  readonly canary?: CompiledCanary;
 }
 
 export interface CompiledTable {
@@ -100,10 +104,13 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return basicAuths.get(policyId);
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, split?: RouteCanary): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
+    // The canary's target: its own backend, the main route's policy (never its own).
+    const canary = split === undefined ? undefined : compileCanary(split, targetFor(split.route, split.backend, policyId, hostTls, split.refused));
     return {
+      ...(canary === undefined ? {} : { canary }),
       routeId,
       backend,
       policy,
@@ -120,7 +127,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
   const compileHost = (vh: VirtualHost): CompiledHost => {
     const hasTls = vh.tls?.certificate !== undefined;
     const matcher = createPathMatcher(
-      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused) })),
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r.canary) })),
     );
     const d = vh.defaultBackend;
     const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused) : undefined;

@@ -28,6 +28,7 @@ import {
 } from './annotation-schema.ts';
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
+import { CANARY_KEYS } from './parse-canary.ts';
 import { matchProtection } from './protection-annotations.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
 import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
@@ -93,6 +94,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
     if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
     if (BASIC_AUTH_KEYS.has(key)) continue; // read with the Secrets by resolve-basic-auth.ts
+    if (CANARY_KEYS.has(key)) continue; // canary: read by parse-canary.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {
