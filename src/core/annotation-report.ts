@@ -156,6 +156,7 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
 function honouredBecause(key: string): string | undefined {
+  if (CANARY_KEYS.has(key)) return `canary: ${CANARY_KEY_DOCS[key]}`;
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);
@@ -166,7 +167,6 @@ function honouredBecause(key: string): string | undefined {
     const spec = ANNOTATIONS.find((a) => a.field === mapping.field)!;
     return `read as ${GATEHOUSE_PREFIX}${spec.name} (${mapping.note})`;
   }
-  if (CANARY_KEYS.has(key)) return `canary: ${CANARY_KEY_DOCS[key]}`;
   if (key === DEFAULT_BACKEND_ANNOTATION) return 'the Service that answers requests no path of this Ingress matches';
   if (key === LEGACY_CLASS_ANNOTATION) return 'selects the IngressClass (spec.ingressClassName is preferred)';
   return undefined;

@@ -30,12 +30,12 @@ export const CANARY_KEYS: ReadonlySet<string> = new Set([CANARY_KEY, HEADER_KEY,
 /** What each key does, for `gatehouse check` and docs. */
 export const CANARY_KEY_DOCS: Readonly<Record<string, string>> = {
   [CANARY_KEY]: 'this Ingress is the canary of the Ingress serving the same host and path',
-  [HEADER_KEY]: 'requests with this header set to always go to the canary, never to the main Ingress',
+  [HEADER_KEY]: 'a request with this header set to `always` goes to the canary, `never` to the main Ingress',
   [HEADER_VALUE_KEY]: 'requests whose canary-by-header equals this value go to the canary',
   [HEADER_PATTERN_KEY]: 'requests whose canary-by-header matches this RE2 pattern go to the canary',
-  [COOKIE_KEY]: 'requests with this cookie set to always go to the canary, never to the main Ingress',
-  [WEIGHT_KEY]: 'this share of the other requests goes to the canary',
-  [WEIGHT_TOTAL_KEY]: 'the total canary-weight is a share of',
+  [COOKIE_KEY]: 'a request with this cookie set to `always` goes to the canary, `never` to the main Ingress',
+  [WEIGHT_KEY]: 'this share (of canary-weight-total) of the requests no header or cookie decides goes to the canary',
+  [WEIGHT_TOTAL_KEY]: 'the whole that canary-weight is a share of (default 100)',
 };
 
 /** Caps on canary-by-header-pattern: its length, and the size of the compiled RE2 program. */
