@@ -8,6 +8,7 @@ import { parseCanary } from '../../src/core/annotations/parse-canary.ts';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { RouteCanary } from '../../src/core/canary/canary-split.ts';
 import { chooseCanary, type CanarySide } from '../../src/core/canary/choose-canary.ts';
+import { diffRouteTables } from '../../src/core/diff-route-tables.ts';
 import { explainRequest } from '../../src/core/explain-request.ts';
 import { resolveRequest } from '../../src/core/resolve-request.ts';
 import { endpoint, ingress, options, rule, service, slice, snapshotOf } from './fixtures.ts';
@@ -153,4 +154,13 @@ test('a canary without a main Ingress is not served, and says so', () => {
   assert.deepEqual(result.table.virtualHosts, []);
   assert.deepEqual(result.diagnostics.filter((d) => d.severity === 'error').map((d) => d.code), ['CanaryWithoutMain']);
   assert.equal(resolveRequest(result.table, 'b.example.com', '/').kind, 'none');
+});
+
+test('a weight step (as Flagger makes them) shows in the table diff of the build history', () => {
+  const at = (weight: string) => splitTable({}, { [`${N}canary-weight`]: weight }).table;
+  const diff = diffRouteTables(at('10'), at('20'));
+  assert.deepEqual(diff.changed, [
+    'a.example.com Prefix /: default/web:80 (default/main) + canary default/web-canary:80 (default/canary: weight 10 of 100) → default/web:80 (default/main) + canary default/web-canary:80 (default/canary: weight 20 of 100)',
+  ]);
+  assert.deepEqual(diffRouteTables(at('20'), at('20')).changed, []);
 });
