@@ -39,6 +39,7 @@ export function renderExplanation(e: Explanation): string {
     const what = d.kind === 'route' ? `route ${d.route}` : d.kind === 'host-default' ? 'host default backend' : d.kind === 'table-default' ? 'default backend' : 'nothing';
     head('decision', `${what}: ${d.reason}`);
   }
+  if (e.canary !== undefined) head('canary', `${e.canary.side === 'canary' ? `to ${e.canary.route}` : 'stays on the main route'}: ${e.canary.summary}`);
   if (e.policy !== undefined) {
     head('policy', `of ${e.policy.id === '--default-backend' ? 'the controller (--default-backend)' : `Ingress ${e.policy.id}`}`);
     out.push(...table(e.policy.lines.map(policyRow), '  '));

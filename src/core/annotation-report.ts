@@ -8,6 +8,8 @@ import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ALREADY_SO, NGINX_ANNOTATIONS, NGI
 import { matchProtection } from './annotations/protection-annotations.ts';
 import { EXTERNAL_AUTH_KEYS } from './annotations/resolve-external-auth.ts';
 import { BACKEND_PROTOCOL_KEYS } from './annotations/resolve-backend-protocol.ts';
+import { CANARY_KEY_DOCS, CANARY_KEYS } from './annotations/parse-canary.ts';
+import { describeCanary } from './canary/choose-canary.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCodeInfo } from './diagnostic-codes.ts';
 import { BASIC_AUTH_KEYS } from './annotations/resolve-basic-auth.ts';
@@ -173,6 +175,7 @@ function honouredBecause(key: string): string | undefined {
   }
   if (EXTERNAL_AUTH_KEYS.has(key)) return 'external authentication: each request is checked with the auth service first (docs/security.md)';
   if (BACKEND_PROTOCOL_KEYS.has(key)) return 'how the endpoints are reached: protocol and TLS to the backend (docs/dataplane.md, Upstream protocols)';
+  if (CANARY_KEYS.has(key)) return `canary: ${CANARY_KEY_DOCS[key]}`;
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);
@@ -199,6 +202,14 @@ function routesOf(ingressKey: string, table: RouteTable): RouteFinding[] {
     for (const route of vhost.routes) {
       if (route.ingress !== ingressKey) continue;
       out.push(finding(vhost.host, route.path, route.match, route.backend, route.refused, table.policies[route.policy], tls, table));
+    }
+    for (const route of vhost.routes) {
+      const canary = route.canary;
+      if (canary?.ingress !== ingressKey) continue;
+      // A canary's path answers with the main route's policy (its own is ignored).
+      const found = finding(vhost.host, route.path, route.match, canary.backend, canary.refused, table.policies[route.policy], tls, table);
+      found.notes.unshift(`canary of ${route.id}: ${describeCanary(canary)}`);
+      out.push(found);
     }
     const d = vhost.defaultBackend;
     if (d !== undefined && d.ingress === ingressKey) out.push(finding(vhost.host, '(default backend)', 'default', d.backend, d.refused, table.policies[d.policy], tls, table));

@@ -49,7 +49,10 @@ function assembleVirtualHosts(parts: TableParts): VirtualHost[] {
 function usedBackends(virtualHosts: readonly VirtualHost[], catchAll: RouteTable['defaultBackend']): Set<string> {
   const used = new Set<string>();
   for (const vhost of virtualHosts) {
-    for (const route of vhost.routes) used.add(route.backend);
+    for (const route of vhost.routes) {
+      used.add(route.backend);
+      if (route.canary !== undefined) used.add(route.canary.backend);
+    }
     if (vhost.defaultBackend) used.add(vhost.defaultBackend.backend);
   }
   if (catchAll) used.add(catchAll.backend);

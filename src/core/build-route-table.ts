@@ -2,6 +2,8 @@
 // out. No I/O, no clock, no logger: same input, same bytes out. Each step is its own processor
 // (one file, one job); this function only wires them in order.
 
+import { parseCanary } from './annotations/parse-canary.ts';
+import { withoutDefaultBackend } from './canary/canary-ingress-settings.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { addWwwRedirects } from './www-redirects.ts';
 import { assembleTable } from './assemble-table.ts';
@@ -12,6 +14,7 @@ import { finishDiagnostics } from './finish-diagnostics.ts';
 import { indexEndpointSlices } from './index-endpoint-slices.ts';
 import { mergeRoutes } from './merge-routes.ts';
 import { regexHosts } from './regex-hosts.ts';
+import { objectKey } from './model.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { reportLegacyIngress } from './report-legacy-ingress.ts';
 import { resolveAnnotationDefaultBackend } from './resolve-annotation-default-backend.ts';
@@ -33,24 +36,40 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const backends = new Map<string, Backend>();
   const candidates: RouteCandidate[] = [];
   const withHosts: IngressWithHosts[] = [];
-  // Policies first: whether an Ingress asks for regex paths decides how its hosts' paths are read.
-  const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted, snapshot.secrets, {
-    allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
-    snippets: options.snippets ?? 'subset',
-    inspectCertificate: options.inspectCertificate,
+  // Canary Ingresses first: they get no policy of their own (canary/canary-ingress-settings.ts).
+  const canaryOf = selection.admitted.map((ingress) => parseCanary(ingress));
+  const canaries = new Set<string>();
+  selection.admitted.forEach((ingress, i) => {
+    if (canaryOf[i]!.canary) canaries.add(objectKey(ingress.metadata));
   });
+  // Policies next: whether an Ingress asks for regex paths decides how its hosts' paths are read.
+  const { policies, diagnostics: policyDiagnostics } = collectPolicies(
+    selection.admitted,
+    snapshot.secrets,
+    {
+      allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
+      snippets: options.snippets ?? 'subset',
+      inspectCertificate: options.inspectCertificate,
+    },
+    canaries,
+  );
   const hostsOf = selection.admitted.map((ingress) => ({ ingress, hosts: collectRuleHosts(ingress) }));
   const regex = regexHosts(hostsOf, policies);
   selection.admitted.forEach((ingress, rank) => {
     const legacy = reportLegacyIngress(ingress);
     if (legacy) diagnostics.push(legacy);
     const ruleHosts = hostsOf[rank]!.hosts;
-    const fallback = resolveAnnotationDefaultBackend(ingress, context);
+    // A canary Ingress (canary/): its paths split the main routes; its other settings are ignored.
+    const canary = canaryOf[rank]!;
+    diagnostics.push(...canary.diagnostics);
+    const fallback = canary.canary ? { diagnostics: [] } : resolveAnnotationDefaultBackend(ingress, context);
     const routes = collectRoutes(ingress, rank, ruleHosts, context, fallback.backend, regex);
+    if (canary.canary) for (const c of routes.candidates) c.canary = { rules: canary.rules };
     diagnostics.push(...ruleHosts.diagnostics, ...fallback.diagnostics, ...routes.diagnostics);
     candidates.push(...routes.candidates);
     for (const [id, backend] of routes.backends) backends.set(id, backend);
-    withHosts.push({ ingress, hosts: distinctHosts(ruleHosts), ...(fallback.backend ? { fallback: fallback.backend } : {}) });
+    const own = canary.canary ? withoutDefaultBackend(ingress) : ingress;
+    withHosts.push({ ingress: own, hosts: distinctHosts(ruleHosts), ...(fallback.backend ? { fallback: fallback.backend } : {}) });
   });
   const merged = mergeRoutes(candidates);
   const defaults = resolveDefaultBackends(withHosts, options.defaultBackend, context);

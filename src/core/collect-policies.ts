@@ -2,7 +2,9 @@
 // (its diagnostics are passed through unchanged). Basic authentication, the backend protocol
 // (proxy-ssl-secret) and external authentication are resolved here too (the first two read the
 // Secrets): their refusals join the annotation refusals (the first by key wins).
+// A canary Ingress gets no policy: its settings are reported as ignored (canary/canary-ingress-settings.ts).
 
+import { ignoredCanarySettings } from './canary/canary-ingress-settings.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
 import { resolveBackendProtocol, type BackendProtocolOptions } from './annotations/resolve-backend-protocol.ts';
@@ -17,10 +19,16 @@ export function collectPolicies(
   ingresses: readonly Ingress[],
   secrets: ReadonlyMap<string, Secret>,
   options: BasicAuthOptions & BackendProtocolOptions & { snippets?: SnippetMode },
+  canaries: ReadonlySet<string> = new Set(),
 ): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
   const policies = new Map<string, RoutePolicy>();
   const diagnostics: Diagnostic[] = [];
   for (const ingress of ingresses) {
+    // A canary has no policy of its own: its requests get the main Ingress's (canary/).
+    if (canaries.has(objectKey(ingress.metadata))) {
+      diagnostics.push(...ignoredCanarySettings(ingress));
+      continue;
+    }
     const parsed = parseIngressPolicy(ingress);
     const auth = resolveBasicAuth(ingress, secrets, options);
     const policy = parsed.policy;

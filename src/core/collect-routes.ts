@@ -5,6 +5,7 @@
 // a refused stand-in over its literal text taken as a prefix, so its requests never reach another
 // route. Stand-ins never displace nor contest a real route (merge-routes.ts).
 
+import type { CanaryRules } from './canary/canary-split.ts';
 import type { Diagnostic, ObjectRef } from './diagnostics.ts';
 import type { RuleHosts } from './collect-rule-hosts.ts';
 import type { HTTPIngressPath, Ingress } from './model.ts';
@@ -30,6 +31,8 @@ export interface RouteCandidate {
   standIn?: boolean;
   /** On a regex host, the text that places a stand-in where its pattern would be (merge-routes.ts). */
   orderPath?: string;
+  /** A path of a canary Ingress: it never routes on its own, it splits the main route (canary/attach-canaries.ts). */
+  canary?: { rules: CanaryRules | undefined };
 }
 
 export interface CollectedRoutes {

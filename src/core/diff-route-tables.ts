@@ -2,6 +2,7 @@
 // they match (host, pathType, path), not by their positional ids (inserting a path renumbers the
 // ids of the ones after it, which is not a change). For the build history of the dashboard.
 
+import { describeCanary } from './canary/choose-canary.ts';
 import { compareStrings } from './compare-strings.ts';
 import type { RouteTable } from './route-table.ts';
 
@@ -52,7 +53,10 @@ function entries(table: RouteTable | undefined): Map<string, Entry> {
   for (const vh of table.virtualHosts) {
     for (const r of vh.routes) {
       const label = `${vh.host} ${r.pathType} ${r.path}`;
-      map.set(`${vh.host}\u0000${r.match}\u0000${r.path}`, entry(table, label, r.backend, r.policy, r.ingress));
+      const e = entry(table, label, r.backend, r.policy, r.ingress);
+      // A canary's split is part of where the route sends traffic: a weight step shows as a change.
+      if (r.canary !== undefined) e.target += ` + canary ${r.canary.backend} (${r.canary.ingress}: ${describeCanary(r.canary)})`;
+      map.set(`${vh.host}\u0000${r.match}\u0000${r.path}`, e);
     }
     const d = vh.defaultBackend;
     if (d !== undefined) map.set(`${vh.host}\u0000default`, entry(table, `${vh.host} default`, d.backend, d.policy, d.ingress));

@@ -4,6 +4,9 @@
 // in the live endpoint health when it has one, so the answer here is the answer a client gets.
 
 import { templateText } from './snippets/value-template.ts';
+import { RE2JS } from 're2js';
+import type { RouteCanary } from './canary/canary-split.ts';
+import { chooseCanary, describeCanary, type CanaryReason, type CanarySide } from './canary/choose-canary.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { hostLookupOrder, normaliseHost } from './host-match.ts';
 import { pathElements, pathMatches } from './path-match.ts';
@@ -136,7 +139,19 @@ export type Answer =
   | { kind: 'redirect'; status: 308; location: string; summary: string }
   | { kind: 'status'; status: number; summary: string };
 
+/** The canary step: which side of a split route serves this request, and why. */
+export interface CanaryExplanation {
+  /** The canary Ingress and its route. */
+  ingress: string;
+  route: string;
+  backend: string;
+  side: CanarySide;
+  reason: CanaryReason;
+  summary: string;
+}
+
 export interface Explanation {
+  canary?: CanaryExplanation;
   request: { scheme: 'http' | 'https'; hostHeader: string; rawTarget: string; path?: string; query?: string; clientIp?: string; headers: Record<string, string> };
   host?: HostStep;
   candidates: PathCandidate[];
@@ -176,6 +191,8 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
 
   // Which target, as compile-table.ts computes it (RouteTarget: backend, policy, tlsRedirect).
   let decision: Decision;
+  let canary: CanaryExplanation | undefined;
+  let canaryRefused: string | undefined;
   let backendId: string | undefined;
   let policyId: string | undefined;
   const hostHasTls = virtualHost?.tls?.certificate !== undefined;
@@ -183,6 +200,13 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
     decision = { kind: 'route', route: winner.id, ingress: winner.ingress, reason: `path ${winner.path} (${winner.pathType}) of Ingress ${winner.ingress}` };
     backendId = winner.backend;
     policyId = winner.policy;
+    if (winner.canary !== undefined) {
+      canary = explainCanary(winner.canary, input);
+      if (canary.side === 'canary') {
+        backendId = winner.canary.backend;
+        canaryRefused = winner.canary.refused;
+      }
+    }
   } else if (virtualHost?.defaultBackend !== undefined) {
     const d = virtualHost.defaultBackend;
     decision = { kind: 'host-default', ingress: d.ingress, reason: `no path of ${virtualHost.host} matches: the default backend of Ingress ${d.ingress}, which defines this host` };
@@ -202,6 +226,7 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
   }
 
   const explanation: Explanation = { request, host: hostStep, candidates, decision, answer: { kind: 'status', status: 404, summary: '' }, served: false, diagnostics: [] };
+  if (canary !== undefined) explanation.canary = canary;
   if (backendId === undefined || policyId === undefined) {
     explanation.answer = { kind: 'status', status: 404, summary: `404 Not Found: ${decision.reason}` };
     explanation.diagnostics = relatedDiagnostics(context.diagnostics, virtualHost, undefined, undefined);
@@ -231,7 +256,8 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
     return explanation;
   }
   // The access step (steps/check-route-access.ts) runs after the redirect: refused first, then source ranges.
-  const refused = refusalOf(decision, virtualHost, table) ?? policy.refused?.code;
+  // The canary side is refused by its own backend, never by the main route's.
+  const refused = (canary?.side === 'canary' ? canaryRefused : refusalOf(decision, virtualHost, table)) ?? policy.refused?.code;
   if (refused !== undefined) {
     const what = policy.refused !== undefined && refused === policy.refused.code ? ` (annotation ${policy.refused.annotation})` : '';
     explanation.answer = { kind: 'status', status: 503, summary: `503 Service Unavailable: refused by ${refused}${what}; never served by another rule (docs/security.md, Fail closed)` };
@@ -254,6 +280,36 @@ export function explainRequest(table: RouteTable, input: ExplainInput, context: 
   explanation.answer = { kind: 'proxied', backend: backendId, summary: `proxied to ${backendId}: ${count} (${how})${b.panic ? ', every one ejected: panic mode uses them all' : ''}`, headers: answerHeaders };
   explanation.served = true;
   return explanation;
+}
+
+/**
+ * The canary decision as the data plane makes it, offline: affinity cookies are not evaluated (their
+ * values are keyed by the running process), and a weight strictly between 0 and the total is shown
+ * as the share it is, with the request explained on the main side.
+ */
+function explainCanary(split: RouteCanary, input: ExplainInput): CanaryExplanation {
+  const headers = input.headers ?? {};
+  let compiled: RE2JS | undefined;
+  const choice = chooseCanary(split, {
+    header: (name) => headers[name],
+    cookie: (name) => (headers.cookie === undefined ? undefined : cookieValue(headers.cookie, name)),
+    affinity: () => undefined,
+    draw: (total) => total + 1,
+    patternMatches: (value) => {
+      if (split.header?.pattern === undefined) return false;
+      compiled ??= RE2JS.compile(split.header.pattern);
+      return compiled.test(value);
+    },
+  });
+  const rules = describeCanary(split);
+  const to = choice.side === 'canary' ? `the canary ${split.ingress} (${split.backend})` : 'the main route';
+  let why: string;
+  if (choice.reason === 'weight') {
+    why = split.weight <= 0 ? 'canary-weight is 0' : split.weight >= split.weightTotal ? `canary-weight is ${split.weight} of ${split.weightTotal}` : `no header or cookie decides: ${split.weight} of ${split.weightTotal} such requests go to the canary, the others (explained here) to the main route`;
+  } else {
+    why = `decided by ${choice.reason === 'cookie' ? 'the cookie' : 'the header'}`;
+  }
+  return { ingress: split.ingress, route: split.route, backend: split.backend, side: choice.side, reason: choice.reason, summary: `${to}: ${why} (split: ${rules}; canary requests get the main route's policy)` };
 }
 
 function explainHost(table: RouteTable, host: string): HostStep {
@@ -463,7 +519,10 @@ function hstsValue(policy: RoutePolicy): string {
 function relatedDiagnostics(all: readonly Diagnostic[] | undefined, vh: VirtualHost | undefined, policyId: string | undefined, backend: Backend | undefined): Diagnostic[] {
   if (all === undefined) return [];
   const ingresses = new Set<string>();
-  for (const r of vh?.routes ?? []) ingresses.add(r.ingress);
+  for (const r of vh?.routes ?? []) {
+    ingresses.add(r.ingress);
+    if (r.canary !== undefined) ingresses.add(r.canary.ingress);
+  }
   if (vh?.defaultBackend !== undefined) ingresses.add(vh.defaultBackend.ingress);
   if (vh?.tls !== undefined) ingresses.add(vh.tls.ingress);
   if (policyId !== undefined) ingresses.add(policyId);

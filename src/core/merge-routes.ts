@@ -5,6 +5,7 @@
 // route claims. Each list is then put in specificity order (see path-match.ts).
 
 import type { Diagnostic } from './diagnostics.ts';
+import { attachCanaries } from './canary/attach-canaries.ts';
 import type { RouteCandidate } from './collect-routes.ts';
 import { compareStrings } from './compare-strings.ts';
 import { makeDiagnostic } from './diagnostic-codes.ts';
@@ -22,8 +23,14 @@ export interface MergedRoutes {
 export function mergeRoutes(candidates: readonly RouteCandidate[]): MergedRoutes {
   const winners = new Map<string, RouteCandidate>();
   const diagnostics: Diagnostic[] = [];
+  const canaries: RouteCandidate[] = [];
   for (const candidate of candidates) {
-    const key = `${candidate.host} ${conflictKey(candidate.route)}`;
+    // Canary paths never claim a place: they split the main route that does (canary/attach-canaries.ts).
+    if (candidate.canary !== undefined) {
+      canaries.push(candidate);
+      continue;
+    }
+    const key = routeKey(candidate);
     const winner = winners.get(key);
     if (winner === undefined) winners.set(key, candidate);
     // An invalid path's stand-in never displaces nor contests a real route (its own diagnostic is out already).
@@ -31,6 +38,7 @@ export function mergeRoutes(candidates: readonly RouteCandidate[]): MergedRoutes
     else if (winner.standIn === true) winners.set(key, candidate);
     else diagnostics.push(conflict(candidate, winner));
   }
+  diagnostics.push(...attachCanaries(winners, canaries, routeKey));
   const byHost = new Map<string, RouteCandidate[]>();
   for (const candidate of winners.values()) {
     const list = byHost.get(candidate.host);
@@ -40,6 +48,11 @@ export function mergeRoutes(candidates: readonly RouteCandidate[]): MergedRoutes
   const sorted = new Map<string, Route[]>();
   for (const [host, list] of byHost) sorted.set(host, list.sort(compareCandidates).map((c) => c.route));
   return { byHost: sorted, diagnostics };
+}
+
+/** Two candidates with the same key match the same requests. */
+function routeKey(candidate: RouteCandidate): string {
+  return `${candidate.host} ${conflictKey(candidate.route)}`;
 }
 
 /** Prefix paths that differ only by empty elements ('/foo' and '/foo/') match the same requests. */

@@ -1,6 +1,7 @@
 // The route table: the pure core's output and the data plane's only input.
 // Plain, sorted, JSON-serialisable data. Same snapshot in, same bytes out.
 
+import type { RouteCanary } from './canary/canary-split.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { redactHash, type PasswordHash } from './password-hash.ts';
 import type { RoutePolicy } from './policy.ts';
@@ -47,6 +48,8 @@ export interface Route {
   pathType: 'Exact' | 'Prefix' | 'ImplementationSpecific';
   backend: string; // Backend id; for a refused route the id as written ('' when none), absent from backends
   policy: string; // key into RouteTable.policies (the Ingress 'ns/name')
+  /** A canary Ingress for the same host and path takes some of this route's requests (canary/). */
+  canary?: RouteCanary;
 }
 
 /** A default backend claim; `refused` as on Route when its backend does not resolve. */

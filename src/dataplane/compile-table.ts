@@ -8,12 +8,14 @@
 // A path that matches none of its routes goes to that host's default backend, then the table's
 // default backend, else 404. A refused route or default backend is still matched like any other:
 // its target carries `refused`, and the request path answers 503 instead of forwarding.
+import type { RouteCanary } from '../core/canary/canary-split.ts';
 import type { Backend, Endpoint, Route, RouteTable, VirtualHost } from '../core/route-table.ts';
 import { DEFAULT_POLICY, type HstsPolicy, type RoutePolicy } from '../core/policy.ts';
 import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
 import { compileExternalAuth, type CompiledExternalAuth } from './steps/external-auth.ts';
+import { compileCanary, type CompiledCanary } from './steps/canary.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
 import { compileUpstreamEdits, type UpstreamEdits } from './steps/upstream-edits.ts';
@@ -44,6 +46,8 @@ export interface RouteTarget {
   readonly upstream: CompiledUpstream;
   /** rewrite-target, upstream-vhost, Location rewrite for this route; undefined when none (steps/upstream-edits.ts). */
   readonly upstreamEdits: UpstreamEdits | undefined;
+  /** A canary splits this route: steps/canary.ts picks its target (same policy, the canary's backend) per request. */
+  readonly canary?: CompiledCanary;
 }
 
 export interface CompiledTable {
@@ -122,12 +126,15 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return u;
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route): RouteTarget => {
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route, split?: RouteCanary): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
     const upstream = upstreamFor(policyId, policy);
     const upstreamError = 'error' in upstream ? 'ProxySslSecretInvalid' : undefined;
+    // The canary's target: its own backend, the main route's policy (never its own).
+    const canary = split === undefined ? undefined : compileCanary(split, targetFor(split.route, split.backend, policyId, hostTls, split.refused, route));
     return {
+      ...(canary === undefined ? {} : { canary }),
       routeId,
       backend,
       policy,
@@ -147,7 +154,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
   const compileHost = (vh: VirtualHost): CompiledHost => {
     const hasTls = vh.tls?.certificate !== undefined;
     const matcher = createPathMatcher(
-      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r) })),
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r, r.canary) })),
     );
     const d = vh.defaultBackend;
     const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused) : undefined;

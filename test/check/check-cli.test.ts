@@ -51,7 +51,7 @@ test('check -o json: the realistic folder matches its golden file, with the docu
   const report = JSON.parse(r.stdout) as { version: number; verdict: string; summary: Record<string, number>; ingresses: { ingress: string; verdict: string; annotations: { key: string; outcome: string; code?: string }[] }[] };
   assert.equal(report.version, 1);
   assert.equal(report.verdict, 'refused');
-  assert.deepEqual(report.summary, { ingresses: 8, honoured: 4, ignored: 1, refused: 2, skipped: 1 });
+  assert.deepEqual(report.summary, { ingresses: 12, honoured: 7, ignored: 2, refused: 2, skipped: 1 });
   const verdicts = Object.fromEntries(report.ingresses.map((i) => [i.ingress, i.verdict]));
   assert.deepEqual(verdicts, {
     'argocd/argocd-server-ingress': 'refused',
@@ -61,7 +61,12 @@ test('check -o json: the realistic folder matches its golden file, with the docu
     'harbor/harbor-ingress': 'ignored',
     'monitoring/grafana': 'honoured', // use-regex and rewrite-target are honoured (issue 12)
     'monitoring/kube-dashboard': 'honoured', // behind oauth2-proxy: external authentication is enforced
+    'rollouts/rollouts-demo-stable': 'honoured',
+    // Argo Rollouts copies the stable Ingress's annotations to its canary: ignored there, as in ingress-nginx.
+    'rollouts/rollouts-demo-stable-rollouts-demo-canary': 'ignored',
     'shop/shop': 'honoured',
+    'test/podinfo': 'honoured',
+    'test/podinfo-canary': 'honoured',
   });
   const argo = report.ingresses.find((i) => i.ingress === 'argocd/argocd-server-ingress')!;
   assert.deepEqual(
@@ -78,7 +83,7 @@ test('check: without --ingress-class, Ingresses of class nginx are listed as ski
   const r = await check('-f', 'test/check/fixtures/realistic', '-o', 'json');
   assert.equal(r.code, 0);
   const report = JSON.parse(r.stdout) as { summary: Record<string, number>; ingresses: { skipped?: string }[] };
-  assert.equal(report.summary['skipped'], 8);
+  assert.equal(report.summary['skipped'], 12);
   assert.match(report.ingresses[0]!.skipped!, /class "nginx" is not an IngressClass of gatehouse.dev\/ingress-controller/);
 });
 

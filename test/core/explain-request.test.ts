@@ -240,7 +240,7 @@ test('property: the winner is resolveRequest\'s and the redirect the compiled ta
 test('refusals, force-ssl-redirect and source ranges: explain answers what the data plane answers', () => {
   const b = buildRouteTable(
     snapshotOf([
-      ingress('locked', { created: '2024-01-01T00:00:00Z', annotations: { 'nginx.ingress.kubernetes.io/auth-url': 'https://auth.example.com/check' }, rules: [rule('locked.example.com', ['/', 'Prefix', 'api', 80])] }),
+      ingress('locked', { created: '2024-01-01T00:00:00Z', annotations: { 'nginx.ingress.kubernetes.io/auth-snippet': 'proxy_set_header X-Auth 1;' }, rules: [rule('locked.example.com', ['/', 'Prefix', 'api', 80])] }),
       ingress('ranged', {
         created: '2024-01-02T00:00:00Z',
         annotations: { 'nginx.ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8', 'nginx.ingress.kubernetes.io/force-ssl-redirect': 'true' },
@@ -257,7 +257,7 @@ test('refusals, force-ssl-redirect and source ranges: explain answers what the d
 
   const locked = explainRequest(b.table, input('https://locked.example.com/x'), ctx);
   assert.equal(brief(locked), 'exact route 503');
-  assert.match(locked.answer.summary, /refused by \w+ \(annotation nginx\.ingress\.kubernetes\.io\/auth-url\)/);
+  assert.match(locked.answer.summary, /refused by \w+ \(annotation nginx\.ingress\.kubernetes\.io\/auth-snippet\)/);
   assert.equal(locked.served, false);
 
   const plain = explainRequest(b.table, input('http://ranged.example.com/x'), ctx);

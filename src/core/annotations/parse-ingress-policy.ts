@@ -29,6 +29,7 @@ import {
 } from './annotation-schema.ts';
 import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
+import { CANARY_KEYS } from './parse-canary.ts';
 import { matchProtection } from './protection-annotations.ts';
 import { BACKEND_PROTOCOL_KEYS } from './resolve-backend-protocol.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
@@ -107,6 +108,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (key.startsWith(NGINX_PREFIX) && NGINX_ALREADY.get(key.slice(NGINX_PREFIX.length)) === annotations[key]) continue;
     if (EXTERNAL_AUTH_KEYS.has(key)) continue; // read by resolve-external-auth.ts
     if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
+    if (CANARY_KEYS.has(key)) continue; // canary: read by parse-canary.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {

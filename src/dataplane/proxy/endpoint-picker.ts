@@ -40,6 +40,8 @@ export interface EndpointPicker {
   pick(ctx: PickContext): Endpoint | undefined;
   /** Called once per pick, when the upstream exchange ends (for in-flight counts and passive health). */
   release?(endpoint: Endpoint, outcome: PickOutcome): void;
+  /** With cookie affinity: the request's cookie pins one of this picker's usable endpoints (steps/canary.ts keeps a session on its side). */
+  holdsSession?(ctx: PickContext): boolean;
 }
 
 export type EndpointPickerFactory = (backend: Backend, policy: RoutePolicy) => EndpointPicker;
@@ -123,6 +125,13 @@ export class PolicyPicker implements EndpointPicker {
     slot.health.inFlight++;
     slot.health.requests++;
     return slot.endpoint;
+  }
+
+  holdsSession(ctx: PickContext): boolean {
+    const affinity = this.#affinity;
+    if (affinity === undefined) return false;
+    const value = ctx.cookie(affinity.cookie.name);
+    return value !== undefined && affinity.byValue.has(value);
   }
 
   release(endpoint: Endpoint, outcome: PickOutcome): void {

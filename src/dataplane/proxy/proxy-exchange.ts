@@ -31,6 +31,7 @@ import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { authCookiesFor, checkExternalAuth, withAuthHeaders, type AuthOutcome } from '../steps/external-auth.ts';
+import { canaryTargetFor } from '../steps/canary.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
@@ -192,8 +193,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.error = 'no configuration applied yet';
       return this.respondPlain(503, false);
     }
-    const target = table.lookup(this.host, this.path);
-    if (target === undefined) return this.respondPlain(404, false);
+    const routed = table.lookup(this.host, this.path);
+    if (routed === undefined) return this.respondPlain(404, false);
+    // --- canary hook (steps/canary.ts): the canary's target keeps the main route's policy. ---
+    const target = routed.canary === undefined ? routed : canaryTargetFor(routed, this);
     this.target = target;
 
     const opts = rt.options;

@@ -29,6 +29,7 @@ import { redirectFor } from '../steps/redirect.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { rewriteRawRedirectHeaders } from '../steps/proxy-redirect.ts';
 import { editUpstreamRequest } from '../steps/upstream-edits.ts';
+import { canaryTargetFor } from '../steps/canary.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 
 /** Upgraded connections, so a drain can end them. */
@@ -124,8 +125,10 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     }
     this.protocol = protocol;
     this.host = canonical.host ?? normalizeHost(req.headers.host);
-    const target = rt.current()?.lookup(this.host, this.path);
-    if (target === undefined) return this.respondRaw(404);
+    const routed = rt.current()?.lookup(this.host, this.path);
+    if (routed === undefined) return this.respondRaw(404);
+    // --- canary hook (steps/canary.ts): the canary's target keeps the main route's policy. ---
+    const target = routed.canary === undefined ? routed : canaryTargetFor(routed, this);
     this.target = target;
     const peer = plainAddress(req.socket.remoteAddress);
     const opts = rt.options;
