@@ -36,6 +36,10 @@ export interface Config {
   /** --allow-cross-namespace-secrets: annotations may name Secrets in other namespaces. */
   allowCrossNamespaceSecrets: boolean;
   defaultBackend?: BackendRef;
+  /** --proxy-protocol (set only when on): connections start with a PROXY protocol header. */
+  proxyProtocol?: true;
+  /** --enable-ssl-passthrough (set only when on). */
+  enableSslPassthrough?: true;
   defaultTlsSecret?: { namespace: string; name: string };
   /** Key of the affinity cookie HMAC, read from --session-affinity-key-file (shared by replicas). */
   sessionAffinityKey?: Buffer;

@@ -9,7 +9,8 @@ import type { Endpoint } from '../../core/route-table.ts';
 import type { RouteTarget } from '../compile-table.ts';
 import { checkRequestHead } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
-import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
+import { resolveClientAddress } from '../http/client-address.ts';
+import { connectionPeerAddress } from '../front/connection-address.ts';
 import { isSafeHeaderValue, isToken } from '../http/header-value.ts';
 import { plainBody, rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
@@ -113,7 +114,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     const target = rt.current()?.lookup(this.host, this.path);
     if (target === undefined) return this.respondRaw(404);
     this.target = target;
-    const peer = plainAddress(req.socket.remoteAddress);
+    const peer = connectionPeerAddress(req.socket); // tlsedge: the PROXY protocol address when there is one
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     this.clientIp = trusted ? resolveClientAddress(peer, req.headers['x-forwarded-for'], opts.isTrustedProxy) : peer;
