@@ -49,6 +49,7 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
     controllerName: config.controllerName,
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
+    ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     inspectCertificate,
     now: new Date().toISOString(),
   };

@@ -101,6 +101,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     controllerName: config.controllerName,
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets,
+    ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
     now: new Date().toISOString(),

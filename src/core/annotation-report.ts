@@ -4,6 +4,7 @@
 // builder reported it (its diagnostic on metadata.annotations[...] says why), and honoured when the
 // annotation schema reads it and the builder had nothing to say. Pure: same input, same report.
 
+import { SSL_PASSTHROUGH_ANNOTATION } from './collect-passthrough.ts';
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
@@ -79,7 +80,7 @@ export interface CheckReport {
   input: OtherFinding[];
 }
 
-const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid']);
+const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid', 'SslPassthroughDisabled', 'SslPassthroughWithProtection']);
 const GATEHOUSE_SPECS = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 
@@ -154,6 +155,8 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 
 /** What the schema says an annotation Gatehouse reads does; undefined when it reads no such key. */
 function honouredBecause(key: string): string | undefined {
+  // tlsedge: read by collect-passthrough.ts; without a diagnostic it is served.
+  if (key === SSL_PASSTHROUGH_ANNOTATION) return "TLS connections for the Ingress's hosts are piped unchanged to the backend of the host's / path";
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);

@@ -31,6 +31,8 @@ export interface BuildOptions {
   inspectCertificate: (certPem: string, keyPem: string) => CertificateInspection;
   /** --allow-cross-namespace-secrets: annotations may name a Secret in another namespace (default false). */
   allowCrossNamespaceSecrets?: boolean;
+  /** --enable-ssl-passthrough: serve ssl-passthrough (default false: such an Ingress is refused). */
+  enableSslPassthrough?: boolean;
   /** ISO time used for expiry warnings; passed in because the core reads no clock. */
   now: string;
 }

@@ -41,5 +41,6 @@ export function readPrefix<T>(socket: Socket, parse: (received: Buffer) => Prefi
     socket.on('data', onData);
     socket.once('end', onEnd);
     socket.once('close', onEnd);
+    socket.resume(); // the socket may arrive paused (handed on by an earlier reader)
   });
 }
