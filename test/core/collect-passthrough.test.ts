@@ -6,7 +6,8 @@ import { test } from 'node:test';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { KubeObject } from '../../src/core/model.ts';
 import type { BuildResult } from '../../src/core/route-table.ts';
-import { endpoint, ingress, options, rule, service, slice, snapshotOf } from './fixtures.ts';
+import { annotationReport } from '../../src/core/annotation-report.ts';
+import { CONTROLLER, endpoint, ingress, options, rule, service, slice, snapshotOf } from './fixtures.ts';
 
 const SERVICES: KubeObject[] = ['tls-app', 'other'].flatMap((name, i) => [
   service(name, [{ name: 'https', port: 443 }]),
@@ -96,4 +97,16 @@ test('a host without "/" path, a "/" path of another Ingress, a missing Service,
   const hostless = build([ingress('pass', { annotations: PASS, rules: [rule(undefined, ['/', 'Prefix', 'tls-app', 443])] })]);
   assert.deepEqual(codes(hostless), ['SslPassthroughUnroutable spec.rules[0].host']);
   assert.equal(hostless.table.passthrough, undefined);
+});
+
+test('gatehouse check: honoured with --enable-ssl-passthrough, refuses without it', () => {
+  const objects = [...SERVICES, ingress('pass', { annotations: PASS, rules: [rule('a.example.com', ['/', 'Prefix', 'tls-app', 443])] })];
+  const outcome = (enabled: boolean): string | undefined => {
+    const snapshot = snapshotOf(objects);
+    const result = buildRouteTable(snapshot, options(enabled ? { enableSslPassthrough: true } : {}));
+    const report = annotationReport(snapshot, result, { controllerName: CONTROLLER, watchIngressWithoutClass: true });
+    return report.ingresses.find((f) => f.ingress === 'default/pass')?.annotations.find((a) => a.key === 'nginx.ingress.kubernetes.io/ssl-passthrough')?.outcome;
+  };
+  assert.equal(outcome(true), 'honoured');
+  assert.equal(outcome(false), 'refuses');
 });
