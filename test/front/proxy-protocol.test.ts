@@ -245,3 +245,28 @@ test('through TLS: the PROXY header precedes the ClientHello; HTTP/1.1 and h2 se
   assert.equal(r.closed, true);
   assert.equal(r.raw.length, 0);
 });
+
+test('closing the front door stops accepting at once; open keep-alive connections stay with the server behind', async () => {
+  const socket = netConnect({ host: '127.0.0.1', port: p.httpPort });
+  let received = '';
+  socket.on('data', (c: Buffer) => (received += c.toString('latin1')));
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const responses = (): number => received.split('HTTP/1.1 200').length - 1;
+  const until = async (n: number): Promise<void> => {
+    const deadline = Date.now() + 10_000;
+    while (responses() < n) {
+      if (Date.now() > deadline) throw new Error(`no response ${n}: ${JSON.stringify(received)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+  socket.write('PROXY TCP4 203.0.113.30 10.0.0.1 1 80\r\nGET /one HTTP/1.1\r\nHost: app.test\r\n\r\n');
+  await until(1);
+  // Resolves without waiting for this open connection (a drain is the data plane's job).
+  await Promise.race([p.httpFront.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close() waited for open connections')), 10_000))]);
+  socket.write('GET /two HTTP/1.1\r\nHost: app.test\r\n\r\n');
+  await until(2);
+  assert.ok(received.includes('"x-forwarded-for":"203.0.113.30"'));
+  socket.destroy();
+  const refused = await rawExchange(p.httpPort, 'PROXY UNKNOWN\r\n', { timeoutMs: 10_000 });
+  assert.equal(refused.error, 'ECONNREFUSED');
+});

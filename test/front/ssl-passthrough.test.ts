@@ -157,8 +157,8 @@ after(async () => {
   await w.dataPlane.stop(1000);
   await w.https.close();
   await w.proxied.close();
-  await new Promise<void>((resolve) => w.tlsBackend.close(() => resolve()));
   w.tlsBackend.closeAllConnections();
+  await new Promise<void>((resolve) => w.tlsBackend.close(() => resolve()));
   await w.echo.close();
 });
 
@@ -261,5 +261,32 @@ test('a table swap moves new connections: a host that stops being passthrough is
   } finally {
     w.dataPlane.apply(w.table);
     w.https.apply(w.table);
+  }
+});
+
+test('an idle passthrough connection is closed after the idle timeout (both sides)', async () => {
+  const logger = createLogger({ level: 'info', write: () => {} });
+  // Its own data plane: a listener's server is closed once, by its own stop.
+  const dataPlane = new DataPlane({ logger });
+  dataPlane.apply(w.table);
+  const idle = createHttpsListener({ dataPlane, logger, front: { proxyProtocol: false, passthrough: true, passthroughIdleTimeoutMs: 1000 } });
+  idle.apply(w.table);
+  const port = await idle.listen('127.0.0.1', 0);
+  try {
+    const started = Date.now();
+    const closed = await new Promise<boolean>((resolve, reject) => {
+      const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'pass.test', ca: w.backendCa.certPem }, () => {
+        // Handshake done with the backend itself; now say nothing.
+        assert.equal(socket.authorized, true);
+      });
+      socket.on('close', () => resolve(true));
+      socket.on('error', () => {});
+      setTimeout(() => reject(new Error('not closed within 20 s')), 20_000).unref();
+    });
+    assert.equal(closed, true);
+    assert.ok(Date.now() - started >= 900, 'not before the idle timeout');
+  } finally {
+    await dataPlane.stop(1000);
+    await idle.close();
   }
 });

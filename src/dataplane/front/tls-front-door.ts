@@ -93,8 +93,9 @@ export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetS
     },
     listen: (bind, port) => door.listen(bind, port),
     async close() {
-      await door.close();
+      // Passthrough pipes first: the accepting server's close() waits for every connection it accepted.
       for (const socket of open) socket.destroy();
+      await door.close();
     },
     apply(table) {
       if (options.passthrough !== true) return;
