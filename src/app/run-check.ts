@@ -51,6 +51,7 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
     allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets,
     snippets: config.snippets,
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
+    ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     inspectCertificate,
     now: new Date().toISOString(),
   };

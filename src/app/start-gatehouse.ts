@@ -13,6 +13,8 @@ import { combineObservers } from '../dataplane/proxy/exchange-observer.ts';
 import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
 import { httpServerOptions } from '../dataplane/http/server-limits.ts';
 import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-listener.ts';
+import { createFrontDoor, type FrontDoor } from '../dataplane/front/front-door.ts';
+import { handOffToHttpServer } from '../dataplane/front/hand-off.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
@@ -87,6 +89,10 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     dataPlane,
     logger,
     ...(config.defaultTlsSecret === undefined ? {} : { defaultTlsSecret: `${config.defaultTlsSecret.namespace}/${config.defaultTlsSecret.name}` }),
+    // tlsedge: a front door reads PROXY headers and ClientHellos before TLS.
+    ...(config.proxyProtocol === true || config.enableSslPassthrough === true
+      ? { front: { proxyProtocol: config.proxyProtocol === true, passthrough: config.enableSslPassthrough === true, ...maxConnections(config) } }
+      : {}),
   });
 
   const { source, statusSink } = await createAdapters(config, logger);
@@ -96,6 +102,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     watchIngressWithoutClass: config.watchIngressWithoutClass,
     allowCrossNamespaceSecrets: config.allowCrossNamespaceSecrets,
     snippets: config.snippets,
+    ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
     now: new Date().toISOString(),
@@ -181,7 +188,12 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
   const adminPort = await listen(admin, config.adminBind, config.adminPort);
   const httpServer = createHttpServer(serverOptions);
   dataPlane.attach(httpServer, 'http');
-  const httpPort = await listen(httpServer, config.bind, config.httpPort);
+  // tlsedge: with --proxy-protocol a front door accepts and hands the socket on after the header.
+  const httpFront: FrontDoor | undefined =
+    config.proxyProtocol === true
+      ? createFrontDoor({ proxyProtocol: true, logger, accept: (socket) => handOffToHttpServer(httpServer, socket), ...maxConnections(config) })
+      : undefined;
+  const httpPort = httpFront !== undefined ? await httpFront.listen(config.bind, config.httpPort) : await listen(httpServer, config.bind, config.httpPort);
   const httpsPort = await https.listen(config.bind, config.httpsPort);
   // With --https-port 0 the redirect target is only known now.
   dataPlane.options.httpsPort = httpsPort;
@@ -198,6 +210,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
       const stats = dataPlane.stats();
       log.info('shutting down: draining', { reason, drainSeconds: config.drainSeconds, inFlightRequests: stats.inFlightRequests, connections: stats.connections });
       await Promise.allSettled([reconciler.stop(), statusSink.stop()]);
+      await httpFront?.close(); // tlsedge
       await dataPlane.stop(config.drainSeconds * 1000);
       await https.close(0);
       await tracing?.shutdown();
@@ -246,6 +259,10 @@ async function createAdapters(config: Config, logger: Logger): Promise<{ source:
     ...(k.leaderElectionNamespace === undefined ? {} : { leaderElectionNamespace: k.leaderElectionNamespace }),
   });
   return { source, statusSink };
+}
+
+function maxConnections(config: Config): { maxConnections?: number } {
+  return config.limits.maxConnections === undefined ? {} : { maxConnections: config.limits.maxConnections };
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -38,6 +38,10 @@ export interface Config {
   /** --snippets: configuration-snippet and server-snippet read through the safe subset, or refused. */
   snippets: 'subset' | 'refuse';
   defaultBackend?: BackendRef;
+  /** --proxy-protocol (set only when on): connections start with a PROXY protocol header. */
+  proxyProtocol?: true;
+  /** --enable-ssl-passthrough (set only when on). */
+  enableSslPassthrough?: true;
   defaultTlsSecret?: { namespace: string; name: string };
   /** Key of the affinity cookie HMAC, read from --session-affinity-key-file (shared by replicas). */
   sessionAffinityKey?: Buffer;

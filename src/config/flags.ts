@@ -51,6 +51,9 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Admin listener port; 0 picks a free port.' },
   { name: 'max-connections', type: 'string', value: 'N', group: 'Listeners', defaultText: 'no cap', commands: BOTH,
     help: 'Concurrent client connections per listener; excess connections are closed at once. The admin listener is not counted.' },
+  // tlsedge: the PROXY protocol front door (src/dataplane/front/).
+  { name: 'proxy-protocol', type: 'boolean', group: 'Listeners', defaultText: 'false', commands: BOTH,
+    help: 'Every connection to the HTTP and HTTPS listeners starts with a PROXY protocol v1 or v2 header (AWS NLB, HAProxy send-proxy); the client address is taken from it. A connection without a valid header within 5 s is closed.' },
   { name: 'trusted-proxies', type: 'string', multiple: true, commaList: true, value: 'CIDR,...', group: 'Listeners', defaultText: 'none', commands: BOTH,
     help: 'Peers whose X-Forwarded-*/X-Real-IP headers are appended to instead of replaced (for a load balancer in front). Repeatable.' },
 
@@ -62,6 +65,9 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Let annotations (auth-secret) name a Secret in another namespace than the Ingress ("namespace/name"). Off, such an Ingress is refused (503).' },
   { name: 'snippets', type: 'string', value: 'subset|refuse', group: 'Routing', defaultText: 'subset', commands: ROUTING,
     help: 'How ingress-nginx configuration-snippet and server-snippet are read: subset = the header and return directives of docs/annotations.md become typed settings, anything else refuses its Ingress (503); refuse = every snippet refuses its Ingress.' },
+  // tlsedge: SSL passthrough (core/collect-passthrough.ts, dataplane/front/).
+  { name: 'enable-ssl-passthrough', type: 'boolean', group: 'Routing', defaultText: 'false', commands: ROUTING,
+    help: 'Serve the ssl-passthrough annotation: TLS connections for its hosts are piped unchanged to the backend of the host\'s / path. Off, an Ingress that asks for passthrough is refused (503), never served terminated.' },
   { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: ROUTING,
     help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
   { name: 'session-affinity-key-file', type: 'string', value: 'PATH', group: 'Routing', defaultText: 'a random key per process', commands: BOTH,

@@ -197,7 +197,11 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
   const localDefault = command === 'demo' ? '127.0.0.1' : '0.0.0.0';
   const logFormat = opt('log-format', (f, x) => parseChoice(f, x, ['json', 'text'] as const)) ?? (env.stdoutIsTTY ? 'text' : 'json');
 
+  const tlsEdge: Pick<Config, 'proxyProtocol' | 'enableSslPassthrough'> = {};
+  if (bool('proxy-protocol') === true) tlsEdge.proxyProtocol = true;
+  if (bool('enable-ssl-passthrough') === true) tlsEdge.enableSslPassthrough = true;
   const config: Config = {
+    ...tlsEdge,
     command,
     mode,
     manifests,

@@ -4,6 +4,7 @@
 // builder reported it (its diagnostic on metadata.annotations[...] says why), and honoured when the
 // annotation schema reads it and the builder had nothing to say. Pure: same input, same report.
 
+import { SSL_PASSTHROUGH_ANNOTATION } from './collect-passthrough.ts';
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ALREADY_SO, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
 import { EXTERNAL_AUTH_KEYS } from './annotations/resolve-external-auth.ts';
@@ -176,6 +177,8 @@ function honouredBecause(key: string): string | undefined {
   if (EXTERNAL_AUTH_KEYS.has(key)) return 'external authentication: each request is checked with the auth service first (docs/security.md)';
   if (BACKEND_PROTOCOL_KEYS.has(key)) return 'how the endpoints are reached: protocol and TLS to the backend (docs/dataplane.md, Upstream protocols)';
   if (CANARY_KEYS.has(key)) return `canary: ${CANARY_KEY_DOCS[key]}`;
+  // tlsedge: read by collect-passthrough.ts; without a diagnostic it is served.
+  if (key === SSL_PASSTHROUGH_ANNOTATION) return "TLS connections for the Ingress's hosts are piped unchanged to the backend of the host's / path";
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);

@@ -7,6 +7,7 @@ import { withoutDefaultBackend } from './canary/canary-ingress-settings.ts';
 import type { Diagnostic } from './diagnostics.ts';
 import { addWwwRedirects } from './www-redirects.ts';
 import { assembleTable } from './assemble-table.ts';
+import { collectPassthrough } from './collect-passthrough.ts';
 import { collectPolicies } from './collect-policies.ts';
 import { collectRoutes, type RouteCandidate } from './collect-routes.ts';
 import { collectRuleHosts, distinctHosts } from './collect-rule-hosts.ts';
@@ -87,6 +88,8 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
     sni: tls.sni,
     tlsClaims: tls.claims,
   });
+  // tlsedge: ssl-passthrough hosts into the table (and refusals into its policies).
+  diagnostics.push(...collectPassthrough(selection.admitted, table, options.enableSslPassthrough === true).diagnostics);
   const www = addWwwRedirects(table);
   diagnostics.push(...www.diagnostics);
   return { table: www.table, diagnostics: finishDiagnostics(diagnostics), status: selection.status };

@@ -86,6 +86,18 @@ export interface CertificateEntry {
   dnsNames: string[];
 }
 
+/**
+ * A host whose TLS connections are piped unchanged to `backend` (ssl-passthrough, see
+ * core/collect-passthrough.ts). With `refused` (a diagnostic code) its connections are closed.
+ */
+export interface PassthroughHost {
+  /** Lower-case exact ('foo.example.com') or one-label wildcard ('*.example.com') server name. */
+  host: string;
+  ingress: string; // 'ns/name'
+  backend: string; // Backend id of the host's '/' path ('' when there is none)
+  refused?: string;
+}
+
 export interface RouteTable {
   /** Exact hosts, wildcard hosts and '*' together, sorted by host. */
   virtualHosts: VirtualHost[];
@@ -98,6 +110,8 @@ export interface RouteTable {
    * then falls back to the default certificate. A host whose Secret is broken has no entry here.
    */
   sni: { host: string; certificate: string; ingress: string }[];
+  /** SSL passthrough hosts, sorted by host; absent when no Ingress asks for passthrough. */
+  passthrough?: PassthroughHost[];
   /** Catch-all for requests matching no virtual host: oldest Ingress defaultBackend, else --default-backend. */
   defaultBackend?: { backend: string; policy: string; ingress?: string; refused?: string };
 }

@@ -33,6 +33,8 @@ export interface BuildOptions {
   allowCrossNamespaceSecrets?: boolean;
   /** --snippets: configuration-snippet and server-snippet read through the safe subset (default), or refused. */
   snippets?: 'refuse' | 'subset';
+  /** --enable-ssl-passthrough: serve ssl-passthrough (default false: such an Ingress is refused). */
+  enableSslPassthrough?: boolean;
   /** ISO time used for expiry warnings; passed in because the core reads no clock. */
   now: string;
 }

@@ -40,6 +40,11 @@ test('every protection annotation of every controller refuses the Ingress with a
       const match = matchProtection(key, askingValue(rule));
       if (match?.rule !== rule) continue;
       if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // enforced now: test/policy/backend-protocol.test.ts
+      if (key === 'nginx.ingress.kubernetes.io/ssl-passthrough') {
+        // Read by the route builder now: refused without --enable-ssl-passthrough (test/core/collect-passthrough.test.ts).
+        checked++;
+        continue;
+      }
       if (BASIC_AUTH_KEYS.has(key)) {
         // Enforced now (test/policy/basic-auth.test.ts); alone or with a value it cannot honour, still refused.
         const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations: { [key]: askingValue(rule) } }, spec: {} };
@@ -90,7 +95,6 @@ test('the real-world shapes people carry over are refused', () => {
     { 'nginx.ingress.kubernetes.io/enable-modsecurity': 'true' },
     { 'nginx.ingress.kubernetes.io/enable-owasp-core-rules': 'true' },
     { 'nginx.ingress.kubernetes.io/modsecurity-snippet': 'SecRuleEngine On\n' },
-    { 'nginx.ingress.kubernetes.io/ssl-passthrough': 'true' },
     { 'ingress.kubernetes.io/auth-type': 'basic', 'ingress.kubernetes.io/auth-secret': 'users' },
     { 'ingress.kubernetes.io/whitelist-source-range': '10.0.0.0/8' },
     { 'nginx.org/basic-auth-secret': 'cafe-passwd' },
@@ -135,7 +139,6 @@ test('values that switch a protection off, and names that only tune, are warning
   const off: Record<string, string> = {
     'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'off',
     'nginx.ingress.kubernetes.io/enable-modsecurity': 'false',
-    'nginx.ingress.kubernetes.io/ssl-passthrough': 'false',
     'nginx.ingress.kubernetes.io/satisfy': 'all',
     'nginx.ingress.kubernetes.io/enable-global-auth': 'false',
     'alb.ingress.kubernetes.io/auth-type': 'none',

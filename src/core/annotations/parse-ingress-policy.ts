@@ -40,6 +40,8 @@ import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
 export const DEFAULT_HSTS_MAX_AGE = 31_536_000;
 
+/** tlsedge: the same literal as collect-passthrough.ts's SSL_PASSTHROUGH_ANNOTATION (no import cycle). */
+const SSL_PASSTHROUGH_KEY = `${NGINX_PREFIX}ssl-passthrough`;
 const GATEHOUSE_BY_NAME = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_BY_NAME = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 const NGINX_WHY = new Map(NGINX_NOT_MAPPED.map((m) => [m.name, m.why]));
@@ -109,6 +111,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (EXTERNAL_AUTH_KEYS.has(key)) continue; // read by resolve-external-auth.ts
     if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
     if (CANARY_KEYS.has(key)) continue; // canary: read by parse-canary.ts
+    if (key === SSL_PASSTHROUGH_KEY) continue; // tlsedge: read by core/collect-passthrough.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;
     if (match.asks && match.rule !== undefined) {

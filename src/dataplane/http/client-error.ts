@@ -4,7 +4,7 @@
 // the cut request was already being proxied, its exchange reads the limit from here for its own line.
 import type { Duplex } from 'node:stream';
 import type { AccessLog, ClientErrorEntry } from './access-log.ts';
-import { plainAddress } from './client-address.ts';
+import { connectionPeerAddress } from '../front/connection-address.ts';
 import { afterInFlightResponses, clientErrorStatus } from './client-error-status.ts';
 import { rawPlainResponse } from './plain-response.ts';
 
@@ -27,7 +27,7 @@ export function handleClientError(err: Error & { code?: string }, socket: Duplex
   const limit = status === 431 ? 'max-header-size' : status === 408 ? (inFlight ? 'request-timeout' : 'headers-timeout') : undefined;
   if (limit !== undefined) limitsFired.set(socket, limit);
   if (accessLog !== undefined && !inFlight) {
-    const entry: ClientErrorEntry = { status, client: plainAddress((socket as { remoteAddress?: string }).remoteAddress), error: code || err.message };
+    const entry: ClientErrorEntry = { status, client: connectionPeerAddress(socket), error: code || err.message };
     if (limit !== undefined) entry.limit = limit;
     accessLog.write(entry);
   }

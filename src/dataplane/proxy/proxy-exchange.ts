@@ -18,7 +18,8 @@ import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
 import { checkRequestHead, markConnectionClosing, type RequestCheckOptions } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
-import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
+import { resolveClientAddress } from '../http/client-address.ts';
+import { connectionPeerAddress } from '../front/connection-address.ts';
 import { clientLimitFired } from '../http/client-error.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
 import type { AccessLogEntry } from '../http/access-log.ts';
@@ -165,7 +166,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     res.on('close', onResponseClose);
     if (rt.tracker.draining && !this.isH2) (res as ServerResponse).shouldKeepAlive = false;
 
-    const peer = plainAddress(req.socket?.remoteAddress);
+    const peer = connectionPeerAddress(req.socket); // tlsedge: the PROXY protocol address when there is one
     this.clientIp = peer;
     // The hardening checks read the parsed head; HTTP/2 requests carry the same fields.
     const rejection = checkRequestHead(req as IncomingMessage, rt.requestChecks);

@@ -11,7 +11,8 @@ import type { Endpoint } from '../../core/route-table.ts';
 import type { RouteTarget } from '../compile-table.ts';
 import { checkRequestHead } from '../http/check-request.ts';
 import { canonicalizeTarget } from '../http/canonical-path.ts';
-import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
+import { resolveClientAddress } from '../http/client-address.ts';
+import { connectionPeerAddress } from '../front/connection-address.ts';
 import { isSafeHeaderValue, isToken } from '../http/header-value.ts';
 import { plainBody, rawPlainResponse, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
@@ -130,7 +131,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     // --- canary hook (steps/canary.ts): the canary's target keeps the main route's policy. ---
     const target = routed.canary === undefined ? routed : canaryTargetFor(routed, this);
     this.target = target;
-    const peer = plainAddress(req.socket.remoteAddress);
+    const peer = connectionPeerAddress(req.socket); // tlsedge: the PROXY protocol address when there is one
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     this.clientIp = trusted ? resolveClientAddress(peer, req.headers['x-forwarded-for'], opts.isTrustedProxy) : peer;

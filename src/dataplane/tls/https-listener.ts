@@ -25,6 +25,7 @@ import { compileSniIndex, lookupSni } from './sni-index.ts';
 import type { SniIndex } from './sni-index.ts';
 import { BASE_CONTEXT_OPTIONS } from './tls-settings.ts';
 import { Http2SessionGuard } from '../http2/session-guard.ts';
+import { createTlsFrontDoor, type TlsFrontDoor, type TlsFrontDoorOptions } from '../front/tls-front-door.ts';
 
 /**
  * What the listener needs from the data plane: it installs its request handler on the server. When
@@ -71,6 +72,8 @@ export interface HttpsListenerOptions {
   sessionTimeoutSeconds?: number;
   /** Session ticket keys are replaced this often (they only ever live in memory). Default 1 h. */
   ticketKeyRotationMs?: number;
+  /** tlsedge: connections are accepted by a front door (PROXY protocol, SSL passthrough), see dataplane/front/. */
+  front?: TlsFrontDoorOptions;
 }
 
 export interface DefaultCertificateStatus {
@@ -194,6 +197,8 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
   server.on('unknownProtocol', (socket: Socket) => socket.destroy());
 
   options.dataPlane.attach(server, 'https');
+  // tlsedge: with a front door, it listens and hands the TLS connections to `server`.
+  const front: TlsFrontDoor | undefined = options.front === undefined ? undefined : createTlsFrontDoor({ ...options.front, server, logger });
 
   const rotation = setInterval(() => {
     ticketKeys = randomBytes(48);
@@ -264,6 +269,7 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
     }
     index = nextIndex;
     active = nextDefault;
+    front?.apply(table); // tlsedge
     const keep = new Set(nextIndex.contextKeys);
     keep.add(active.contextKey);
     cache.retain(keep);
@@ -276,6 +282,7 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
   return {
     server,
     listen(bind, port) {
+      if (front !== undefined) return front.listen(bind, port); // tlsedge
       return new Promise<number>((resolve, reject) => {
         const onError = (error: Error): void => reject(error);
         server.once('error', onError);
@@ -310,7 +317,8 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
     },
     close(graceMs = 0) {
       clearInterval(rotation);
-      return new Promise<void>((resolve) => {
+      const frontClosed = front?.close() ?? Promise.resolve(); // tlsedge
+      const closed = new Promise<void>((resolve) => {
         if (!server.listening && sockets.size === 0) {
           resolve();
           return;
@@ -324,6 +332,7 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
         if (graceMs <= 0) force();
         else setTimeout(force, graceMs).unref();
       });
+      return Promise.all([frontClosed, closed]).then(() => undefined);
     },
   };
 }
