@@ -51,6 +51,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Admin listener port; 0 picks a free port.' },
   { name: 'max-connections', type: 'string', value: 'N', group: 'Listeners', defaultText: 'no cap', commands: BOTH,
     help: 'Concurrent client connections per listener; excess connections are closed at once. The admin listener is not counted.' },
+  { name: 'workers', type: 'string', value: 'N', group: 'Listeners', defaultText: 'the CPUs available (os.availableParallelism(), capped by the cgroup CPU quota)', commands: BOTH,
+    help: 'Data-plane worker threads serving the same ports (SO_REUSEPORT); one control plane watches, builds and hands every worker the route table. 1 serves everything in one thread.' },
   { name: 'trusted-proxies', type: 'string', multiple: true, commaList: true, value: 'CIDR,...', group: 'Listeners', defaultText: 'none', commands: BOTH,
     help: 'Peers whose X-Forwarded-*/X-Real-IP headers are appended to instead of replaced (for a load balancer in front). Repeatable.' },
 
