@@ -32,7 +32,9 @@ export interface DataPlaneThread {
   apply(table: RouteTable, secrets: ReadonlyMap<string, Secret>): void;
   /** Binds the plain and TLS listeners; with reusePort every worker binds the same ports. */
   listen(bind: string, ports: { http: number; https: number }, reusePort: boolean): Promise<{ http: number; https: number }>;
-  /** The /debug views this thread answers for. */
+  /** The /debug views this thread answers for, one by one. */
+  readonly view: { readonly [K in keyof DataPlaneViews]: () => DataPlaneViews[K] };
+  /** All of them (a worker's answer to the control plane). */
   views(): DataPlaneViews;
   /** Drains (bounded by drainMs), closes the listeners, flushes the access log and the span exporter. */
   stop(drainMs: number): Promise<void>;
@@ -107,6 +109,14 @@ export async function startDataPlane(config: Config, logger: Logger, options: Da
     options.metrics.ejectedEndpoints.set(undefined, defaultTrafficState.snapshot().ejectedEndpoints);
   });
 
+  const view = {
+    // Per route: requests, rates, latency quantiles; per endpoint: ejection and requests in flight.
+    traffic: () => traffic.view(defaultTrafficState.health.snapshot()),
+    // Passive health, retry budgets and panics (the data plane's default picker state).
+    health: () => defaultTrafficState.snapshot(),
+    tls: () => https.status(),
+    dataplane: () => dataPlane.stats(),
+  };
   let httpServer: Server | undefined;
   return {
     dataPlane,
@@ -126,12 +136,8 @@ export async function startDataPlane(config: Config, logger: Logger, options: Da
       dataPlane.options.httpsPort = httpsPort;
       return { http, https: httpsPort };
     },
-    views: () => ({
-      traffic: traffic.view(defaultTrafficState.health.snapshot()),
-      health: defaultTrafficState.snapshot(),
-      tls: https.status(),
-      dataplane: dataPlane.stats(),
-    }),
+    view,
+    views: () => ({ traffic: view.traffic(), health: view.health(), tls: view.tls(), dataplane: view.dataplane() }),
     async stop(drainMs) {
       await dataPlane.stop(drainMs);
       await https.close(0);

@@ -114,18 +114,11 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     metrics: metrics.registry,
     ...(group === undefined ? {} : { renderMetrics: async () => mergeExposition([metrics.registry.render(), ...(await group.metrics())]) }),
     logger,
-    // Per route: requests, rates, latency quantiles; per endpoint: ejection and requests in flight.
-    // Passive health, retry budgets and panics (the data plane's default picker state).
+    // traffic, health, tls, dataplane: this thread's data plane, or every worker's merged.
     debug:
       workerViews !== undefined
         ? { ...workerViews, builds: () => builds.view() }
-        : {
-            traffic: () => local!.views().traffic,
-            health: () => local!.views().health,
-            tls: () => local!.views().tls,
-            dataplane: () => local!.views().dataplane,
-            builds: () => builds.view(),
-          },
+        : { ...local!.view, builds: () => builds.view() },
     dashboard: loadDashboardAssets(),
     explain: createLiveExplain({
       config,

@@ -68,11 +68,15 @@ interface Slot {
   worker: Worker | undefined;
   status: WorkerStatus;
   failures: number;
+  /** When the current worker was started (a restart that fails at once counts as a short run). */
   startedAtMs: number;
+  /** A worker of this slot listened once: from then on every exit is restarted. */
+  served: boolean;
   timer: NodeJS.Timeout | undefined;
 }
 
 interface Pending {
+  worker: Worker;
   resolve(answer: Extract<FromWorker, { type: 'answer' }> | undefined): void;
   timer: NodeJS.Timeout;
 }
@@ -94,6 +98,7 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
     status: { id: i + 1, threadId: undefined, state: 'starting', restarts: 0, generation: 0, startedAt: undefined },
     failures: 0,
     startedAtMs: 0,
+    served: false,
     timer: undefined,
   }));
   let ports = { http: config.httpPort, https: config.httpsPort };
@@ -127,6 +132,7 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
       };
       const worker = new Worker(WORKER_URL, { workerData: data, resourceLimits: WORKER_RESOURCE_LIMITS, stdout: false, stderr: false });
       slot.worker = worker;
+      slot.startedAtMs = Date.now();
       slot.status = { ...slot.status, threadId: worker.threadId, state: 'starting', generation: 0, startedAt: undefined };
       let listening = false;
       let failure: Error | undefined;
@@ -134,8 +140,8 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
         switch (m.type) {
           case 'listening':
             listening = true;
+            slot.served = true;
             ports = m.ports;
-            slot.startedAtMs = Date.now();
             slot.status = { ...slot.status, state: 'serving', startedAt: new Date().toISOString() };
             resolve();
             return;
@@ -164,6 +170,13 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
       });
       worker.on('exit', (code) => {
         if (slot.worker === worker) slot.worker = undefined;
+        // Its unanswered questions are answered now (left out) rather than after the timeout.
+        for (const [id, p] of pending) {
+          if (p.worker !== worker) continue;
+          pending.delete(id);
+          clearTimeout(p.timer);
+          p.resolve(undefined);
+        }
         const done = stopped.get(worker);
         if (done !== undefined) {
           stopped.delete(worker);
@@ -171,7 +184,8 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
         }
         if (!listening) {
           reject(failure ?? Object.assign(new Error(`data-plane worker ${slot.id} exited (code ${code}) before listening`), { code: 'ERR_WORKER_START' }));
-          if (!stopping && slot.status.startedAt !== undefined) scheduleRestart(slot, code);
+          // At start, the failure is Gatehouse's (start() rejects); after that, the next attempt waits longer.
+          if (!stopping && slot.served) scheduleRestart(slot, code);
           return;
         }
         if (stopping) return;
@@ -208,7 +222,7 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
         pending.delete(id);
         resolve(undefined);
       }, ASK_TIMEOUT_MS);
-      pending.set(id, { resolve, timer });
+      pending.set(id, { worker: slot.worker!, resolve, timer });
       post(slot, { type: 'ask', id, what });
     });
   };

@@ -42,7 +42,8 @@ export interface StartedGatehouse extends GatehouseProcess {
 export function pinWorkers(args: readonly string[]): string[] {
   const command = args[0];
   if ((command !== 'serve' && command !== 'demo') || args.some((a) => a === '--workers' || a.startsWith('--workers=') || a === '--help' || a === '-h')) return [...args];
-  return [...args, '--workers', '1'];
+  // Right after the command: appended, it could become the value of a flag the test leaves without one.
+  return [command, '--workers', '1', ...args.slice(1)];
 }
 
 export function assertBuilt(): void {
