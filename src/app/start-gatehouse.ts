@@ -107,6 +107,8 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     if (group !== undefined && !group.applied()) return 'no data-plane worker serving the route table yet';
     return undefined;
   };
+  // The bound ports (known once the listeners are up; port 0 is allowed).
+  let listening = { http: config.httpPort, https: config.httpsPort };
   const processMetrics = registerProcessMetrics(metrics.registry, version);
   if (group !== undefined) registerWorkerMetrics(metrics.registry, group);
   const workerViews = group === undefined ? undefined : createWorkerViews(group);
@@ -140,7 +142,6 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
 
   // Probes answer (503) from the first moment; traffic listeners follow.
   const adminPort = await listen(admin, config.adminBind, config.adminPort);
-  let listening = { http: config.httpPort, https: config.httpsPort };
   try {
     listening = local !== undefined ? await local.listen(config.bind, listening, false) : await group!.start();
   } catch (err) {
