@@ -8,6 +8,8 @@
 //   npm run bench -- --baseline        # also a bare Node http + undici proxy: the architecture's ceiling
 //   npm run bench -- --access-log-off  # also Gatehouse with --access-log off: what the access log costs
 //   node bench/run.ts --duration 5 --connections 32 --backend node
+//   npm run bench -- --cases [--case 1w-log-c50,...] [--rounds 3] [--duration 10]
+//                                      # the cases of issue 10 against nginx (bench/cases.ts)
 //   npm run bench -- --metrics-cost --rounds 5 --duration 3 --warmup 1
 //                                      # Gatehouse with per-request metrics on vs --no-metrics,
 //                                      # both loaded at once each round: the throughput ratio (goal >= 0.95)
@@ -44,6 +46,8 @@ const { values: args } = parseArgs({
     baseline: { type: 'boolean', default: false },
     'metrics-cost': { type: 'boolean', default: false },
     'access-log-off': { type: 'boolean', default: false },
+    cases: { type: 'boolean', default: false },
+    case: { type: 'string' },
   },
 });
 
@@ -64,6 +68,11 @@ const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 chmodSync(work, 0o755); // nginx workers may run as another user
 
 async function main(): Promise<void> {
+  if (args.cases) {
+    const { runCases } = await import('./cases.ts');
+    const only = args.case?.split(',').map((c) => c.trim());
+    return runCases({ duration: Number(args.duration), warmup: Number(args.warmup), rounds: Math.max(1, Number(args.rounds)), only, backend: args.backend === 'node' ? 'node' : 'nginx', keep: args.keep });
+  }
   if (!NGINX || !WRK) {
     console.error('bench: needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx)');
     process.exit(1);

@@ -1,32 +1,23 @@
 // Wires the adapters together: the only place that knows them all. The same pipeline runs in both
-// modes; the source and the status sink are the only parts that differ.
+// modes; the source and the status sink are the only parts that differ. The data plane runs in this
+// thread (--workers 1, start-data-plane.ts) or in worker threads (worker-group.ts).
 
-import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.ts';
 import { buildRouteTable } from '../core/build-route-table.ts';
-import type { RouteTable } from '../core/route-table.ts';
 import type { BuildOptions } from '../core/snapshot.ts';
-import { DataPlane } from '../dataplane/data-plane.ts';
-import { combineObservers } from '../dataplane/proxy/exchange-observer.ts';
-import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
-import { httpServerOptions } from '../dataplane/http/server-limits.ts';
-import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-listener.ts';
-import { createFrontDoor, type FrontDoor } from '../dataplane/front/front-door.ts';
-import { handOffToHttpServer } from '../dataplane/front/hand-off.ts';
+import { compileTable } from '../dataplane/compile-table.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
 import { registerEventLoopLag } from '../observability/event-loop-lag.ts';
 import { createGatehouseMetrics, type GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
+import { shareStdoutAcrossThreads } from '../observability/line-writer.ts';
 import type { Logger } from '../observability/logger.ts';
-import { registerBackendMetrics, registerCertificateMetrics, type CertificateExpiry } from '../observability/backend-metrics.ts';
-import { createOtlpTracing, type OtlpTracing } from '../observability/otlp-tracing.ts';
+import { mergeExposition } from '../observability/merge-exposition.ts';
 import { registerProcessMetrics } from '../observability/process-metrics.ts';
-import { registerRouteMetrics } from '../observability/route-metrics.ts';
-import { TrafficObserver } from '../observability/traffic-observer.ts';
 import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
 import type { ClusterStateSource } from '../sources/object-change.ts';
 import { createLoggingStatusSink } from '../status/logging-status-sink.ts';
@@ -34,20 +25,23 @@ import type { StatusSink } from '../status/status-sink.ts';
 import { createBuildHistory } from './build-history.ts';
 import { createLiveExplain } from './live-explain.ts';
 import { createReconciler, type Reconciler } from './reconciler.ts';
-import { openAccessLog } from './open-access-log.ts';
-import { createTrustedProxyMatcher } from './trusted-proxies.ts';
+import { startDataPlane } from './start-data-plane.ts';
+import { createWorkerGroup, type WorkerGroup } from './worker-group.ts';
+import { createWorkerViews, registerWorkerMetrics } from './worker-views.ts';
 import { readVersion } from '../config/version.ts';
 
 export interface RunningGatehouse {
   ports: { http: number; https: number; admin: number };
   reconciler: Reconciler;
   metrics: GatehouseMetrics;
+  /** The data-plane worker threads, with --workers N > 1. */
+  workers?: WorkerGroup;
   /** Readiness off, stop accepting, drain in-flight requests (bounded by --drain-seconds), close. */
   shutdown(reason: string): Promise<void>;
 }
 
 export interface StartOptions {
-  /** Takes the access-log lines instead of stdout (tests that read them); --access-log-file wins. */
+  /** Takes the access-log lines instead of stdout (tests that read them, --workers 1 only); --access-log-file wins. */
   accessLogWrite?: (line: string) => void;
 }
 
@@ -56,44 +50,16 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
   const metrics = createGatehouseMetrics();
   const eventLoopLag = registerEventLoopLag(metrics.registry);
   let draining = false;
-
-  if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
-  const isTrustedProxy = createTrustedProxyMatcher(config.trustedProxies);
-  // Per-request metrics and the live per-route statistics of /debug/traffic.
-  const traffic: TrafficObserver = new TrafficObserver({ table: (): RouteTable | undefined => dataPlane.table });
   const version = readVersion().replace(/^gatehouse /, '');
-  // Span export (--otlp-endpoint): the OpenTelemetry packages are loaded only then.
-  const tracing: OtlpTracing | undefined =
-    config.otlpEndpoint === undefined ? undefined : await createOtlpTracing({ endpoint: config.otlpEndpoint, version, logger, routes: traffic });
-  const observer = combineObservers([config.metrics ? traffic : undefined, tracing]);
-  const access = openAccessLog(config.accessLog, logger, start.accessLogWrite);
-  const dataPlane = new DataPlane({
-    ...(observer === undefined ? {} : { observer }),
-    logger,
-    accessLog: access.accessLog,
-    httpsPort: config.httpsPort,
-    limits: {
-      maxHeaderSize: config.limits.maxHeaderSize,
-      headersTimeoutMs: config.limits.headerTimeoutMs,
-      requestTimeoutMs: config.limits.requestTimeoutMs,
-      keepAliveTimeoutMs: config.limits.keepAliveTimeoutMs,
-      maxBodySize: config.limits.maxBodySize,
-      maxConnections: config.limits.maxConnections,
-      clientSendTimeoutMs: config.limits.clientSendTimeoutMs,
-    },
-    timeouts: config.timeouts,
-    upstream: { queueSize: config.upstreamQueue.size, queueTimeoutMs: config.upstreamQueue.timeoutMs },
-    ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
-  });
-  const https: HttpsListener = createHttpsListener({
-    dataPlane,
-    logger,
-    ...(config.defaultTlsSecret === undefined ? {} : { defaultTlsSecret: `${config.defaultTlsSecret.namespace}/${config.defaultTlsSecret.name}` }),
-    // tlsedge: a front door reads PROXY headers and ClientHellos before TLS.
-    ...(config.proxyProtocol === true || config.enableSslPassthrough === true
-      ? { front: { proxyProtocol: config.proxyProtocol === true, passthrough: config.enableSslPassthrough === true, ...maxConnections(config) } }
-      : {}),
-  });
+
+  // --workers 1: the data plane runs here, beside the control plane. --workers N: in N threads
+  // (worker-group.ts), which get every table this thread builds; the affinity key is this thread's
+  // (random, or --session-affinity-key-file), so /debug/explain and every worker agree on it.
+  if (config.sessionAffinityKey !== undefined) defaultTrafficState.useAffinityKey(config.sessionAffinityKey);
+  const group = config.workers > 1 ? createWorkerGroup({ ...config, sessionAffinityKey: defaultTrafficState.affinityKey }, logger, version) : undefined;
+  if (group !== undefined && start.accessLogWrite !== undefined) throw new Error('accessLogWrite needs --workers 1 (worker threads write the access log themselves)');
+  if (group !== undefined) shareStdoutAcrossThreads();
+  const local = group !== undefined ? undefined : await startDataPlane(config, logger, { metrics, version, ...(start.accessLogWrite === undefined ? {} : { accessLogWrite: start.accessLogWrite }) });
 
   const { source, statusSink } = await createAdapters(config, logger);
 
@@ -110,14 +76,21 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
 
   // The last builds and what each changed, for /debug/builds and the dashboard.
   const builds = createBuildHistory();
+  const defaultSecret = config.defaultTlsSecret === undefined ? undefined : `${config.defaultTlsSecret.namespace}/${config.defaultTlsSecret.name}`;
   const reconciler = createReconciler({
     source,
     build: builds.build(buildRouteTable),
     buildOptions,
     apply: (table, snapshot) => {
       try {
-        dataPlane.apply(table);
-        https.apply(table, snapshot.secrets);
+        if (local !== undefined) local.apply(table, snapshot.secrets);
+        else {
+          // Compiled here first: a table the workers could not compile is refused once, here, and
+          // the last good one keeps serving, as with one thread.
+          compileTable(table);
+          const secret = defaultSecret === undefined ? undefined : snapshot.secrets.get(defaultSecret);
+          group!.apply(table, secret === undefined ? new Map() : new Map([[defaultSecret!, secret]]));
+        }
       } catch (err) {
         builds.applyFailed(err);
         throw err;
@@ -133,43 +106,30 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     if (draining) return 'shutting down';
     if (!reconciler.synced) return config.mode === 'kubernetes' ? 'waiting for the first list of every watched kind' : 'loading manifests';
     if (reconciler.table() === undefined) return 'no route table applied yet';
+    if (group !== undefined && !group.applied()) return 'no data-plane worker serving the route table yet';
     return undefined;
   };
-  // Per-request series, process and runtime, ejections and affinity hits, certificate expiry.
-  registerRouteMetrics(metrics.registry, () => traffic.series());
+  // The bound ports (known once the listeners are up; port 0 is allowed).
+  let listening = { http: config.httpPort, https: config.httpsPort };
   const processMetrics = registerProcessMetrics(metrics.registry, version);
-  registerBackendMetrics(metrics.registry, () => defaultTrafficState.snapshot().backends);
-  registerCertificateMetrics(metrics.registry, () => {
-    const out: CertificateExpiry[] = Object.values(reconciler.table()?.certificates ?? {}).map((c) => ({ id: c.id, notAfter: c.notAfter }));
-    const d = https.status().defaultCertificate;
-    if (d.source === 'secret' && !out.some((c) => c.id === d.id)) out.push({ id: d.id, notAfter: d.notAfter });
-    return out;
-  });
-  metrics.registry.onCollect(() => {
-    const stats = dataPlane.stats();
-    metrics.connections.set(undefined, stats.connections);
-    metrics.inFlightRequests.set(undefined, stats.inFlightRequests);
-    metrics.ejectedEndpoints.set(undefined, defaultTrafficState.snapshot().ejectedEndpoints);
-  });
+  if (group !== undefined) registerWorkerMetrics(metrics.registry, group);
+  const workerViews = group === undefined ? undefined : createWorkerViews(group);
   const admin = createAdminServer({
     metrics: metrics.registry,
+    ...(group === undefined ? {} : { renderMetrics: async () => mergeExposition([metrics.registry.render(), ...(await group.metrics())]) }),
     logger,
-    debug: {
-      // Per route: requests, rates, latency quantiles; per endpoint: ejection and requests in flight.
-      traffic: () => traffic.view(defaultTrafficState.health.snapshot()),
-      // Passive health, retry budgets and panics (the data plane's default picker state).
-      health: () => defaultTrafficState.snapshot(),
-      tls: () => https.status(),
-      dataplane: () => dataPlane.stats(),
-      builds: () => builds.view(),
-    },
+    // traffic, health, tls, dataplane: this thread's data plane, or every worker's merged.
+    debug:
+      workerViews !== undefined
+        ? { ...workerViews, builds: () => builds.view() }
+        : { ...local!.view, builds: () => builds.view() },
     dashboard: loadDashboardAssets(),
     explain: createLiveExplain({
       config,
       table: () => reconciler.table(),
       diagnostics: () => reconciler.diagnostics(),
       traffic: defaultTrafficState,
-      httpsPort: () => dataPlane.options.httpsPort,
+      httpsPort: () => local?.dataPlane.options.httpsPort ?? listening.https,
     }),
     state: {
       notReadyReason: () => {
@@ -182,23 +142,16 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     },
   });
 
-  const serverOptions = httpServerOptions(dataPlane.options.limits);
-  assertStrictParser(currentParserEnvironment(), serverOptions);
   // Probes answer (503) from the first moment; traffic listeners follow.
   const adminPort = await listen(admin, config.adminBind, config.adminPort);
-  const httpServer = createHttpServer(serverOptions);
-  dataPlane.attach(httpServer, 'http');
-  // tlsedge: with --proxy-protocol a front door accepts and hands the socket on after the header.
-  const httpFront: FrontDoor | undefined =
-    config.proxyProtocol === true
-      ? createFrontDoor({ proxyProtocol: true, logger, accept: (socket) => handOffToHttpServer(httpServer, socket), ...maxConnections(config) })
-      : undefined;
-  const httpPort = httpFront !== undefined ? await httpFront.listen(config.bind, config.httpPort) : await listen(httpServer, config.bind, config.httpPort);
-  const httpsPort = await https.listen(config.bind, config.httpsPort);
-  // With --https-port 0 the redirect target is only known now.
-  dataPlane.options.httpsPort = httpsPort;
-  const ports = { http: httpPort, https: httpsPort, admin: adminPort };
-  log.info('listening', { bind: config.bind, adminBind: config.adminBind, ...ports, mode: config.mode });
+  try {
+    listening = local !== undefined ? await local.listen(config.bind, listening, false) : await group!.start();
+  } catch (err) {
+    await closeServer(admin);
+    throw err;
+  }
+  const ports = { http: listening.http, https: listening.https, admin: adminPort };
+  log.info('listening', { bind: config.bind, adminBind: config.adminBind, ...ports, mode: config.mode, workers: config.workers });
 
   await reconciler.start();
 
@@ -207,24 +160,25 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     shuttingDown ??= (async () => {
       draining = true;
       metrics.ready.set(undefined, 0);
-      const stats = dataPlane.stats();
-      log.info('shutting down: draining', { reason, drainSeconds: config.drainSeconds, inFlightRequests: stats.inFlightRequests, connections: stats.connections });
+      const stats = local?.dataPlane.stats();
+      log.info('shutting down: draining', { reason, drainSeconds: config.drainSeconds, workers: config.workers, ...(stats === undefined ? {} : { inFlightRequests: stats.inFlightRequests, connections: stats.connections }) });
       await Promise.allSettled([reconciler.stop(), statusSink.stop()]);
-      await httpFront?.close(); // tlsedge
-      await dataPlane.stop(config.drainSeconds * 1000);
-      await https.close(0);
-      await tracing?.shutdown();
+      let requestsTotal: number;
+      if (local !== undefined) {
+        await local.stop(config.drainSeconds * 1000);
+        requestsTotal = local.dataPlane.stats().requestsTotal;
+      } else {
+        requestsTotal = await group!.stop(config.drainSeconds * 1000);
+      }
       processMetrics.stop();
-      const left = dataPlane.stats();
-      log.info('drained', { requestsTotal: left.requestsTotal });
+      log.info('drained', { requestsTotal });
       await closeServer(admin);
-      await access.close();
       eventLoopLag.stop();
     })();
     return shuttingDown;
   };
 
-  return { ports, reconciler, metrics, shutdown };
+  return { ports, reconciler, metrics, ...(group === undefined ? {} : { workers: group }), shutdown };
 }
 
 async function createAdapters(config: Config, logger: Logger): Promise<{ source: ClusterStateSource; statusSink: StatusSink }> {
@@ -261,9 +215,6 @@ async function createAdapters(config: Config, logger: Logger): Promise<{ source:
   return { source, statusSink };
 }
 
-function maxConnections(config: Config): { maxConnections?: number } {
-  return config.limits.maxConnections === undefined ? {} : { maxConnections: config.limits.maxConnections };
-}
 
 function listen(server: Server, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -46,6 +46,8 @@ export interface Config {
   /** Key of the affinity cookie HMAC, read from --session-affinity-key-file (shared by replicas). */
   sessionAffinityKey?: Buffer;
   drainSeconds: number;
+  /** Data-plane worker threads (--workers); 1 runs everything in one thread. */
+  workers: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   accessLog: {

@@ -30,6 +30,7 @@ import {
   parseHeaderSize,
 } from './parse-values.ts';
 import { readVersion } from './version.ts';
+import { defaultWorkerCount, MAX_WORKERS } from './worker-count.ts';
 
 export type CommandLine =
   | { kind: 'run'; config: Config }
@@ -215,6 +216,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
     allowCrossNamespaceSecrets: bool('allow-cross-namespace-secrets') ?? false,
     snippets: opt('snippets', (f, x) => parseChoice(f, x, ['subset', 'refuse'] as const)) ?? 'subset',
     drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
+    workers: opt('workers', (f, x) => parsePositiveInt(f, x, MAX_WORKERS)) ?? defaultWorkerCount(),
     logLevel: opt('log-level', parseLogLevel) ?? 'info',
     logFormat,
     accessLog: {

@@ -20,8 +20,10 @@ export interface AdminServerOptions {
   state: AdminState;
   metrics: MetricsRegistry;
   logger: Logger;
-  /** More read-only JSON views: `/debug/<name>` answers with what the function returns. */
+  /** More read-only JSON views: `/debug/<name>` answers with what the function returns (or resolves to). */
   debug?: Record<string, () => unknown>;
+  /** The /metrics text when it is gathered from elsewhere too (--workers N); else `metrics.render()`. */
+  renderMetrics?: () => Promise<string>;
   /** The dashboard's pages (`/` and `/dashboard/...`), read-only, under a strict CSP. */
   dashboard?: DashboardAssets;
   /** /debug/explain?url=...&header=...&clientIp=...: where a URL goes (the app wires it). */
@@ -68,6 +70,7 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
     }
     case '/metrics':
       options.state.notReadyReason(); // readiness is computed on demand; keep its gauge current
+      if (options.renderMetrics !== undefined) return later(res, options.renderMetrics(), (text) => send(res, 200, METRICS_CONTENT_TYPE, text));
       return send(res, 200, METRICS_CONTENT_TYPE, options.metrics.render());
     case '/debug/routes': {
       const table = options.state.table();
@@ -92,10 +95,21 @@ function handle(req: IncomingMessage, res: ServerResponse, options: AdminServerO
       const name = path.startsWith('/debug/') ? path.slice('/debug/'.length) : '';
       const views = options.debug ?? {};
       // hasOwn: a path such as /debug/constructor must not reach Object.prototype.
-      if (name !== '' && Object.hasOwn(views, name)) return sendJson(res, views[name]!());
+      if (name !== '' && Object.hasOwn(views, name)) {
+        const view = views[name]!();
+        return view instanceof Promise ? later(res, view, (v) => sendJson(res, v)) : sendJson(res, view);
+      }
       return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
     }
   }
+}
+
+/** Answers once `value` resolves (views gathered from worker threads); 500 if it fails. */
+function later<T>(res: ServerResponse, value: Promise<T>, answer: (v: T) => void): void {
+  value.then(answer, () => {
+    if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+    else res.destroy();
+  });
 }
 
 function sendJson(res: ServerResponse, body: unknown): void {

@@ -41,7 +41,16 @@ export interface LineWriterOptions {
   onError?: (err: NodeJS.ErrnoException) => void;
   /** Close the fd in close() (the writer opened it). */
   ownsFd?: boolean;
+  /**
+   * Each write(2) carries at most this many bytes, cut after a newline (a longer single line goes
+   * alone): several threads sharing a pipe (stdout with --workers N) then never interleave
+   * mid-line, as a pipe write of at most PIPE_BUF bytes is atomic. Read at every write. Default: none.
+   */
+  maxWriteBytes?: () => number | undefined;
 }
+
+/** Linux's PIPE_BUF: pipe writes up to this size are never interleaved with other writers'. */
+export const PIPE_BUF = 4096;
 
 const EAGAIN_RETRY_MS = 5;
 
@@ -81,7 +90,7 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
   };
 
   const writeFrom = (buffer: Buffer, offset: number, lines: number): void => {
-    fsWrite(fd, buffer, offset, buffer.length - offset, null, (err, written) => {
+    fsWrite(fd, buffer, offset, chunkLength(buffer, offset, options.maxWriteBytes?.()), null, (err, written) => {
       if (err) {
         if (err.code === 'EAGAIN') {
           setTimeout(() => writeFrom(buffer, offset, lines), EAGAIN_RETRY_MS);
@@ -142,7 +151,7 @@ export function createLineWriter(options: LineWriterOptions): LineWriter {
       // A full non-blocking pipe answers EAGAIN: retry a bounded number of times, then give up.
       for (let attempts = 0; offset < buffer.length && attempts < 1000; attempts++) {
         try {
-          offset += writeSync(fd, buffer, offset, buffer.length - offset);
+          offset += writeSync(fd, buffer, offset, chunkLength(buffer, offset, options.maxWriteBytes?.()));
         } catch (err) {
           if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') return;
         }
@@ -168,7 +177,26 @@ export function openLineWriter(path: string, options: Omit<LineWriterOptions, 'f
   return createLineWriter({ ...options, fd, ownsFd: true });
 }
 
+/** Bytes to write from `offset`: all of it, or whole lines up to `max` (one long line alone). */
+function chunkLength(buffer: Buffer, offset: number, max: number | undefined): number {
+  const left = buffer.length - offset;
+  if (max === undefined || left <= max) return left;
+  const cut = buffer.lastIndexOf(0x0a, offset + max - 1);
+  if (cut >= offset) return cut + 1 - offset;
+  const next = buffer.indexOf(0x0a, offset + max);
+  return next < 0 ? left : next + 1 - offset;
+}
+
 let stdoutWriter: LineWriter | undefined;
+let stdoutShared = false;
+
+/**
+ * Other threads of this process write fd 1 too (--workers N: every data-plane thread has its own
+ * stdout writer): from now on stdout is written in whole lines of at most PIPE_BUF bytes per write.
+ */
+export function shareStdoutAcrossThreads(): void {
+  stdoutShared = true;
+}
 
 /**
  * The one writer of fd 1, shared by the application log, the access log and the demo banner, so
@@ -177,7 +205,7 @@ let stdoutWriter: LineWriter | undefined;
  */
 export function stdoutLineWriter(): LineWriter {
   if (stdoutWriter === undefined) {
-    const writer = createLineWriter({ fd: 1, onError: () => {} });
+    const writer = createLineWriter({ fd: 1, onError: () => {}, maxWriteBytes: () => (stdoutShared ? PIPE_BUF : undefined) });
     process.once('exit', () => writer.flushSync());
     stdoutWriter = writer;
   }

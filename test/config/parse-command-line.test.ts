@@ -7,6 +7,7 @@ import { ConfigError } from '../../src/config/config-error.ts';
 import { FLAGS } from '../../src/config/flags.ts';
 import { parseCommandLine } from '../../src/config/parse-command-line.ts';
 import type { Config } from '../../src/config/config.ts';
+import { defaultWorkerCount } from '../../src/config/worker-count.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));
 const file = join(dir, 'm.yaml');
@@ -46,6 +47,7 @@ test('defaults in manifest mode', () => {
     allowCrossNamespaceSecrets: false,
     snippets: 'subset',
     drainSeconds: 15,
+    workers: defaultWorkerCount(),
     logLevel: 'info',
     logFormat: 'json',
     accessLog: { enabled: true, format: 'json' },

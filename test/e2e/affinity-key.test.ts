@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
 import { startEchoBackend, type EchoBackend } from '../support/echo-backend.ts';
-import { spawnGatehouse, startGatehouseProcess, type StartedGatehouse } from '../support/spawn-gatehouse.ts';
+import { httpRequest } from '../support/http-client.ts';
+import { spawnGatehouse, startGatehouseProcess, waitFor, type StartedGatehouse } from '../support/spawn-gatehouse.ts';
 
 interface Reply {
   pod: string;
@@ -73,6 +74,8 @@ test('replicas sharing --session-affinity-key-file honour each other’s cookies
   const start = async (key: string): Promise<StartedGatehouse> => {
     const g = await startGatehouseProcess(['--manifests', manifestDir, '--session-affinity-key-file', join(dir, key)]);
     running.push(g);
+    // "listening" comes before the first table is applied: traffic is for a ready replica.
+    await waitFor('readiness', async () => (await httpRequest(g.ports.admin, { path: '/readyz' })).status === 200, 30_000);
     return g;
   };
   const [a, b, other] = await Promise.all([start('shared.key'), start('shared.key'), start('other.key')]);

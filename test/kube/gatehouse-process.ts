@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { REPO, eventually } from './kube-fixtures.ts';
+import { pinWorkers } from '../support/spawn-gatehouse.ts';
 
 export interface GatehouseProcess {
   name: string;
@@ -20,6 +21,7 @@ export interface GatehouseProcess {
 }
 
 const CLI = join(REPO, 'dist', 'src', 'cli.js');
+// One data-plane thread: these tests are about the API, status and leader election (the control plane).
 const running = new Set<ChildProcess>();
 process.on('exit', () => {
   for (const c of running) c.kill('SIGKILL');
@@ -27,7 +29,7 @@ process.on('exit', () => {
 
 export async function startGatehouse(name: string, args: readonly string[], env: Record<string, string> = {}): Promise<GatehouseProcess> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm test does)`);
-  const child = spawn(process.execPath, [CLI, 'serve', '--bind=127.0.0.1', '--admin-bind=127.0.0.1', '--http-port=0', '--https-port=0', '--admin-port=0', ...args], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--bind=127.0.0.1', '--admin-bind=127.0.0.1', '--http-port=0', '--https-port=0', '--admin-port=0', ...pinWorkers(['serve', ...args]).slice(1)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...env },
   });

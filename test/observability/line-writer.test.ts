@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLineWriter, openLineWriter } from '../../src/observability/line-writer.ts';
+import { createLineWriter, openLineWriter, PIPE_BUF } from '../../src/observability/line-writer.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-line-writer-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -98,4 +98,28 @@ test('a destination that refuses writes: each failed batch is dropped and counte
   assert.deepEqual(errors, ['EBADF']);
   await writer.close();
   assert.equal(readFileSync(path, 'utf8'), '');
+});
+
+test('two writers sharing one pipe with maxWriteBytes = PIPE_BUF (stdout with --workers N): no line is ever cut by the other', async () => {
+  const fifo = join(dir, 'shared.fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = createReadStream(fifo);
+  let text = '';
+  reader.setEncoding('utf8');
+  reader.on('data', (c) => (text += String(c)));
+  // O_RDWR: opening does not wait for the reader.
+  const writers = ['a', 'b'].map(() => createLineWriter({ fd: openSync(fifo, 'r+'), ownsFd: true, batchBytes: 256 * 1024, maxWriteBytes: () => PIPE_BUF }));
+  const long = `${'L'.repeat(9000)}\n`; // longer than PIPE_BUF: written alone
+  for (let i = 0; i < 20_000; i++) {
+    writers[0]!.write(`A${line(i).slice(1)}`);
+    writers[1]!.write(`B${line(i).slice(1)}`);
+    if (i === 5000) writers[0]!.write(long);
+  }
+  await Promise.all(writers.map((w) => w.close()));
+  await new Promise<void>((r) => reader.once('close', () => r()));
+  const lines = text.split('\n');
+  assert.equal(lines.pop(), '');
+  assert.equal(lines.length, 40_001);
+  for (const l of lines) assert.ok(l.length === 99 ? /^[AB]\d{7} x{90}$/.test(l) : l === 'L'.repeat(9000), `a whole line: ${JSON.stringify(l.slice(0, 30))}`);
+  for (const who of ['A', 'B']) assertInOrder(lines.filter((l) => l.startsWith(who)).map((l) => `0${l.slice(1)}\n`).join(''), 20_000);
 });

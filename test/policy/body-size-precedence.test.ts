@@ -54,7 +54,7 @@ before(async () => {
     ingress('tiny', 'tiny.example.com', { 'gatehouse.dev/max-body-size': '1k' }),
   ];
   writeFileSync(join(dir, 'all.yaml'), objects.map((o) => stringify(o)).join('---\n'));
-  const cli = parseCommandLine(['serve', '--manifests', dir, '--max-body-size', '1m', '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
+  const cli = parseCommandLine(['serve', '--manifests', dir, '--workers', '1', '--max-body-size', '1m', '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
   assert.equal(cli.kind, 'run');
   if (cli.kind !== 'run') return;
   assert.equal(cli.config.limits.maxBodySize, MiB, 'the flag is 1m');

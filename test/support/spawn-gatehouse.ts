@@ -34,6 +34,18 @@ export interface StartedGatehouse extends GatehouseProcess {
   httpUrl: string;
 }
 
+/**
+ * `serve` and `demo` run with --workers 1 unless the test says otherwise: tests of other features
+ * get one thread on any machine; the worker threads are tested with an explicit --workers
+ * (test/e2e/workers-cli.test.ts).
+ */
+export function pinWorkers(args: readonly string[]): string[] {
+  const command = args[0];
+  if ((command !== 'serve' && command !== 'demo') || args.some((a) => a === '--workers' || a.startsWith('--workers=') || a === '--help' || a === '-h')) return [...args];
+  // Right after the command: appended, it could become the value of a flag the test leaves without one.
+  return [command, '--workers', '1', ...args.slice(1)];
+}
+
 export function assertBuilt(): void {
   if (!existsSync(CLI_PATH)) throw new Error(`${CLI_PATH} is missing: run "npm run build" first (npm test does)`);
 }
@@ -41,7 +53,7 @@ export function assertBuilt(): void {
 /** Spawns `node dist/src/cli.js ...args`; nothing is awaited. */
 export function spawnGatehouse(args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): GatehouseProcess {
   assertBuilt();
-  const child = spawn(process.execPath, [CLI_PATH, ...args], {
+  const child = spawn(process.execPath, [CLI_PATH, ...pinWorkers(args)], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_OPTIONS: '', ...options.env },
     ...(options.cwd ? { cwd: options.cwd } : {}),

@@ -25,7 +25,7 @@ export interface FrontDoorOptions {
 export interface FrontDoor {
   readonly server: Server;
   /** Resolves with the bound port. */
-  listen(bind: string, port: number): Promise<number>;
+  listen(bind: string, port: number, options?: { reusePort?: boolean }): Promise<number>;
   /** Stops accepting and closes the connections still being read; handed-off ones belong to their server (not waited for). */
   close(): Promise<void>;
   /** Connections closed because their PROXY header was missing, invalid or late. */
@@ -68,11 +68,12 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
     get refused() {
       return refused;
     },
-    listen(bind, port) {
+    listen(bind, port, options) {
       return new Promise<number>((resolve, reject) => {
         const onError = (error: Error): void => reject(error);
         server.once('error', onError);
-        server.listen({ host: bind, port }, () => {
+        // With --workers N every worker's front door binds the same port (SO_REUSEPORT).
+        server.listen({ host: bind, port, ...(options?.reusePort === true ? { reusePort: true } : {}) }, () => {
           server.off('error', onError);
           const address = server.address();
           resolve(typeof address === 'object' && address !== null ? address.port : port);

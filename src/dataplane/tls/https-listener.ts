@@ -102,8 +102,8 @@ export interface ApplySummary {
 
 export interface HttpsListener {
   readonly server: Http2SecureServer;
-  /** Resolves with the bound port (useful with port 0). */
-  listen(bind: string, port: number): Promise<number>;
+  /** Resolves with the bound port (useful with port 0). `reusePort`: every --workers thread binds the same port. */
+  listen(bind: string, port: number, options?: { reusePort?: boolean }): Promise<number>;
   /** Swaps in a new table; `secrets` is where --default-tls-secret is looked up. */
   apply(table: RouteTable, secrets?: ReadonlyMap<string, Secret>): ApplySummary;
   /** Which certificate a handshake with this server name gets ('ns/secret' or the default's id). */
@@ -281,12 +281,12 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
 
   return {
     server,
-    listen(bind, port) {
-      if (front !== undefined) return front.listen(bind, port); // tlsedge
+    listen(bind, port, listenOptions) {
+      if (front !== undefined) return front.listen(bind, port, listenOptions); // tlsedge
       return new Promise<number>((resolve, reject) => {
         const onError = (error: Error): void => reject(error);
         server.once('error', onError);
-        server.listen({ host: bind, port }, () => {
+        server.listen({ host: bind, port, ...(listenOptions?.reusePort === true ? { reusePort: true } : {}) }, () => {
           server.off('error', onError);
           const address = server.address();
           resolve(typeof address === 'object' && address !== null ? address.port : port);
