@@ -1,7 +1,6 @@
 // Wires the adapters together: the only place that knows them all. The same pipeline runs in both
 // modes; the source and the status sink are the only parts that differ.
 
-import { createServer as createHttpServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Config } from '../config/config.ts';
@@ -178,9 +177,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
   assertStrictParser(currentParserEnvironment(), serverOptions);
   // Probes answer (503) from the first moment; traffic listeners follow.
   const adminPort = await listen(admin, config.adminBind, config.adminPort);
-  const httpServer = createHttpServer(serverOptions);
-  dataPlane.attach(httpServer, 'http');
-  const httpPort = await listen(httpServer, config.bind, config.httpPort);
+  const httpPort = (await dataPlane.listenHttp(config.bind, config.httpPort)).port;
   const httpsPort = await https.listen(config.bind, config.httpsPort);
   // With --https-port 0 the redirect target is only known now.
   dataPlane.options.httpsPort = httpsPort;

@@ -26,3 +26,11 @@ export function resolveClientAddress(
   }
   return leftmost;
 }
+
+/**
+ * The TCP peer of a client connection, in plain form: the one place the data plane reads it (a
+ * PROXY-protocol address carried with the socket is read here too).
+ */
+export function peerAddress(socket: { readonly remoteAddress?: string | undefined } | null | undefined): string {
+  return plainAddress(socket?.remoteAddress);
+}

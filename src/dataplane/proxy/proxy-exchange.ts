@@ -1,33 +1,40 @@
-// One client request from routing to the access-log line. It is its own undici dispatch handler
-// and its own PickContext, so a proxied request allocates this object, the header list and the
-// dispatch options, and little else.
+// The one request flow, for every client protocol: admission, routing, the request-phase steps,
+// endpoint picking, forward, retry, release, response relay, upgrade and the access-log line.
+// Protocol differences live in the client-side adapter (exchange/client-side.ts: the HTTP/1 engine
+// or an HTTP/2 stream); this object is its own undici dispatch handler (the per-attempt state is
+// reset by startUpstream) and its own PickContext, so a proxied request allocates this object,
+// the adapter, the header list and the dispatch options, and little else.
 //
-// Streaming both ways with back-pressure: the client request is the upstream body (undici pauses
-// it when the upstream socket is full); response chunks are written to the client and the upstream
-// read is paused until the client drains.
+// Streaming both ways with back-pressure: the client's body stream is the upstream body (undici
+// pauses it when the upstream socket is full); response chunks are written to the client and the
+// upstream read is paused until the client can take more.
 //
 // The response head is held until the first body byte (or the end of the response, or the
 // held-heads sweep for a backend that sends its head and then waits): a body that fails before any
 // byte was relayed (a malformed first chunk) is still answered 502 instead of a head and a cut.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+//
+// Upgrades (WebSocket) take the same flow up to the backend's 101; then the adapter hands the
+// connection over and the two sockets are spliced (exchange/tunnel.ts).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
-import { checkRequestHead, markConnectionClosing, type RequestCheckOptions } from '../http/check-request.ts';
-import { canonicalizeTarget } from '../http/canonical-path.ts';
-import { plainAddress, resolveClientAddress } from '../http/client-address.ts';
-import { clientLimitFired } from '../http/client-error.ts';
+import type { RequestCheckOptions } from '../http/check-request.ts';
+import { resolveClientAddress } from '../http/client-address.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
 import type { AccessLogEntry } from '../http/access-log.ts';
-import { plainBody } from '../http/plain-response.ts';
+import { plainBody, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
+import type { ClientEvents, ClientSide } from '../exchange/client-side.ts';
+import { retryDecision } from '../exchange/retry-decision.ts';
+import { openTunnel, type TunnelRegistry } from '../exchange/tunnel.ts';
 import type { PickContext, PickOutcome } from './endpoint-picker.ts';
 import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
-import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
+import { buildResponseHeaders, buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
@@ -39,58 +46,43 @@ import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
 
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
-export type ClientResponse = ServerResponse | Http2ServerResponse;
-
 /** What the request path needs from its owner (the DataPlane, or a test). */
 export interface ExchangeRuntime {
   /** The active table, read once per request. */
   current(): CompiledTable | undefined;
   readonly pools: UpstreamPools;
   readonly options: ResolvedDataPlaneOptions;
-  /** Passed to checkRequestHead: built once from the limits. */
+  /** Passed to checkRequestHead (HTTP/2): built once from the limits. */
   readonly requestChecks: RequestCheckOptions;
-  /** Counts requests in flight, for drain; `draining` makes HTTP/1 responses close their connection. */
+  /** Counts requests in flight, for drain. */
   readonly tracker: { begin(): void; end(): void; readonly draining: boolean };
+  /** Upgraded connections, so a drain can end them. */
+  readonly tunnels: TunnelRegistry;
 }
 
-const kExchange = Symbol('gatehouse.exchange');
-type Tagged = { [kExchange]?: ProxyExchange };
-
-// Listeners shared by every request: `this` is the response, the exchange hangs off it.
-function onResponseClose(this: ClientResponse): void {
-  (this as Tagged)[kExchange]?.clientClosed();
-}
-function onResponseDrain(this: ClientResponse): void {
-  const ex = (this as Tagged)[kExchange];
-  if (ex === undefined) return;
-  ex.clearClientSendTimer();
-  ex.controller?.resume();
-}
 function onSendTimeout(ex: ProxyExchange): void {
   ex.sendTimedOut();
-}
-function onClientSendTimeout(ex: ProxyExchange): void {
-  ex.clientSendTimedOut();
 }
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
 
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch {
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch, ClientEvents {
   readonly rt: ExchangeRuntime;
-  readonly req: ClientRequest;
-  readonly res: ClientResponse;
+  readonly client: ClientSide;
   readonly scheme: 'http' | 'https';
-  readonly isH2: boolean;
   readonly startedAt: number;
   readonly headers: IncomingHttpHeaders;
 
   host = '';
   path = '';
+  query = '';
   pathAndQuery = '';
+  /** The authority as the client sent it (Host, :authority or the absolute-form's). */
+  authority: string | undefined = undefined;
   target: RouteTarget | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;
   clientIp = '';
+  trustedPeer = false;
   requestId: string | undefined = undefined;
   upstreamHeaders: string[] | undefined = undefined;
   hasBody = false;
@@ -117,62 +109,54 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   maxBody = -1;
   retryStatus = 502;
   sendTimer: NodeJS.Timeout | undefined = undefined;
-  drainHooked = false;
   // For observers (metrics, traffic statistics, tracing): see exchange-observer.ts.
   attempts = 0;
   upstreamStartedAt = 0;
   upstreamEndedAt = 0;
   trace: TraceContext | undefined = undefined;
-  readonly upgrade = false;
+  readonly upgrade: boolean;
   pool: Pool | undefined = undefined;
   /** The endpoint's admission queue while this exchange holds one of its slots or waits in it. */
   slot: UpstreamQueue | undefined = undefined;
   waiting = false;
-  /** Armed while the client accepts no bytes (a write returned false and no 'drain' came yet). */
-  clientSendTimer: NodeJS.Timeout | undefined = undefined;
   #cookies: Map<string, string> | undefined = undefined;
 
-  constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
+  constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', client: ClientSide) {
     this.rt = rt;
-    this.req = req;
-    this.res = res;
+    this.client = client;
     this.scheme = scheme;
-    this.isH2 = req.httpVersionMajor === 2;
-    this.headers = req.headers;
+    this.headers = client.headers;
+    this.upgrade = client.upgrade !== undefined;
     this.startedAt = performance.now();
   }
 
-  /** Routes and forwards the request, or answers it directly. Never throws. */
-  run(): void {
-    const { req, res, rt } = this;
-    rt.tracker.begin();
-    (res as Tagged)[kExchange] = this;
-    res.on('close', onResponseClose);
-    if (rt.tracker.draining && !this.isH2) (res as ServerResponse).shouldKeepAlive = false;
+  /** ObservedExchange's view of the request. */
+  get req(): { readonly method: string } {
+    return this.client;
+  }
 
-    const peer = plainAddress(req.socket?.remoteAddress);
-    this.clientIp = peer;
-    // The hardening checks read the parsed head; HTTP/2 requests carry the same fields.
-    const rejection = checkRequestHead(req as IncomingMessage, rt.requestChecks);
-    if (rejection !== undefined) {
-      this.error = rejection.reason;
-      return this.respondPlain(rejection.status, true);
-    }
-    const canonical = canonicalizeTarget(req.url ?? '');
-    if (!canonical.ok) {
-      this.error = canonical.reason;
-      return this.respondPlain(canonical.status, true);
+  /** Routes and forwards the request, or answers it directly. Never throws (but see failRequest). */
+  run(): void {
+    const { client, rt } = this;
+    rt.tracker.begin();
+    client.bind(this);
+    this.clientIp = client.peerAddress;
+    const checked = client.target();
+    if (!checked.ok) {
+      this.error = checked.reason;
+      return this.respondPlain(checked.status, true);
     }
     // OPTIONS * asks about the server, not a resource: answered here, never routed (hardening).
-    if (canonical.form === 'asterisk') return this.respondPlain(200, false, ['allow', 'OPTIONS, GET, HEAD, POST, PUT, PATCH, DELETE']);
-    this.path = canonical.path;
-    this.pathAndQuery = canonical.query.length === 0 ? canonical.path : canonical.path + canonical.query;
-
-    const headers = this.headers;
-    // An absolute-form target's authority overrides Host (RFC 9112 §3.2.2); the checks made sure they agree.
-    const hostHeader =
-      canonical.authority ?? (this.isH2 ? ((headers[':authority'] as string | undefined) ?? headers.host) : headers.host);
-    this.host = canonical.host ?? normalizeHost(hostHeader);
+    if (checked.asterisk) return this.respondPlain(200, false, ['allow', 'OPTIONS, GET, HEAD, POST, PUT, PATCH, DELETE']);
+    this.path = checked.path;
+    this.query = checked.query;
+    this.pathAndQuery = checked.query.length === 0 ? checked.path : checked.path + checked.query;
+    this.authority = checked.authority;
+    this.host = normalizeHost(checked.authority);
+    if (this.upgrade && rt.tracker.draining) {
+      this.error = 'draining';
+      return this.respondPlain(503, true);
+    }
     const table = rt.current();
     if (table === undefined) {
       this.error = 'no configuration applied yet';
@@ -183,50 +167,43 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.target = target;
 
     const opts = rt.options;
+    const peer = client.peerAddress;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
+    this.trustedPeer = trusted;
+    const headers = this.headers;
     if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
     // As ingress-nginx's rewrite phase: app-root, CORS (preflight answered 204), the Ingress's
     // redirect, then HTTPS; access control after.
-    const cors = corsFor(target, req.method, headers.origin);
+    const cors = corsFor(target, client.method, headers.origin);
     const asks = target.policy.redirect !== undefined || target.policy.appRoot !== undefined;
-    const redirect = asks ? redirectFor(target, { scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query: canonical.query }) : undefined;
+    const redirect = asks ? redirectFor(target, { scheme: this.scheme, host: this.host, authority: checked.authority ?? '', path: this.path, query: checked.query }) : undefined;
     if (redirect?.reason === 'app-root') return this.respondRedirect(redirect.status, redirect.location);
     if (cors !== undefined) this.corsHeaders = cors.headers;
     if (cors?.preflight === true) return this.respondPreflight();
     if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
-    if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
+    if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps();
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
       this.error = refusal.error;
       return this.respondPlain(refusal.status, false);
     }
-    if (target.basicAuth === undefined) return this.admit(peer, trusted, hostHeader);
+    if (target.basicAuth === undefined) return this.admit();
     checkBasicAuth(target.basicAuth, headers.authorization, () => this.clientGone, (denied) => {
       if (this.clientGone) return; // finished (499) when the client went away
-      if (denied === undefined) return this.admit(peer, trusted, hostHeader);
+      if (denied === undefined) return this.admit();
       this.error = denied.error;
       this.respondPlain(denied.status, false, denied.headers);
     });
   }
 
   /** The request passed the access steps: body limits, upstream headers, then forward. */
-  admit(peer: string, trusted: boolean, hostHeader: string | undefined): void {
-    const { req, res, rt, headers } = this;
+  admit(): void {
+    const { client, rt, headers } = this;
     const target = this.target!;
     const opts = rt.options;
-    const policy = target.policy;
-    let contentLength: string | undefined;
-    if (this.isH2) {
-      this.hasBody = !(req as Http2ServerRequest).stream.endAfterHeaders;
-      const cl = headers['content-length'];
-      if (cl !== undefined && isDigits(cl)) contentLength = cl;
-    } else if (headers['transfer-encoding'] !== undefined) {
-      this.hasBody = true;
-    } else {
-      contentLength = headers['content-length'];
-      this.hasBody = contentLength !== undefined && contentLength !== '0';
-    }
-    const maxBody = policy.maxBodySize ?? opts.limits.maxBodySize;
+    const contentLength = client.contentLength;
+    this.hasBody = client.hasBody;
+    const maxBody = target.policy.maxBodySize ?? opts.limits.maxBodySize;
     if (maxBody !== undefined && this.hasBody) {
       if (contentLength !== undefined && Number(contentLength) > maxBody) {
         this.limit = 'max-body-size';
@@ -236,22 +213,21 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
 
     this.requestId = requestIdFor(headers['x-request-id']);
-    this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, headers.connection, {
+    this.upstreamHeaders = buildUpstreamHeaders(client.rawHeaders, headers.connection, {
       scheme: this.scheme,
-      peerAddress: peer,
+      peerAddress: client.peerAddress,
       clientAddress: this.clientIp,
-      trustedPeer: trusted,
-      host: hostHeader ?? '',
-      localPort: req.socket?.localPort ?? 0,
+      trustedPeer: this.trustedPeer,
+      host: this.authority ?? '',
+      localPort: client.localPort,
       requestId: this.requestId,
       contentLength,
-      joinCookies: this.isH2,
+      joinCookies: client.joinCookies,
     });
     if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
-    // Expect: 100-continue is answered only now that the body will be read (the servers listen to
-    // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
-    if (this.hasBody && headers.expect !== undefined && (this.isH2 || req.httpVersionMinor === 1)) (res as ServerResponse).writeContinue();
+    // Expect: 100-continue is answered only now that the body will be read: refused requests get no 100 (hardening).
+    if (this.hasBody) client.writeContinue();
     this.forward();
   }
 
@@ -276,10 +252,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     let pool;
     try {
       pool = this.rt.pools.get(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs);
-    } catch (err) {
+    } catch {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';
-      void err;
       return this.respondPlain(503, true);
     }
     this.pool = pool;
@@ -295,7 +270,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.startUpstream();
   }
 
-  /** QueuedDispatch: a slot of the endpoint's pool is ours; send the request. */
+  /** QueuedDispatch: a slot of the endpoint's pool is ours; send the request (one attempt). */
   startUpstream(): void {
     this.waiting = false;
     const opts = this.rt.options;
@@ -310,29 +285,28 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.hasBody) {
       this.sendTimer = setTimeout(onSendTimeout, policy.sendTimeoutMs ?? opts.timeouts.sendTimeoutMs, this);
     }
-    this.pool!.dispatch(
-      {
-        method: this.req.method as Dispatcher.HttpMethod,
-        path: this.pathAndQuery,
-        headers: this.upstreamHeaders,
-        body: this.hasBody ? (this.req as IncomingMessage) : null,
-        headersTimeout: readTimeout,
-        bodyTimeout: readTimeout,
-      },
-      this,
-    );
+    const options: Dispatcher.DispatchOptions = {
+      method: this.client.method as Dispatcher.HttpMethod,
+      path: this.pathAndQuery,
+      headers: this.upstreamHeaders,
+      body: this.hasBody ? this.client.body() : null,
+      headersTimeout: readTimeout,
+      bodyTimeout: readTimeout,
+    };
+    if (this.upgrade) options.upgrade = this.client.upgrade!;
+    this.pool!.dispatch(options, this);
   }
 
   /** QueuedDispatch: no connection came free within --upstream-queue-timeout. */
   queueTimedOut(): void {
-    this.slot = undefined;
     this.waiting = false;
+    this.slot = undefined;
     this.answerOverloaded('upstream-queue-timeout', 'ERR_UPSTREAM_QUEUE_TIMEOUT');
   }
 
-  /** The endpoint is saturated: 503 with Retry-After, as Envoy's circuit breakers answer. */
+  /** 503 with Retry-After: the endpoint's connections are all busy and its queue is full or too slow. */
   answerOverloaded(limit: string, error: string): void {
-    this.release('aborted'); // not the endpoint's failure: passive health must not count it
+    this.release('aborted'); // not the endpoint's fault: passive health must not count it
     this.upstreamDone = true;
     this.limit = limit;
     this.error = error;
@@ -354,6 +328,36 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.clientGone) controller.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
   }
 
+  onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, upstream: Duplex): void {
+    this.clearSendTimer();
+    this.releaseSlot();
+    this.upstreamDone = true;
+    this.upstreamEndedAt = performance.now();
+    if (this.clientGone) {
+      upstream.destroy();
+      return this.release('aborted');
+    }
+    const raw = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    // The picker's headers (an affinity Set-Cookie) go on the 101 too; the builder validates them.
+    const head = buildUpgradeResponseHead(statusCode, REASONS[statusCode] ?? 'Switching Protocols', this.responseHeaders.length === 0 ? raw : [...raw, ...this.responseHeaders]);
+    const taken = head === undefined ? undefined : this.client.detach();
+    if (taken === undefined) {
+      upstream.destroy();
+      this.release('reset');
+      this.error = 'ERR_BAD_RESPONSE_HEADER';
+      return this.respondPlain(502, true);
+    }
+    this.status = statusCode;
+    this.responseStarted = true;
+    this.release('ok');
+    const idleMs = this.target?.policy.readTimeoutMs ?? this.rt.options.timeouts.readTimeoutMs;
+    openTunnel(taken.socket, taken.head, upstream, head!, idleMs, () => {
+      this.rt.options.logger.debug('idle tunnel closed', { route: this.target?.routeId, idleMs });
+    });
+    this.rt.tunnels.add(taken.socket);
+    this.finish();
+  }
+
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.clientGone) return; // informational responses are not relayed
     this.headStatus = statusCode;
@@ -371,16 +375,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.clientGone) return;
     if (!this.responseStarted && !this.writeHeldHead()) return this.refuseHead(controller);
     this.bytesOut += chunk.length;
-    if (!(this.res as ServerResponse).write(chunk)) {
-      controller.pause();
-      if (this.clientSendTimer === undefined) {
-        this.clientSendTimer = setTimeout(onClientSendTimeout, this.rt.options.limits.clientSendTimeoutMs, this);
-      }
-      if (!this.drainHooked) {
-        this.drainHooked = true;
-        this.res.on('drain', onResponseDrain);
-      }
-    }
+    if (!this.client.write(chunk)) controller.pause();
   }
 
   onResponseEnd(): void {
@@ -395,7 +390,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       return this.respondPlain(502, false);
     }
     this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
-    if (!this.clientGone) this.res.end();
+    if (!this.clientGone) this.client.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
@@ -413,11 +408,17 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.limit === undefined) this.limit = failure.limit;
     // Nothing was relayed yet (at most a held head): the client still gets a plain answer.
     if (!this.responseStarted) {
-      const retries = this.target!.policy.retries;
-      // A reset may come after the backend acted on the request: only idempotent methods retry it.
-      const safe = failure.outcome !== 'reset' || IDEMPOTENT.has(this.req.method ?? '');
-      // Retried only before any response byte: a received head means the backend answered.
-      if (failure.retryable && safe && this.headStatus === 0 && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
+      const retry = retryDecision({
+        retryable: failure.retryable,
+        outcome: failure.outcome,
+        method: this.client.method,
+        headReceived: this.headStatus !== 0,
+        responseStarted: this.responseStarted,
+        hasBody: this.hasBody,
+        failedSoFar: this.failed.length + 1,
+        retries: this.target!.policy.retries,
+      });
+      if (retry && this.endpoint !== undefined) {
         this.failed = [...this.failed, this.endpoint];
         this.retryStatus = failure.status;
         this.upstreamDone = false;
@@ -441,21 +442,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.clearSendTimer();
   }
 
-  /** Writes the held head to the client; false when Node refuses one of its fields (nothing is written then). */
+  /** Writes the held head to the client; false when the client side refuses one of its fields (nothing is written then). */
   writeHeldHead(): boolean {
     releaseHead(this);
-    try {
-      // Node validates every name and value here and throws on anything that cannot be a header.
-      (this.res as ServerResponse).writeHead(this.headStatus, this.headFields as string[]);
-    } catch {
-      // Node's HTTP/2 compatibility response keeps the fields it stored before refusing one (a
-      // connection-specific header): drop them, or the 502 would carry them and be refused too.
-      if (this.isH2) {
-        const res = this.res as Http2ServerResponse;
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-      }
-      return false;
-    }
+    if (!this.client.writeHead(this.headStatus, this.headFields!)) return false;
     this.responseStarted = true;
     this.status = this.headStatus;
     return true;
@@ -470,11 +460,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   flushHead(): void {
     if (this.responseStarted || this.headStatus === 0 || this.upstreamDone || this.clientGone) return;
     if (!this.writeHeldHead()) return this.refuseHead(this.controller);
-    // HTTP/1 writes a head with the first body write; this sends it alone (HTTP/2's writeHead already did).
-    if (!this.isH2) (this.res as ServerResponse).flushHeaders();
+    this.client.flushHead();
   }
 
-  // ---- client side ----
+  // ---- client side (ClientEvents) ----
 
   sendTimedOut(): void {
     this.sendTimer = undefined;
@@ -483,13 +472,16 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.controller?.abort(new ProxyAbort('ERR_SEND_TIMEOUT', 'send timeout'));
   }
 
+  clientWritable(): void {
+    this.controller?.resume();
+  }
+
   /**
    * --client-send-timeout: a write was held back (the socket, or the HTTP/2 stream's window, was
-   * full) and no 'drain' came for that long: the client took too little to empty it (nginx's
-   * send_timeout, measured between two writes the client makes room for).
+   * full) and the client made no room for that long (nginx's send_timeout, measured between two
+   * writes the client makes room for).
    */
   clientSendTimedOut(): void {
-    this.clientSendTimer = undefined;
     if (this.clientGone || this.logged) return;
     this.limit = 'client-send-timeout';
     this.error = 'ERR_CLIENT_SEND_TIMEOUT';
@@ -499,25 +491,24 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       releaseHead(this);
       this.controller?.abort(new ProxyAbort('ERR_CLIENT_SEND_TIMEOUT', 'the client accepts no bytes'));
     }
-    // HTTP/2: only this stream is reset; HTTP/1: the connection is closed.
-    if (this.isH2) {
-      const stream = (this.res as Http2ServerResponse).stream;
-      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_CANCEL);
-    } else {
-      (this.res as ServerResponse).destroy();
-    }
+    this.client.abort('cancel');
   }
 
-  clearClientSendTimer(): void {
-    if (this.clientSendTimer !== undefined) {
-      clearTimeout(this.clientSendTimer);
-      this.clientSendTimer = undefined;
+  /** The request body was malformed: the client side answered (400, or a cut); the upstream request ends. */
+  clientBodyFailed(reason: string): void {
+    if (!this.responseStarted) this.status = 400;
+    else this.aborted = true;
+    this.error = reason;
+    if (!this.upstreamDone) {
+      this.clientGone = true;
+      this.clearSendTimer();
+      releaseHead(this);
+      this.controller?.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'malformed request body'));
     }
+    this.finish();
   }
 
-  clientClosed(): void {
-    const res = this.res;
-    this.clearClientSendTimer();
+  clientClosed(completed: boolean, limit?: string): void {
     if (this.waiting) {
       // Still waiting for a connection: leave the queue, nothing was sent upstream.
       this.slot?.cancel(this);
@@ -527,14 +518,13 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.aborted = true;
       this.release('aborted');
     }
-    // An HTTP/2 stream the client reset reports writableFinished too: an upstream exchange still
-    // running must be aborted all the same, or rapid resets wedge the pool (hardening).
-    if (!res.writableFinished || (this.endpoint !== undefined && !this.upstreamDone)) {
+    // An HTTP/2 stream the client reset reports a finished response too: an upstream exchange
+    // still running must be aborted all the same, or rapid resets wedge the pool (hardening).
+    if (!completed || (this.endpoint !== undefined && !this.upstreamDone)) {
       this.aborted = true;
-      // Node's request timeout cut the connection (answered 408 by the clientError handler).
-      const fired = clientLimitFired(this.req.socket);
-      if (fired !== undefined && this.limit === undefined) {
-        this.limit = fired;
+      // A client-side limit cut the connection (the client side answered 408 if it could).
+      if (limit !== undefined && this.limit === undefined) {
+        this.limit = limit;
         if (!this.responseStarted) this.status = 408;
       }
       if (!this.upstreamDone) {
@@ -550,36 +540,27 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   /** The response was cut mid-body: the client must see an aborted response, never a clean short one. */
   abortClient(): void {
     this.aborted = true;
-    if (this.isH2) {
-      const stream = (this.res as Http2ServerResponse).stream;
-      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_INTERNAL_ERROR);
-    } else {
-      (this.res as ServerResponse).destroy();
-    }
+    this.client.abort('error');
   }
 
   respondPlain(status: number, close: boolean, extra?: string[]): void {
     this.status = status;
-    const res = this.res;
-    if (res.headersSent || res.writableEnded) {
+    const client = this.client;
+    if (client.headersSent) {
       this.abortClient();
       return;
     }
     const body = plainBody(status);
-    const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'server', SERVER_NAME];
+    const headers = ['content-type', 'text/plain; charset=utf-8', 'server', SERVER_NAME];
     if (extra !== undefined) headers.push(...extra);
     if (this.corsHeaders !== undefined) headers.push(...this.corsHeaders);
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
-    if (close && !this.isH2) {
-      headers.push('connection', 'close');
-      markConnectionClosing(this.req.socket);
-    }
+    if (client.method !== 'HEAD') this.bytesOut = body.length;
     try {
-      (res as ServerResponse).writeHead(status, headers);
-      if (this.req.method !== 'HEAD') this.bytesOut = body.length;
-      res.end(body);
+      client.respond(status, headers, body, close);
     } catch {
+      this.bytesOut = 0;
       this.abortClient();
     }
   }
@@ -592,8 +573,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
     try {
-      (this.res as ServerResponse).writeHead(204, headers);
-      this.res.end();
+      this.client.respond(204, headers, undefined, false);
     } catch {
       this.abortClient();
     }
@@ -608,14 +588,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.respondPlain(status, false, ['location', location]);
   }
 
-  redirectToHttps(query: string): void {
+  redirectToHttps(): void {
     const port = this.rt.options.httpsPort;
-    const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.path}${query}`;
-    if (!isSafeHeaderValue(location)) {
-      this.error = 'redirect location is not a valid header value';
-      return this.respondPlain(400, true);
-    }
-    this.respondPlain(308, false, ['location', location]);
+    const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.path}${this.query}`;
+    this.respondRedirect(308, location);
   }
 
   release(outcome: PickOutcome): void {
@@ -640,14 +616,14 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.logged = true;
     this.rt.tracker.end();
     const opts = this.rt.options;
-    const status = this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status;
+    const status = this.status === 0 ? 499 : this.status;
     const durationMs = performance.now() - this.startedAt;
     // Answered without forwarding (404, 503, a redirect...): it still gets a trace id for its log line and span.
     this.trace ??= traceContextOf(this.headers, opts.observer);
     notifyEnded(opts.observer, this, status, durationMs);
     if (!opts.accessLog) return;
     const entry: AccessLogEntry = {
-      method: this.req.method ?? '',
+      method: this.client.method,
       scheme: this.scheme,
       host: this.host,
       path: this.path,
@@ -659,14 +635,15 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       bytesOut: this.bytesOut,
       requestId: this.requestId,
       client: this.clientIp,
-      protocol: `HTTP/${this.req.httpVersion}`,
+      protocol: this.client.protocol,
       referer: this.headers.referer,
       userAgent: this.headers['user-agent'],
     };
     if (this.trace !== undefined) entry.traceId = this.trace.traceId;
     if (this.limit !== undefined) entry.limit = this.limit;
     if (this.error !== undefined) entry.error = this.error;
-    if (this.aborted) entry.aborted = true;
+    if (this.aborted || this.status === 0) entry.aborted = true;
+    if (this.upgrade) entry.upgrade = true;
     opts.accessLog.write(entry);
   }
 }
@@ -680,18 +657,6 @@ export function endpointLabel(ep: Endpoint): string {
     endpointLabels.set(ep, label);
   }
   return label;
-}
-
-/** RFC 9110 §9.2.2. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 16) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** Cookie header(s) → name → first value. No regex; malformed pairs are skipped. */
