@@ -23,7 +23,6 @@ import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
 import type { RequestCheckOptions } from '../http/check-request.ts';
 import { resolveClientAddress } from '../http/client-address.ts';
-import { isSafeHeaderValue } from '../http/header-value.ts';
 import type { AccessLogEntry } from '../http/access-log.ts';
 import { plainBody, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
@@ -35,12 +34,10 @@ import type { PickContext, PickOutcome } from './endpoint-picker.ts';
 import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
-import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
-import { checkRouteAccess } from '../steps/check-route-access.ts';
-import { redirectsToHttps } from '../steps/https-redirect.ts';
+import { REQUEST_STEPS } from '../steps/request-steps.ts';
+import { LATER, type StepAnswer, type StepOutcome, type StepRequest } from '../steps/request-step.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
-import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
-import { redirectFor } from '../steps/redirect.ts';
+import { CORS_RESPONSE_HEADERS } from '../steps/cors.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -66,7 +63,7 @@ function onSendTimeout(ex: ProxyExchange): void {
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
 
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch, ClientEvents {
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch, ClientEvents, StepRequest {
   readonly rt: ExchangeRuntime;
   readonly client: ClientSide;
   readonly scheme: 'http' | 'https';
@@ -119,6 +116,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   /** The endpoint's admission queue while this exchange holds one of its slots or waits in it. */
   slot: UpstreamQueue | undefined = undefined;
   waiting = false;
+  /** The index of the request step that answered LATER (-1: none). */
+  stepWaiting = -1;
   #cookies: Map<string, string> | undefined = undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', client: ClientSide) {
@@ -172,28 +171,45 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.trustedPeer = trusted;
     const headers = this.headers;
     if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
-    // As ingress-nginx's rewrite phase: app-root, CORS (preflight answered 204), the Ingress's
-    // redirect, then HTTPS; access control after.
-    const cors = corsFor(target, client.method, headers.origin);
-    const asks = target.policy.redirect !== undefined || target.policy.appRoot !== undefined;
-    const redirect = asks ? redirectFor(target, { scheme: this.scheme, host: this.host, authority: checked.authority ?? '', path: this.path, query: checked.query }) : undefined;
-    if (redirect?.reason === 'app-root') return this.respondRedirect(redirect.status, redirect.location);
-    if (cors !== undefined) this.corsHeaders = cors.headers;
-    if (cors?.preflight === true) return this.respondPreflight();
-    if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
-    if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps();
-    const refusal = checkRouteAccess(target, this.clientIp);
-    if (refusal !== undefined) {
-      this.error = refusal.error;
-      return this.respondPlain(refusal.status, false);
+    this.runSteps(target, 0);
+  }
+
+  /** The request-phase steps (steps/request-steps.ts) from `i` on, then admission. */
+  runSteps(target: RouteTarget, i: number): void {
+    for (; i < REQUEST_STEPS.length; i++) {
+      const outcome = REQUEST_STEPS[i]!.run(target, this);
+      if (outcome === LATER) {
+        this.stepWaiting = i;
+        return;
+      }
+      if (outcome !== undefined) return this.answer(outcome);
     }
-    if (target.basicAuth === undefined) return this.admit();
-    checkBasicAuth(target.basicAuth, headers.authorization, () => this.clientGone, (denied) => {
-      if (this.clientGone) return; // finished (499) when the client went away
-      if (denied === undefined) return this.admit();
-      this.error = denied.error;
-      this.respondPlain(denied.status, false, denied.headers);
-    });
+    this.admit();
+  }
+
+  /** StepRequest: the outcome of the step that answered LATER. */
+  resume(outcome: StepOutcome): void {
+    const i = this.stepWaiting;
+    this.stepWaiting = -1;
+    if (i < 0 || this.clientGone) return; // finished (499) when the client went away
+    if (outcome === undefined) this.runSteps(this.target!, i + 1);
+    else this.answer(outcome);
+  }
+
+  /** A step's answer. */
+  answer(a: StepAnswer): void {
+    if (a.error !== undefined) this.error = a.error;
+    if (a.preflight === true) return this.respondPreflight();
+    this.respondPlain(a.status, a.close === true, a.headers);
+  }
+
+  // StepRequest
+  get method(): string {
+    return this.client.method;
+  }
+
+  get httpsPort(): number {
+    return this.rt.options.httpsPort;
   }
 
   /** The request passed the access steps: body limits, upstream headers, then forward. */
@@ -224,7 +240,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       contentLength,
       joinCookies: client.joinCookies,
     });
-    if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    for (const step of REQUEST_STEPS) {
+      if (step.editUpstreamHeaders !== undefined) this.upstreamHeaders = step.editUpstreamHeaders(target, this.upstreamHeaders);
+    }
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read: refused requests get no 100 (hardening).
     if (this.hasBody) client.writeContinue();
@@ -577,21 +595,6 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     } catch {
       this.abortClient();
     }
-  }
-
-  /** A redirect of the Ingress (steps/redirect.ts); a location that cannot be a header value is a 400. */
-  respondRedirect(status: number, location: string): void {
-    if (!isSafeHeaderValue(location)) {
-      this.error = 'redirect location is not a valid header value';
-      return this.respondPlain(400, true);
-    }
-    this.respondPlain(status, false, ['location', location]);
-  }
-
-  redirectToHttps(): void {
-    const port = this.rt.options.httpsPort;
-    const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.path}${this.query}`;
-    this.respondRedirect(308, location);
   }
 
   release(outcome: PickOutcome): void {

@@ -1,0 +1,57 @@
+// A request-phase step: one policy unit the one exchange flow (proxy/proxy-exchange.ts) runs after
+// routing, in the order of request-steps.ts, for HTTP/1, HTTP/2 and upgrades alike. A step looks
+// at the route target and the request and either lets the request go on (undefined), answers it
+// (a StepAnswer), or decides later (returns LATER and calls `req.resume(outcome)` once: an
+// asynchronous check such as basic auth's hash verification). No closure per request is needed. A step may also edit what is sent upstream
+// (`editUpstreamHeaders`), once the request is admitted.
+import type { IncomingHttpHeaders } from 'node:http';
+import type { RouteTarget } from '../compile-table.ts';
+
+/** What a step may read about the request (the flow implements it). */
+export interface StepRequest {
+  readonly scheme: 'http' | 'https';
+  readonly method: string;
+  /** The routing host (lower-case, no port) and the authority as the client sent it. */
+  readonly host: string;
+  readonly authority: string | undefined;
+  /** The canonical path, and the query with its '?' ('' when none). */
+  readonly path: string;
+  readonly query: string;
+  readonly headers: IncomingHttpHeaders;
+  /** The client (trusted proxies honoured) and whether the TCP peer is a trusted proxy. */
+  readonly clientIp: string;
+  readonly trustedPeer: boolean;
+  /** The HTTPS port redirects point at. */
+  readonly httpsPort: number;
+  /** The client went away: an asynchronous step drops its work. */
+  readonly clientGone: boolean;
+  /** Headers for every answer of this request, Gatehouse's own included (the CORS step sets them). */
+  corsHeaders: string[] | undefined;
+  /** For a step that returned LATER: its outcome, once (ignored if the client went away). */
+  resume(outcome: StepOutcome): void;
+}
+
+/** The step's own answer to the request. */
+export interface StepAnswer {
+  status: number;
+  /** Extra response headers (flat name/value pairs). */
+  headers?: string[];
+  /** For the access log's `error` field. */
+  error?: string;
+  /** No further request on this connection. */
+  close?: boolean;
+  /** A CORS preflight: 204 without a body, as ingress-nginx answers it. */
+  preflight?: boolean;
+}
+
+/** Returned by a step that will call `done` later. */
+export const LATER = 'later';
+
+export type StepOutcome = StepAnswer | undefined;
+
+export interface RequestStep {
+  readonly name: string;
+  run(target: RouteTarget, req: StepRequest): StepOutcome | typeof LATER;
+  /** Edits the upstream header list (Host first) once the request is admitted. */
+  editUpstreamHeaders?(target: RouteTarget, headers: string[]): string[];
+}
