@@ -15,7 +15,7 @@ import { combineObservers } from '../dataplane/proxy/exchange-observer.ts';
 import { assertStrictParser, currentParserEnvironment } from '../dataplane/http/assert-strict-parser.ts';
 import { httpServerOptions } from '../dataplane/http/server-limits.ts';
 import { createFrontDoor, type FrontDoor } from '../dataplane/front/front-door.ts';
-import { handOffToHttpServer } from '../dataplane/front/hand-off.ts';
+import { handOffToEngine } from '../dataplane/front/hand-off.ts';
 import { createHttpsListener, type HttpsListener, type HttpsListenerStatus } from '../dataplane/tls/https-listener.ts';
 import { defaultTrafficState, type TrafficSnapshot } from '../dataplane/proxy/traffic-state.ts';
 import type { GatehouseMetrics } from '../observability/gatehouse-metrics.ts';
@@ -133,17 +133,14 @@ export async function startDataPlane(config: Config, logger: Logger, options: Da
       https.apply(table, secrets);
     },
     async listen(bind, ports, reusePort) {
-      const serverOptions = httpServerOptions(dataPlane.options.limits);
-      assertStrictParser(currentParserEnvironment(), serverOptions);
-      httpServer = createHttpServer(serverOptions);
-      dataPlane.attach(httpServer, 'http');
+      // HTTP/2 still runs on Node's parser: it must be the strict one (assert-strict-parser.ts).
+      assertStrictParser(currentParserEnvironment(), httpServerOptions(dataPlane.options.limits));
       // With --proxy-protocol a front door accepts and hands the socket on after the header.
-      const server = httpServer;
       httpFront =
         config.proxyProtocol === true
-          ? createFrontDoor({ proxyProtocol: true, logger, accept: (socket) => handOffToHttpServer(server, socket), ...(maxConnections === undefined ? {} : { maxConnections }) })
+          ? createFrontDoor({ proxyProtocol: true, logger, accept: (socket) => handOffToEngine((s) => dataPlane.serveHttp1(s, 'http'), socket), ...(maxConnections === undefined ? {} : { maxConnections }) })
           : undefined;
-      const http = httpFront !== undefined ? await httpFront.listen(bind, ports.http, { reusePort }) : await listen(httpServer, bind, ports.http, reusePort);
+      const http = httpFront !== undefined ? await httpFront.listen(bind, ports.http, { reusePort }) : (await dataPlane.listenHttp(bind, ports.http, { reusePort })).port;
       const httpsPort = await https.listen(bind, ports.https, { reusePort });
       // With --https-port 0 the redirect target is only known now.
       dataPlane.options.httpsPort = httpsPort;

@@ -1,20 +1,23 @@
 // The data plane: holds the active compiled table (one reference, swapped whole), serves the
 // listeners attached to it, forwards to endpoints through pools that outlive table swaps, and drains
 // on stop. The app constructs one DataPlane; the TLS listener is built elsewhere and attached.
-import { createServer, type IncomingMessage, type Server as HttpServer } from 'node:http';
-import type { Http2SecureServer, Http2Session } from 'node:http2';
-import type { AddressInfo, Socket } from 'node:net';
+import type { Http2SecureServer, Http2Server, Http2Session } from 'node:http2';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
 import type { RouteTable } from '../core/route-table.ts';
 import { compileTable, type CompiledTable } from './compile-table.ts';
 import { resolveDataPlaneOptions, type DataPlaneOptions, type ResolvedDataPlaneOptions } from './data-plane-options.ts';
-import { handleClientError } from './http/client-error.ts';
-import { createRequestHandler, type RequestHandler } from './http/request-handler.ts';
-import { applyServerLimits, httpServerOptions, type AnyServer } from './http/server-limits.ts';
+import { http1Handler, http2RequestListener, type Http2RequestListener } from './exchange/serve-exchange.ts';
+import { Http1Engine } from './http1/http1-engine.ts';
+import type { Http1EngineOptions } from './http1/engine-options.ts';
+import { applyServerLimits } from './http/server-limits.ts';
 import type { ExchangeRuntime } from './proxy/proxy-exchange.ts';
-import { UpgradeExchange } from './proxy/upgrade-exchange.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
 import { closeExternalAuthPools } from './steps/external-auth.ts';
+
+/** The node:http2 servers the data plane serves HTTP/2 on (TLS with ALPN, or h2c). */
+export type Http2AnyServer = Http2SecureServer | Http2Server;
 
 export interface DataPlaneStats {
   /** Open client connections (TCP) across attached listeners. */
@@ -31,19 +34,13 @@ export interface DataPlaneStats {
   tablesApplied: number;
 }
 
-/** Only `Upgrade: websocket` takes the upgrade path; anything else (h2c...) is served as plain HTTP/1.1. */
-export function isWebSocketUpgrade(req: IncomingMessage): boolean {
-  const u = req.headers.upgrade;
-  return typeof u === 'string' && u.trim().toLowerCase() === 'websocket';
-}
-
 export class DataPlane {
   readonly options: ResolvedDataPlaneOptions;
   readonly pools: UpstreamPools;
   #compiled: CompiledTable | undefined;
   #tablesApplied = 0;
-  readonly #servers = new Set<AnyServer>();
-  readonly #ownServers = new Set<AnyServer>();
+  readonly #servers = new Set<Http2AnyServer | NetServer>();
+  readonly #engines: Record<'http' | 'https', Http1Engine>;
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<Http2Session>();
   readonly #tunnels = new Set<Duplex>();
@@ -79,6 +76,28 @@ export class DataPlane {
           return self.#draining;
         },
       },
+      tunnels: {
+        add(tunnel: Duplex): void {
+          self.#tunnels.add(tunnel);
+          tunnel.once('close', () => self.#tunnels.delete(tunnel));
+        },
+      },
+    };
+    const limits = this.options.limits;
+    // The engine's limits are the listeners' limits (DataPlaneLimits); its send timeout is --client-send-timeout.
+    const engineOptions: Partial<Http1EngineOptions> = {
+      maxHeaderSize: limits.maxHeaderSize,
+      maxHeadersCount: limits.maxHeadersCount,
+      headersTimeoutMs: limits.headersTimeoutMs,
+      requestTimeoutMs: limits.requestTimeoutMs,
+      keepAliveTimeoutMs: limits.keepAliveTimeoutMs,
+      sendTimeoutMs: limits.clientSendTimeoutMs,
+      checkIntervalMs: limits.connectionsCheckingIntervalMs,
+      maxPipelinedRequests: limits.maxQueuedPipelinedRequests,
+    };
+    this.#engines = {
+      http: new Http1Engine(http1Handler(this.#runtime, 'http'), engineOptions),
+      https: new Http1Engine(http1Handler(this.#runtime, 'https'), engineOptions),
     };
   }
 
@@ -127,66 +146,84 @@ export class DataPlane {
     };
   }
 
-  /** The 'request' listener alone (for tests or custom servers). */
-  handler(scheme: 'http' | 'https'): RequestHandler {
-    return createRequestHandler(this.#runtime, scheme);
+  /** The HTTP/2 'request' listener alone (for tests or custom servers). */
+  handler(scheme: 'http' | 'https'): Http2RequestListener {
+    return http2RequestListener(this.#runtime, scheme);
   }
 
   /**
-   * Serves a listener: its 'request' events (HTTP/1 and the HTTP/2 compatibility API) and its
-   * HTTP/1 'upgrade' events. Applies the configured limits to it. Call before listen().
+   * Serves HTTP/1.x on a connected socket (plain, or TLS after ALPN chose http/1.1 or nothing)
+   * through the HTTP/1 engine, until it closes or is upgraded.
    */
-  attach(server: AnyServer, scheme: 'http' | 'https'): void {
+  serveHttp1(socket: Socket, scheme: 'http' | 'https'): void {
+    this.#track(socket);
+    this.#engines[scheme].serve(socket);
+  }
+
+  /**
+   * Serves an HTTP/2 server: its streams (the compatibility API's 'request' events). On a TLS
+   * server, ALPN chooses: `h2` stays with node:http2's session, `http/1.1` or no ALPN goes to the
+   * HTTP/1 engine. Applies the configured limits to it. Call before listen().
+   */
+  attach(server: Http2AnyServer, scheme: 'http' | 'https'): void {
     if (this.#servers.has(server)) throw new Error('server already attached');
     this.#servers.add(server);
     applyServerLimits(server, this.options.limits);
-    const s = server as HttpServer;
     const handler = this.handler(scheme);
-    s.on('request', handler);
+    server.on('request', handler);
     // With a 'checkContinue' listener Node leaves 100 Continue to the handler (sent once routed).
-    s.on('checkContinue', handler);
-    // Only WebSocket upgrades are proxied as upgrades; others are plain requests with Upgrade dropped.
-    (s as { shouldUpgradeCallback?: (req: IncomingMessage) => boolean }).shouldUpgradeCallback = isWebSocketUpgrade;
-    s.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      try {
-        new UpgradeExchange(this.#runtime, scheme, req, socket, head, {
-          add: (tunnel) => {
-            this.#tunnels.add(tunnel);
-            tunnel.once('close', () => this.#tunnels.delete(tunnel));
-          },
-        }).run();
-      } catch (err) {
-        // A bug must cost one connection, never the process.
-        this.options.logger.error('upgrade handler failed', { err });
-        socket.destroy();
-      }
-    });
-    s.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
-    });
-    s.on('clientError', (err: Error, socket: Duplex) => handleClientError(err, socket, this.options.accessLog));
-    // HTTP/2 sessions (never emitted by an http.Server): tracked so a drain can send GOAWAY.
-    (server as Http2SecureServer).on('session', (session: Http2Session) => {
+    server.on('checkContinue', handler);
+    if ('setSecureContext' in server) this.#routeByAlpn(server, scheme);
+    else server.on('connection', (socket: Socket) => this.#track(socket));
+    // HTTP/2 sessions: tracked so a drain can send GOAWAY.
+    server.on('session', (session: Http2Session) => {
       this.#sessions.add(session);
       session.once('close', () => this.#sessions.delete(session));
       if (this.#draining) session.close();
     });
   }
 
-  /** A plain-HTTP listener with the configured limits, attached and listening. */
-  listenHttp(bind: string, port: number): Promise<AddressInfo> {
-    const server = createServer(httpServerOptions(this.options.limits));
-    this.attach(server, 'http');
-    this.#ownServers.add(server);
+  /**
+   * node:http2's secure server handles every TLS connection in its own 'secureConnection'
+   * listener (HTTP/1.1 through Node's http server when allowHTTP1 is set, which it must be for
+   * ALPN to offer http/1.1). That listener is kept for h2 sockets only; the rest go to the engine.
+   */
+  #routeByAlpn(server: Http2SecureServer, scheme: 'http' | 'https'): void {
+    // node:http2 registers its connection listener first, in the server's constructor; listeners
+    // added since (the HTTPS listener's error floor) stay as they are.
+    const [node] = server.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
+    if (node === undefined) throw new Error('node:http2 secure server without its connection listener');
+    server.off('secureConnection', node);
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      if (socket.alpnProtocol === 'h2') {
+        this.#track(socket);
+        node.call(server, socket);
+      } else {
+        this.serveHttp1(socket, scheme);
+      }
+    });
+  }
+
+  #track(socket: Socket): void {
+    if (this.#sockets.has(socket)) return;
+    this.#sockets.add(socket);
+    socket.once('close', () => this.#sockets.delete(socket));
+  }
+
+  /** A plain-HTTP listener (the HTTP/1 engine) with the configured limits, listening. */
+  listenHttp(bind: string, port: number, options: { reusePort?: boolean } = {}): Promise<AddressInfo> {
+    const server = createNetServer({ noDelay: true }, (socket) => this.serveHttp1(socket, 'http'));
+    const maxConnections = this.options.limits.maxConnections;
+    if (maxConnections !== undefined) server.maxConnections = maxConnections;
+    this.#servers.add(server);
     return new Promise((resolve, reject) => {
       const onError = (err: Error): void => {
         this.#servers.delete(server);
-        this.#ownServers.delete(server);
         reject(err);
       };
       server.once('error', onError);
-      server.listen({ host: bind, port }, () => {
+      // With --workers N every worker binds the same port (SO_REUSEPORT).
+      server.listen({ host: bind, port, ...(options.reusePort === true ? { reusePort: true } : {}) }, () => {
         server.off('error', onError);
         resolve(server.address() as AddressInfo);
       });
@@ -199,17 +236,15 @@ export class DataPlane {
    */
   async stop(drainMs: number): Promise<void> {
     this.#draining = true;
-    const closed = [...this.#servers].map(
-      (server) => new Promise<void>((resolve) => (server as HttpServer).close(() => resolve())),
-    );
-    for (const server of this.#servers) (server as HttpServer).closeIdleConnections?.();
+    const closed = [...this.#servers].map((server) => new Promise<void>((resolve) => server.close(() => resolve())));
+    // Idle keep-alive connections close now; busy ones after their response (Connection: close).
+    this.#engines.http.drain();
+    this.#engines.https.drain();
     for (const session of this.#sessions) session.close();
 
     const drained = await this.#waitIdle(drainMs);
-    for (const server of this.#servers) {
-      (server as HttpServer).closeIdleConnections?.();
-      (server as HttpServer).closeAllConnections?.();
-    }
+    this.#engines.http.close();
+    this.#engines.https.close();
     for (const session of this.#sessions) session.destroy();
     for (const tunnel of this.#tunnels) tunnel.destroy();
     for (const socket of this.#sockets) socket.destroy();

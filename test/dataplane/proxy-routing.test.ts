@@ -2,8 +2,7 @@
 // backends on loopback aliases (127.0.0.2, 127.0.0.3, ...).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
 import { httpRequest, json } from '../support/http-client.ts';
 import { closedPort, startDataPlane, waitFor, type DataPlaneFixture } from '../support/data-plane-fixture.ts';
@@ -227,10 +226,10 @@ test('the https port 443 is left out of the redirect Location', async () => {
 });
 
 test('HSTS on responses served as HTTPS when the policy asks for it', async () => {
-  // The handler alone, as the HTTPS listener uses it, on a plain socket: only the scheme matters here.
+  // The HTTP/1 engine as the HTTPS listener uses it, on a plain socket: only the scheme matters here.
   const dp = new DataPlane();
   dp.apply(fx.dataPlane.table!);
-  const server: Server = createServer(dp.handler('https'));
+  const server: Server = createServer((socket) => dp.serveHttp1(socket, 'https'));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.address() as AddressInfo).port;
   try {

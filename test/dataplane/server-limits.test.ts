@@ -1,7 +1,7 @@
 // The listener limits a DataPlane sets on every server it serves, and the counters it exposes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, Agent } from 'node:http';
+import { Agent } from 'node:http';
 import { createServer as createH2Server } from 'node:http2';
 import { DataPlane } from '../../src/dataplane/data-plane.ts';
 import { httpServerOptions } from '../../src/dataplane/http/server-limits.ts';
@@ -13,9 +13,9 @@ import { routeTable } from '../support/route-tables.ts';
 
 const limits = { maxHeaderSize: 8192, maxHeadersCount: 50, headersTimeoutMs: 7000, requestTimeoutMs: 90_000, keepAliveTimeoutMs: 12_000, connectionsCheckingIntervalMs: 500, maxConnections: 300 };
 
-test('attach() sets explicit limits on HTTP/1 and HTTP/2 servers, never an insecure parser', () => {
+test('attach() sets explicit limits on HTTP/2 servers, never an insecure parser', () => {
   const dp = new DataPlane({ limits });
-  for (const server of [createServer(httpServerOptions(dp.options.limits)), createH2Server()]) {
+  for (const server of [createH2Server()]) {
     dp.attach(server, 'http');
     const s = server as unknown as Record<string, unknown>;
     assert.equal(s.maxHeaderSize, 8192);

@@ -2,15 +2,13 @@
 // through the front door into the data plane: the address reaches X-Forwarded-For, the access log
 // and source ranges; garbage, a slow header and a header-less connection are closed; and through TLS.
 import assert from 'node:assert/strict';
-import { createServer as createHttpServer } from 'node:http';
 import { connect as netConnect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { DataPlane } from '../../src/dataplane/data-plane.ts';
 import { createFrontDoor, type FrontDoor } from '../../src/dataplane/front/front-door.ts';
-import { handOffToHttpServer } from '../../src/dataplane/front/hand-off.ts';
+import { handOffToEngine } from '../../src/dataplane/front/hand-off.ts';
 import { parseProxyHeader } from '../../src/dataplane/front/proxy-protocol-header.ts';
-import { httpServerOptions } from '../../src/dataplane/http/server-limits.ts';
 import { createHttpsListener, type HttpsListener } from '../../src/dataplane/tls/https-listener.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
@@ -118,9 +116,7 @@ before(async () => {
   const logger = createLogger({ level: 'debug', write: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const dataPlane = new DataPlane({ logger });
   dataPlane.apply(table);
-  const httpServer = createHttpServer(httpServerOptions(dataPlane.options.limits));
-  dataPlane.attach(httpServer, 'http');
-  const httpFront = createFrontDoor({ proxyProtocol: true, proxyHeaderTimeoutMs: 1500, logger, accept: (socket) => handOffToHttpServer(httpServer, socket) });
+  const httpFront = createFrontDoor({ proxyProtocol: true, proxyHeaderTimeoutMs: 1500, logger, accept: (socket) => handOffToEngine((s) => dataPlane.serveHttp1(s, 'http'), socket) });
   const httpPort = await httpFront.listen('127.0.0.1', 0);
   const https = createHttpsListener({ dataPlane, logger, front: { proxyProtocol: true, proxyHeaderTimeoutMs: 1500 } });
   https.apply(table);

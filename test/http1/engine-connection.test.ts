@@ -63,6 +63,25 @@ test('pipelined requests are answered in order, one at a time: the next head rea
   assert.deepEqual(order, ['start /slow', 'end /slow', 'start /b', 'end /b', 'start /c', 'end /c', 'start /d', 'end /d']);
 });
 
+test('more than maxPipelinedRequests queued behind: the 17th response closes the connection, nothing after is parsed', async () => {
+  f.reset();
+  await withConnection(async (conn) => {
+    let flood = '';
+    for (let i = 1; i <= 30; i++) flood += get(`/p${i}`);
+    await conn.send(flood);
+    for (let i = 1; i <= 17; i++) {
+      const r = await conn.readResponse();
+      assert.ok(r !== 'closed', `response ${i}`);
+      assert.equal(urlOf(r), `/p${i}`);
+      const connection = r.headers.find(([k]) => k.toLowerCase() === 'connection')?.[1];
+      assert.equal(connection, i === 17 ? 'close' : undefined, `Connection header of response ${i}`);
+    }
+    assert.equal((await conn.waitClosed()).length, 0, 'nothing after the 17th response');
+  });
+  assert.equal(f.seen.length, 17);
+  // A few pipelined requests (fewer than the cap) keep the connection open: the first test above.
+});
+
 test('while a request is in flight the socket is read only up to the read-ahead cap', async () => {
   f.reset();
   const held: Http1Exchange[] = [];

@@ -19,3 +19,12 @@ export function handOffToHttpServer(server: NetServer, socket: Socket): void {
 export function handOffToTlsServer(server: NetServer, socket: Socket): void {
   server.emit('connection', socket);
 }
+
+/**
+ * The HTTP/1 engine (DataPlane.serveHttp1): it reads through 'data' events, and a socket paused by
+ * the front door stays paused until resumed; the unshifted bytes come first.
+ */
+export function handOffToEngine(serve: (socket: Socket) => void, socket: Socket): void {
+  serve(socket);
+  socket.resume();
+}

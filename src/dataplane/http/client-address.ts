@@ -2,6 +2,7 @@
 // X-Forwarded-For chain is walked from the right to the first address that is not trusted.
 // Something that is not an IP address ends the walk: the last address seen is used instead.
 import { isIP } from 'node:net';
+import { connectionPeerAddress } from '../front/connection-address.ts';
 
 /** '::ffff:1.2.3.4' → '1.2.3.4'; undefined (a destroyed socket) → ''. */
 export function plainAddress(address: string | undefined): string {
@@ -25,4 +26,12 @@ export function resolveClientAddress(
     leftmost = a;
   }
   return leftmost;
+}
+
+/**
+ * The TCP peer of a client connection, in plain form: the one place the data plane reads it (a
+ * PROXY-protocol address carried with the socket is read here too).
+ */
+export function peerAddress(socket: { readonly remoteAddress?: string | undefined } | null | undefined): string {
+  return connectionPeerAddress(socket);
 }

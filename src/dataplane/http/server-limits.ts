@@ -1,6 +1,7 @@
 // Explicit front-side limits for Node's HTTP servers. Node's strict parser always stays on.
-// The same settings apply to a plain http.Server and to the HTTP/1 side of an http2 secure server
-// with allowHTTP1 (which reads these properties from the server object).
+// HTTP/1.x traffic is served by the data plane's own engine (http1/, configured from the same
+// DataPlaneLimits); these settings remain for the node:http2 servers the data plane attaches
+// (which carry the HTTP/1 properties too) and for assertStrictParser's check at start.
 import type { Server as HttpServer, ServerOptions } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
 import type { DataPlaneLimits } from '../data-plane-options.ts';
@@ -12,16 +13,14 @@ export function httpServerOptions(limits: DataPlaneLimits): ServerOptions {
   return {
     maxHeaderSize: limits.maxHeaderSize,
     insecureHTTPParser: false,
-    // checkRequestHead answers an HTTP/1.1 request without Host itself: Node's built-in 400 still
-    // hands the requests pipelined behind it to the handler (pinned in test/security/node-parser).
+    // Node's built-in 400 still hands the requests pipelined behind it to the handler (pinned in
+    // test/security/node-parser): off, as the data plane's HTTP/1 engine checks Host itself.
     requireHostHeader: false,
     joinDuplicateHeaders: false,
     headersTimeout: limits.headersTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionsCheckingInterval: limits.connectionsCheckingIntervalMs,
-    // Not optimizeEmptyRequests: it leaves bodiless requests with complete === false, which the
-    // pipelining order of clientError answers relies on (client-error-status.ts).
   };
 }
 

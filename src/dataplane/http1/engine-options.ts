@@ -24,6 +24,11 @@ export interface Http1EngineOptions {
    * closes its connection is noticed while its request is still being answered.
    */
   maxReadAheadBytes: number;
+  /**
+   * Pipelined requests waiting behind the one served: when the request parsed is the
+   * (n+1)th in a row with more requests already queued behind it, its response closes the connection.
+   */
+  maxPipelinedRequests: number;
   /** After the engine answers with `Connection: close`, the socket is destroyed this long after. */
   closeLingerMs: number;
 }
@@ -39,4 +44,5 @@ export const DEFAULT_HTTP1_ENGINE_OPTIONS: Readonly<Http1EngineOptions> = Object
   checkIntervalMs: 1000,
   maxReadAheadBytes: 16 * 1024,
   closeLingerMs: 1000,
+  maxPipelinedRequests: 16,
 });

@@ -74,6 +74,8 @@ export class Http1Connection implements ChunkSink {
   private closeAfter = false;
   private continueSent = false;
   private awaitingDrain = false;
+  /** Consecutive bodiless requests that had more bytes queued behind them when parsed. */
+  private pipelined = 0;
 
   // deadlines (Date.now() values; 0 = not running)
   headStartedAt: number;
@@ -163,6 +165,14 @@ export class Http1Connection implements ChunkSink {
     this.pendingHead = null;
     this.continueSent = false;
     this.closeAfter = !result.keepAlive || this.engine.draining;
+    // Requests pipelined behind this one (bytes already here, and not its body): past the cap the
+    // connection closes after this response, as a client that floods a connection is not served
+    // forever one request at a time (the read-ahead cap already bounds the memory).
+    if (!result.chunked && result.contentLength <= 0) {
+      const behind = this.pending !== null && this.pending.length > 0;
+      this.pipelined = behind ? this.pipelined + 1 : 0;
+      if (this.pipelined > limits.maxPipelinedRequests) this.closeAfter = true;
+    }
     this.bodyReading = false;
     this.bodyPaused = false;
     if (result.chunked) {
@@ -284,6 +294,10 @@ export class Http1Connection implements ChunkSink {
   }
 
   // ---------------------------------------------------------------- writing
+
+  closeAfterResponse(ex: Http1Exchange): void {
+    if (ex === this.current) this.closeAfter = true;
+  }
 
   writeContinue(ex: Http1Exchange): void {
     if (ex !== this.current || this.continueSent || ex.headersSent || this.pendingHead !== null || !ex.head.expectContinue) return;

@@ -7,6 +7,7 @@
 // TLS connections come here and which go to node:http2).
 
 import type { Socket } from 'node:net';
+import { connectionPeerAddress } from '../front/connection-address.ts';
 import { DEFAULT_HTTP1_ENGINE_OPTIONS, type Http1EngineOptions } from './engine-options.ts';
 import { Http1Connection } from './http1-connection.ts';
 import type { Http1Exchange } from './http1-exchange.ts';
@@ -89,7 +90,7 @@ export class Http1Engine {
     const h = this.handler.onRejected;
     if (h === undefined) return;
     try {
-      h.call(this.handler, { status, code, reason, remoteAddress: conn.socket.remoteAddress, encrypted: conn.encrypted });
+      h.call(this.handler, { status, code, reason, remoteAddress: connectionPeerAddress(conn.socket), encrypted: conn.encrypted });
     } catch (err) {
       this.reportHandlerError(err);
     }

@@ -79,6 +79,11 @@ export class Http1Exchange {
     this.conn.resumeBody(this);
   }
 
+  /** No further request on this connection: the response says `Connection: close` and the connection ends after it. */
+  closeAfterResponse(): void {
+    this.conn.closeAfterResponse(this);
+  }
+
   /** Sends `100 Continue` once, if the client asked for it and no response has started. */
   writeContinue(): void {
     this.conn.writeContinue(this);

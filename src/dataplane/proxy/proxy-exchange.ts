@@ -1,55 +1,54 @@
-// One client request from routing to the access-log line. It is its own undici dispatch handler
-// and its own PickContext, so a proxied request allocates this object, the header list and the
-// dispatch options, and little else.
+// The one request flow, for every client protocol: admission, routing, the request-phase steps,
+// endpoint picking, forward, retry, release, response relay, upgrade and the access-log line.
+// Protocol differences live in the client-side adapter (exchange/client-side.ts: the HTTP/1 engine
+// or an HTTP/2 stream); this object is its own undici dispatch handler (the per-attempt state is
+// reset by startUpstream) and its own PickContext, so a proxied request allocates this object,
+// the adapter, the header list and the dispatch options, and little else.
 //
-// Streaming both ways with back-pressure: the client request is the upstream body (undici pauses
-// it when the upstream socket is full); response chunks are written to the client and the upstream
-// read is paused until the client drains.
+// Streaming both ways with back-pressure: the client's body stream is the upstream body (undici
+// pauses it when the upstream socket is full); response chunks are written to the client and the
+// upstream read is paused until the client can take more.
 //
 // The response head is held until the first body byte (or the end of the response, or the
 // held-heads sweep for a backend that sends its head and then waits): a body that fails before any
 // byte was relayed (a malformed first chunk) is still answered 502 instead of a head and a cut.
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import { constants as h2constants, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+//
+// Upgrades (WebSocket) take the same flow up to the backend's 101; then the adapter hands the
+// connection over and the two sockets are spliced (exchange/tunnel.ts).
+import type { IncomingHttpHeaders } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Dispatcher, Pool } from 'undici';
-import type { FixedAnswer } from '../../core/policy.ts';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
-import { checkRequestHead, markConnectionClosing, type RequestCheckOptions } from '../http/check-request.ts';
-import { canonicalizeTarget } from '../http/canonical-path.ts';
+import type { RequestCheckOptions } from '../http/check-request.ts';
 import { resolveClientAddress } from '../http/client-address.ts';
-import { connectionPeerAddress } from '../front/connection-address.ts';
-import { clientLimitFired } from '../http/client-error.ts';
-import { isSafeHeaderValue } from '../http/header-value.ts';
 import type { AccessLogEntry } from '../http/access-log.ts';
-import { plainBody } from '../http/plain-response.ts';
+import { plainBody, REASONS } from '../http/plain-response.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { normalizeHost } from '../normalize-host.ts';
+import type { ClientEvents, ClientSide } from '../exchange/client-side.ts';
+import { retryDecision } from '../exchange/retry-decision.ts';
+import { openTunnel, type TunnelRegistry } from '../exchange/tunnel.ts';
 import type { PickContext, PickOutcome } from './endpoint-picker.ts';
 import { notifyEnded, notifyUpstreamFailed, type ObservedExchange } from './exchange-observer.ts';
 import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
-import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
-import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
-import { authCookiesFor, checkExternalAuth, withAuthHeaders, type AuthOutcome } from '../steps/external-auth.ts';
-import { canaryTargetFor } from '../steps/canary.ts';
-import { checkRouteAccess } from '../steps/check-route-access.ts';
-import { redirectsToHttps } from '../steps/https-redirect.ts';
+import { buildResponseHeaders, buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
+import { REQUEST_STEPS } from '../steps/request-steps.ts';
+import { LATER, type StepAnswer, type StepOutcome, type StepRequest } from '../steps/request-step.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
-import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
-import { redirectFor } from '../steps/redirect.ts';
-import { renderFixedAnswer } from '../steps/fixed-answer.ts';
-import { editRequestHeaders, editResponseHeaders, type TemplateContext } from '../steps/header-edits.ts';
+import { CORS_RESPONSE_HEADERS } from '../steps/cors.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
-import { endHttp2WithHead, isGrpcStatusHead, relayTrailers } from './relay-trailers.ts';
-import { rewriteRedirectHeaders } from '../steps/proxy-redirect.ts';
+import type { ExternalAuthState } from '../steps/request-step.ts';
+import { authCookiesFor } from '../steps/external-auth.ts';
+import { canaryTargetFor } from '../steps/canary.ts';
+import { editResponseHeaders, templateContextOf } from '../steps/header-edits.ts';
+import { rewriteRawRedirectHeaders, rewriteRedirectHeaders } from '../steps/proxy-redirect.ts';
 import { editUpstreamRequest } from '../steps/upstream-edits.ts';
+import { isGrpcStatusHead } from './relay-trailers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
-
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
-export type ClientResponse = ServerResponse | Http2ServerResponse;
 
 /** What the request path needs from its owner (the DataPlane, or a test). */
 export interface ExchangeRuntime {
@@ -57,49 +56,37 @@ export interface ExchangeRuntime {
   current(): CompiledTable | undefined;
   readonly pools: UpstreamPools;
   readonly options: ResolvedDataPlaneOptions;
-  /** Passed to checkRequestHead: built once from the limits. */
+  /** Passed to checkRequestHead (HTTP/2): built once from the limits. */
   readonly requestChecks: RequestCheckOptions;
-  /** Counts requests in flight, for drain; `draining` makes HTTP/1 responses close their connection. */
+  /** Counts requests in flight, for drain. */
   readonly tracker: { begin(): void; end(): void; readonly draining: boolean };
+  /** Upgraded connections, so a drain can end them. */
+  readonly tunnels: TunnelRegistry;
 }
 
-const kExchange = Symbol('gatehouse.exchange');
-type Tagged = { [kExchange]?: ProxyExchange };
-
-// Listeners shared by every request: `this` is the response, the exchange hangs off it.
-function onResponseClose(this: ClientResponse): void {
-  (this as Tagged)[kExchange]?.clientClosed();
-}
-function onResponseDrain(this: ClientResponse): void {
-  const ex = (this as Tagged)[kExchange];
-  if (ex === undefined) return;
-  ex.clearClientSendTimer();
-  ex.controller?.resume();
-}
 function onSendTimeout(ex: ProxyExchange): void {
   ex.sendTimedOut();
-}
-function onClientSendTimeout(ex: ProxyExchange): void {
-  ex.clientSendTimedOut();
 }
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
 
-export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch {
+export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch, ClientEvents, StepRequest {
   readonly rt: ExchangeRuntime;
-  readonly req: ClientRequest;
-  readonly res: ClientResponse;
+  readonly client: ClientSide;
   readonly scheme: 'http' | 'https';
-  readonly isH2: boolean;
   readonly startedAt: number;
   readonly headers: IncomingHttpHeaders;
 
   host = '';
   path = '';
+  query = '';
   pathAndQuery = '';
+  /** The authority as the client sent it (Host, :authority or the absolute-form's). */
+  authority: string | undefined = undefined;
   target: RouteTarget | undefined = undefined;
   endpoint: Endpoint | undefined = undefined;
   clientIp = '';
+  trustedPeer = false;
   requestId: string | undefined = undefined;
   upstreamHeaders: string[] | undefined = undefined;
   hasBody = false;
@@ -126,69 +113,60 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   maxBody = -1;
   retryStatus = 502;
   sendTimer: NodeJS.Timeout | undefined = undefined;
-  drainHooked = false;
   // For observers (metrics, traffic statistics, tracing): see exchange-observer.ts.
   attempts = 0;
   upstreamStartedAt = 0;
   upstreamEndedAt = 0;
   trace: TraceContext | undefined = undefined;
-  readonly upgrade = false;
+  readonly upgrade: boolean;
   pool: Pool | undefined = undefined;
   /** The endpoint's admission queue while this exchange holds one of its slots or waits in it. */
   slot: UpstreamQueue | undefined = undefined;
   waiting = false;
-  /** Armed while the client accepts no bytes (a write returned false and no 'drain' came yet). */
-  clientSendTimer: NodeJS.Timeout | undefined = undefined;
+  /** The index of the request step that answered LATER (-1: none). */
+  stepWaiting = -1;
+  /** External auth's state (steps/external-auth-step.ts). */
+  auth: ExternalAuthState | undefined = undefined;
+  /** The path and query sent upstream when a rewrite changed it (steps/upstream-edits.ts). */
+  upstreamPath: string | undefined = undefined;
   #cookies: Map<string, string> | undefined = undefined;
-  // ---- external auth (steps/external-auth.ts): the lead ports this onto the new exchange seam ----
-  /** Aborts the auth subrequest when the client goes away. */
-  authAbort: AbortController | undefined = undefined;
-  /** The auth answer that let the request through (its headers go upstream, its cookies back). */
-  authAllowed: Extract<AuthOutcome, { allow: true }> | undefined = undefined;
-  /** auth-always-set-cookie: these Set-Cookie fields go on every answer, Gatehouse's own included. */
-  authAlwaysCookies: string[] | undefined = undefined;
 
-  constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', req: ClientRequest, res: ClientResponse) {
+  constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', client: ClientSide) {
     this.rt = rt;
-    this.req = req;
-    this.res = res;
+    this.client = client;
     this.scheme = scheme;
-    this.isH2 = req.httpVersionMajor === 2;
-    this.headers = req.headers;
+    this.headers = client.headers;
+    this.upgrade = client.upgrade !== undefined;
     this.startedAt = performance.now();
   }
 
-  /** Routes and forwards the request, or answers it directly. Never throws. */
-  run(): void {
-    const { req, res, rt } = this;
-    rt.tracker.begin();
-    (res as Tagged)[kExchange] = this;
-    res.on('close', onResponseClose);
-    if (rt.tracker.draining && !this.isH2) (res as ServerResponse).shouldKeepAlive = false;
+  /** ObservedExchange's view of the request. */
+  get req(): { readonly method: string } {
+    return this.client;
+  }
 
-    const peer = connectionPeerAddress(req.socket); // tlsedge: the PROXY protocol address when there is one
-    this.clientIp = peer;
-    // The hardening checks read the parsed head; HTTP/2 requests carry the same fields.
-    const rejection = checkRequestHead(req as IncomingMessage, rt.requestChecks);
-    if (rejection !== undefined) {
-      this.error = rejection.reason;
-      return this.respondPlain(rejection.status, true);
-    }
-    const canonical = canonicalizeTarget(req.url ?? '');
-    if (!canonical.ok) {
-      this.error = canonical.reason;
-      return this.respondPlain(canonical.status, true);
+  /** Routes and forwards the request, or answers it directly. Never throws (but see failRequest). */
+  run(): void {
+    const { client, rt } = this;
+    rt.tracker.begin();
+    client.bind(this);
+    this.clientIp = client.peerAddress;
+    const checked = client.target();
+    if (!checked.ok) {
+      this.error = checked.reason;
+      return this.respondPlain(checked.status, true);
     }
     // OPTIONS * asks about the server, not a resource: answered here, never routed (hardening).
-    if (canonical.form === 'asterisk') return this.respondPlain(200, false, ['allow', 'OPTIONS, GET, HEAD, POST, PUT, PATCH, DELETE']);
-    this.path = canonical.path;
-    this.pathAndQuery = canonical.query.length === 0 ? canonical.path : canonical.path + canonical.query;
-
-    const headers = this.headers;
-    // An absolute-form target's authority overrides Host (RFC 9112 §3.2.2); the checks made sure they agree.
-    const hostHeader =
-      canonical.authority ?? (this.isH2 ? ((headers[':authority'] as string | undefined) ?? headers.host) : headers.host);
-    this.host = canonical.host ?? normalizeHost(hostHeader);
+    if (checked.asterisk) return this.respondPlain(200, false, ['allow', 'OPTIONS, GET, HEAD, POST, PUT, PATCH, DELETE']);
+    this.path = checked.path;
+    this.query = checked.query;
+    this.pathAndQuery = checked.query.length === 0 ? checked.path : checked.path + checked.query;
+    this.authority = checked.authority;
+    this.host = normalizeHost(checked.authority);
+    if (this.upgrade && rt.tracker.draining) {
+      this.error = 'draining';
+      return this.respondPlain(503, true);
+    }
     const table = rt.current();
     if (table === undefined) {
       this.error = 'no configuration applied yet';
@@ -196,87 +174,86 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
     const routed = table.lookup(this.host, this.path);
     if (routed === undefined) return this.respondPlain(404, false);
-    // --- canary hook (steps/canary.ts): the canary's target keeps the main route's policy. ---
+    // A canary splits the route (steps/canary.ts): its target keeps the main route's policy.
     const target = routed.canary === undefined ? routed : canaryTargetFor(routed, this);
     this.target = target;
 
     const opts = rt.options;
+    const peer = client.peerAddress;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
+    this.trustedPeer = trusted;
+    const headers = this.headers;
     if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
-    // As ingress-nginx's rewrite phase: app-root, CORS (preflight answered 204), the Ingress's
-    // redirect, then HTTPS; access control after.
-    const cors = corsFor(target, req.method, headers.origin);
-    const asks = target.policy.redirect !== undefined || target.policy.appRoot !== undefined;
-    const redirect = asks ? redirectFor(target, { scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query: canonical.query }) : undefined;
-    if (redirect?.reason === 'app-root') return this.respondRedirect(redirect.status, redirect.location);
-    if (cors !== undefined) this.corsHeaders = cors.headers;
-    if (cors?.preflight === true) return this.respondPreflight();
-    if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
-    // step: a snippet's `return` answers instead of forwarding (steps/fixed-answer.ts).
-    if (target.policy.fixedAnswer !== undefined) return this.respondFixed(target.policy.fixedAnswer);
-    if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
-    const refusal = checkRouteAccess(target, this.clientIp);
-    if (refusal !== undefined) {
-      this.error = refusal.error;
-      return this.respondPlain(refusal.status, false);
-    }
-    if (target.basicAuth === undefined) return this.checkExternalAuth(peer, trusted, hostHeader, canonical.query);
-    checkBasicAuth(target.basicAuth, headers.authorization, () => this.clientGone, (denied) => {
-      if (this.clientGone) return; // finished (499) when the client went away
-      if (denied === undefined) return this.checkExternalAuth(peer, trusted, hostHeader, canonical.query);
-      this.error = denied.error;
-      this.respondPlain(denied.status, false, denied.headers);
-    });
+    this.runSteps(target, 0);
   }
 
-  /** External auth (steps/external-auth.ts), after basic auth: the subrequest decides, then admit. */
-  checkExternalAuth(peer: string, trusted: boolean, hostHeader: string | undefined, query: string): void {
-    const target = this.target!;
-    const auth = target.externalAuth;
-    if (auth === undefined) return this.admit(peer, trusted, hostHeader);
-    const opts = this.rt.options;
-    this.requestId = requestIdFor(this.headers['x-request-id']);
-    this.authAbort = new AbortController();
-    const facts = {
-      scheme: this.scheme, host: this.host, authority: hostHeader ?? '', path: this.path, query, method: this.req.method ?? 'GET',
-      clientIp: this.clientIp, localPort: this.req.socket?.localPort ?? 0, requestId: this.requestId, headers: this.headers,
-      rawHeaders: this.req.rawHeaders, connection: this.headers.connection, peerAddress: peer, trustedPeer: trusted, joinCookies: this.isH2,
-      routeId: target.routeId,
-      connectTimeoutMs: target.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs,
-      timeoutMs: target.policy.readTimeoutMs ?? opts.timeouts.readTimeoutMs,
-    };
-    checkExternalAuth(auth, facts, this.authAbort.signal, (outcome) => {
-      if (this.clientGone) return;
-      if (auth.policy.alwaysSetCookie && outcome.cookies.length > 0) this.authAlwaysCookies = authCookiesFor(0, outcome.cookies, true);
-      if (outcome.allow) {
-        this.authAllowed = outcome;
-        return this.admit(peer, trusted, hostHeader);
+  /** The request-phase steps (steps/request-steps.ts) from `i` on, then admission. */
+  runSteps(target: RouteTarget, i: number): void {
+    for (; i < REQUEST_STEPS.length; i++) {
+      const outcome = REQUEST_STEPS[i]!.run(target, this);
+      if (outcome === LATER) {
+        this.stepWaiting = i;
+        return;
       }
-      this.error = outcome.error;
-      this.authAlwaysCookies = undefined; // already in outcome.headers when due
-      if (outcome.status === 302) return this.respondRedirect(302, outcome.headers[1]!, outcome.headers.slice(2));
-      this.respondPlain(outcome.status, false, outcome.headers);
-    });
+      if (outcome !== undefined) return this.answer(outcome);
+    }
+    this.admit();
+  }
+
+  /** StepRequest: the outcome of the step that answered LATER. */
+  resume(outcome: StepOutcome): void {
+    const i = this.stepWaiting;
+    this.stepWaiting = -1;
+    if (i < 0 || this.clientGone) return; // finished (499) when the client went away
+    if (outcome === undefined) this.runSteps(this.target!, i + 1);
+    else this.answer(outcome);
+  }
+
+  /** A step's answer. */
+  answer(a: StepAnswer): void {
+    if (a.error !== undefined) this.error = a.error;
+    if (a.preflight === true) return this.respondPreflight();
+    if (a.drop === true) return this.abortClient();
+    this.respondPlain(a.status, a.close === true, a.headers, a.body);
+  }
+
+  // StepRequest
+  get method(): string {
+    return this.client.method;
+  }
+
+  get httpsPort(): number {
+    return this.rt.options.httpsPort;
+  }
+
+  get rawHeaders(): readonly string[] {
+    return this.client.rawHeaders;
+  }
+
+  get peerAddress(): string {
+    return this.client.peerAddress;
+  }
+
+  get localPort(): number {
+    return this.client.localPort;
+  }
+
+  get joinCookies(): boolean {
+    return this.client.joinCookies;
+  }
+
+  get timeouts(): { readonly connectTimeoutMs: number; readonly readTimeoutMs: number } {
+    return this.rt.options.timeouts;
   }
 
   /** The request passed the access steps: body limits, upstream headers, then forward. */
-  admit(peer: string, trusted: boolean, hostHeader: string | undefined): void {
-    const { req, res, rt, headers } = this;
+  admit(): void {
+    const { client, rt, headers } = this;
     const target = this.target!;
     const opts = rt.options;
-    const policy = target.policy;
-    let contentLength: string | undefined;
-    if (this.isH2) {
-      this.hasBody = !(req as Http2ServerRequest).stream.endAfterHeaders;
-      const cl = headers['content-length'];
-      if (cl !== undefined && isDigits(cl)) contentLength = cl;
-    } else if (headers['transfer-encoding'] !== undefined) {
-      this.hasBody = true;
-    } else {
-      contentLength = headers['content-length'];
-      this.hasBody = contentLength !== undefined && contentLength !== '0';
-    }
-    const maxBody = policy.maxBodySize ?? opts.limits.maxBodySize;
+    const contentLength = client.contentLength;
+    this.hasBody = client.hasBody;
+    const maxBody = target.policy.maxBodySize ?? opts.limits.maxBodySize;
     if (maxBody !== undefined && this.hasBody) {
       if (contentLength !== undefined && Number(contentLength) > maxBody) {
         this.limit = 'max-body-size';
@@ -286,27 +263,25 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
 
     this.requestId ??= requestIdFor(headers['x-request-id']);
-    this.upstreamHeaders = buildUpstreamHeaders(req.rawHeaders, headers.connection, {
+    this.upstreamHeaders = buildUpstreamHeaders(client.rawHeaders, headers.connection, {
       scheme: this.scheme,
-      peerAddress: peer,
+      peerAddress: client.peerAddress,
       clientAddress: this.clientIp,
-      trustedPeer: trusted,
-      host: hostHeader ?? '',
-      localPort: req.socket?.localPort ?? 0,
+      trustedPeer: this.trustedPeer,
+      host: this.authority ?? '',
+      localPort: client.localPort,
       requestId: this.requestId,
       contentLength,
-      joinCookies: this.isH2,
+      joinCookies: client.joinCookies,
     });
-    if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
-    if (this.authAllowed !== undefined) this.upstreamHeaders = withAuthHeaders(this.upstreamHeaders, this.authAllowed.upstreamHeaders);
-    // step: typed request header edits (steps/header-edits.ts).
-    if (policy.headerEdits !== undefined && policy.headerEdits.request.length > 0) this.upstreamHeaders = editRequestHeaders(this.upstreamHeaders, policy.headerEdits.request, this.templateContext());
-    // [hook: upstream edits, issue 12] rewrite-target, x-forwarded-prefix, upstream-vhost (steps/upstream-edits.ts).
-    if (target.upstreamEdits !== undefined) this.pathAndQuery = editUpstreamRequest(target.upstreamEdits, this.path, this.pathAndQuery, this.upstreamHeaders);
+    for (const step of REQUEST_STEPS) {
+      if (step.editUpstreamHeaders !== undefined) this.upstreamHeaders = step.editUpstreamHeaders(target, this.upstreamHeaders, this);
+    }
+    // rewrite-target, X-Forwarded-Prefix, upstream-vhost (steps/upstream-edits.ts): the path and Host sent.
+    if (target.upstreamEdits !== undefined) this.upstreamPath = editUpstreamRequest(target.upstreamEdits, this.path, this.pathAndQuery, this.upstreamHeaders);
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
-    // Expect: 100-continue is answered only now that the body will be read (the servers listen to
-    // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
-    if (this.hasBody && headers.expect !== undefined && (this.isH2 || req.httpVersionMinor === 1)) (res as ServerResponse).writeContinue();
+    // Expect: 100-continue is answered only now that the body will be read: refused requests get no 100 (hardening).
+    if (this.hasBody) client.writeContinue();
     this.forward();
   }
 
@@ -328,13 +303,22 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.endpoint = endpoint;
     const opts = this.rt.options;
     const policy = target.policy;
+    if (this.upgrade) {
+      // HTTP/2 backends (GRPC, GRPCS, H2C) take no HTTP/1.1 upgrade: refused, never sent in clear.
+      const kind = this.scheme === 'https' ? target.upstream.overTls : target.upstream.plain;
+      if (kind === 'h2c' || kind === 'h2') {
+        this.release('aborted');
+        this.error = 'ERR_UPGRADE_TO_HTTP2_BACKEND';
+        return this.respondPlain(502, true);
+      }
+    }
     let pool;
     try {
+      // The backend protocol (backend-protocol, proxy-ssl-*) chooses the pool (upstream-pools.ts).
       pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host);
-    } catch (err) {
+    } catch {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';
-      void err;
       return this.respondPlain(503, true);
     }
     this.pool = pool;
@@ -350,7 +334,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.startUpstream();
   }
 
-  /** QueuedDispatch: a slot of the endpoint's pool is ours; send the request. */
+  /** QueuedDispatch: a slot of the endpoint's pool is ours; send the request (one attempt). */
   startUpstream(): void {
     this.waiting = false;
     const opts = this.rt.options;
@@ -365,29 +349,28 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.hasBody) {
       this.sendTimer = setTimeout(onSendTimeout, policy.sendTimeoutMs ?? opts.timeouts.sendTimeoutMs, this);
     }
-    this.pool!.dispatch(
-      {
-        method: this.req.method as Dispatcher.HttpMethod,
-        path: this.pathAndQuery,
-        headers: this.upstreamHeaders,
-        body: this.hasBody ? (this.req as IncomingMessage) : null,
-        headersTimeout: readTimeout,
-        bodyTimeout: readTimeout,
-      },
-      this,
-    );
+    const options: Dispatcher.DispatchOptions = {
+      method: this.client.method as Dispatcher.HttpMethod,
+      path: this.upstreamPath ?? this.pathAndQuery,
+      headers: this.upstreamHeaders,
+      body: this.hasBody ? this.client.body() : null,
+      headersTimeout: readTimeout,
+      bodyTimeout: readTimeout,
+    };
+    if (this.upgrade) options.upgrade = this.client.upgrade!;
+    this.pool!.dispatch(options, this);
   }
 
   /** QueuedDispatch: no connection came free within --upstream-queue-timeout. */
   queueTimedOut(): void {
-    this.slot = undefined;
     this.waiting = false;
+    this.slot = undefined;
     this.answerOverloaded('upstream-queue-timeout', 'ERR_UPSTREAM_QUEUE_TIMEOUT');
   }
 
-  /** The endpoint is saturated: 503 with Retry-After, as Envoy's circuit breakers answer. */
+  /** 503 with Retry-After: the endpoint's connections are all busy and its queue is full or too slow. */
   answerOverloaded(limit: string, error: string): void {
-    this.release('aborted'); // not the endpoint's failure: passive health must not count it
+    this.release('aborted'); // not the endpoint's fault: passive health must not count it
     this.upstreamDone = true;
     this.limit = limit;
     this.error = error;
@@ -409,26 +392,64 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.clientGone) controller.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
   }
 
+  onRequestUpgrade(controller: Dispatcher.DispatchController, statusCode: number, _headers: unknown, upstream: Duplex): void {
+    this.clearSendTimer();
+    this.releaseSlot();
+    this.upstreamDone = true;
+    this.upstreamEndedAt = performance.now();
+    if (this.clientGone) {
+      upstream.destroy();
+      return this.release('aborted');
+    }
+    const received = (controller.rawHeaders ?? []) as (Buffer | string)[];
+    // proxy-redirect-from/-to (steps/proxy-redirect.ts) on the 101's raw fields too.
+    const redirect = this.target?.upstreamEdits?.redirect;
+    const raw = redirect === undefined ? received : rewriteRawRedirectHeaders(redirect, received);
+    // auth-always-set-cookie: on the 101 too (add_header always); a 101 is not in add_header's list otherwise.
+    const allowed = this.auth?.allowed;
+    if (allowed !== undefined && allowed.cookies.length > 0) this.responseHeaders.push(...authCookiesFor(101, allowed.cookies, this.target!.externalAuth!.policy.alwaysSetCookie));
+    // The picker's headers (an affinity Set-Cookie) go on the 101 too; the builder validates them.
+    const head = buildUpgradeResponseHead(statusCode, REASONS[statusCode] ?? 'Switching Protocols', this.responseHeaders.length === 0 ? raw : [...raw, ...this.responseHeaders]);
+    const taken = head === undefined ? undefined : this.client.detach();
+    if (taken === undefined) {
+      upstream.destroy();
+      this.release('reset');
+      this.error = 'ERR_BAD_RESPONSE_HEADER';
+      return this.respondPlain(502, true);
+    }
+    this.status = statusCode;
+    this.responseStarted = true;
+    this.release('ok');
+    const idleMs = this.target?.policy.readTimeoutMs ?? this.rt.options.timeouts.readTimeoutMs;
+    openTunnel(taken.socket, taken.head, upstream, head!, idleMs, () => {
+      this.rt.options.logger.debug('idle tunnel closed', { route: this.target?.routeId, idleMs });
+    });
+    this.rt.tunnels.add(taken.socket);
+    this.finish();
+  }
+
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.clientGone) return; // informational responses are not relayed
     this.headStatus = statusCode;
+    const target = this.target!;
     // External auth: its Set-Cookie on the backend's answer, as ingress-nginx's add_header.
-    if (this.authAllowed !== undefined && this.authAllowed.cookies.length > 0) {
-      this.responseHeaders.push(...authCookiesFor(statusCode, this.authAllowed.cookies, this.target!.externalAuth!.policy.alwaysSetCookie));
-      this.authAllowed = { ...this.authAllowed, cookies: [] };
+    const allowed = this.auth?.allowed;
+    if (allowed !== undefined && allowed.cookies.length > 0) {
+      this.responseHeaders.push(...authCookiesFor(statusCode, allowed.cookies, target.externalAuth!.policy.alwaysSetCookie));
+      this.auth = { ...this.auth, allowed: { ...allowed, cookies: [] } };
     }
-    // [hook: proxy-redirect-from/-to, issue 12] Location and Refresh rewritten (steps/proxy-redirect.ts).
-    const redirect = this.target!.upstreamEdits?.redirect;
+    // proxy-redirect-from/-to: Location and Refresh rewritten (steps/proxy-redirect.ts).
+    const redirect = target.upstreamEdits?.redirect;
     const received = headers as Record<string, string | string[] | undefined>;
     this.headFields = buildResponseHeaders(
       redirect === undefined ? received : rewriteRedirectHeaders(redirect, received),
-      this.scheme === 'https' ? this.target!.hsts : undefined,
+      this.scheme === 'https' ? target.hsts : undefined,
       this.corsHeaders === undefined ? this.responseHeaders : [...this.responseHeaders, ...this.corsHeaders],
       this.corsHeaders === undefined ? undefined : CORS_RESPONSE_HEADERS,
     );
-    // step: typed response header edits (steps/header-edits.ts).
-    const edits = this.target!.policy.headerEdits;
-    if (edits !== undefined) this.headFields = editResponseHeaders(this.headFields, statusCode, edits, this.templateContext());
+    // Typed response header edits (steps/header-edits.ts).
+    const edits = target.policy.headerEdits;
+    if (edits !== undefined) this.headFields = editResponseHeaders(this.headFields, statusCode, edits, templateContextOf(this));
     // Written with the first body byte, at the end, or by the sweep: not yet (see the top of the file).
     holdHead(this);
   }
@@ -437,34 +458,28 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.clientGone) return;
     if (!this.responseStarted && !this.writeHeldHead()) return this.refuseHead(controller);
     this.bytesOut += chunk.length;
-    if (!(this.res as ServerResponse).write(chunk)) {
-      controller.pause();
-      if (this.clientSendTimer === undefined) {
-        this.clientSendTimer = setTimeout(onClientSendTimeout, this.rt.options.limits.clientSendTimeoutMs, this);
-      }
-      if (!this.drainHooked) {
-        this.drainHooked = true;
-        this.res.on('drain', onResponseDrain);
-      }
-    }
+    if (!this.client.write(chunk)) controller.pause();
   }
 
-  onResponseEnd(_controller: Dispatcher.DispatchController, trailers: IncomingHttpHeaders): void {
+  onResponseEnd(_controller: Dispatcher.DispatchController, trailers?: IncomingHttpHeaders): void {
     this.clearSendTimer();
     this.releaseSlot();
     this.upstreamDone = true;
     this.upstreamEndedAt = performance.now();
-    // gRPC's trailers-only answer (a status, no body nor trailers) to an HTTP/2 client: the head ends the stream.
-    if (!this.clientGone && !this.responseStarted && this.isH2 && !hasFields(trailers) && isGrpcStatusHead(this.headFields)) {
+    // gRPC's trailers-only answer (a status, no body nor trailers): where the client side can, the head ends the stream.
+    if (!this.clientGone && !this.responseStarted && !hasFields(trailers) && isGrpcStatusHead(this.headFields)) {
       releaseHead(this);
-      if (endHttp2WithHead(this.res as Http2ServerResponse, this.headStatus, this.headFields!)) {
+      const ended = this.client.endWithHead(this.headStatus, this.headFields!);
+      if (ended === true) {
         this.responseStarted = true;
         this.status = this.headStatus;
         return this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
       }
-      this.release('reset');
-      this.error = 'ERR_BAD_RESPONSE_HEADER';
-      return this.respondPlain(502, false);
+      if (ended === false) {
+        this.release('reset');
+        this.error = 'ERR_BAD_RESPONSE_HEADER';
+        return this.respondPlain(502, false);
+      }
     }
     // An empty body (HEAD, 204, 304, Content-Length: 0): the held head goes out now, with the end.
     if (!this.clientGone && !this.responseStarted && !this.writeHeldHead()) {
@@ -473,10 +488,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       return this.respondPlain(502, false);
     }
     this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
-    if (this.clientGone) return;
-    // The backend's trailers (gRPC's status) go on as trailers: HTTP/2 trailers, or HTTP/1.1 chunked trailers.
-    if (trailers !== undefined) relayTrailers(this.res, trailers);
-    this.res.end();
+    // The backend's trailers (gRPC's status) go on as trailers where the client side can send them.
+    if (!this.clientGone) this.client.end(trailers);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | null, err: Error): void {
@@ -494,11 +507,17 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (this.limit === undefined) this.limit = failure.limit;
     // Nothing was relayed yet (at most a held head): the client still gets a plain answer.
     if (!this.responseStarted) {
-      const retries = this.target!.policy.retries;
-      // A reset may come after the backend acted on the request: only idempotent methods retry it.
-      const safe = failure.outcome !== 'reset' || IDEMPOTENT.has(this.req.method ?? '');
-      // Retried only before any response byte: a received head means the backend answered.
-      if (failure.retryable && safe && this.headStatus === 0 && !this.hasBody && this.failed.length < retries && this.endpoint !== undefined) {
+      const retry = retryDecision({
+        retryable: failure.retryable,
+        outcome: failure.outcome,
+        method: this.client.method,
+        headReceived: this.headStatus !== 0,
+        responseStarted: this.responseStarted,
+        hasBody: this.hasBody,
+        failedSoFar: this.failed.length + 1,
+        retries: this.target!.policy.retries,
+      });
+      if (retry && this.endpoint !== undefined) {
         this.failed = [...this.failed, this.endpoint];
         this.retryStatus = failure.status;
         this.upstreamDone = false;
@@ -522,21 +541,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.clearSendTimer();
   }
 
-  /** Writes the held head to the client; false when Node refuses one of its fields (nothing is written then). */
+  /** Writes the held head to the client; false when the client side refuses one of its fields (nothing is written then). */
   writeHeldHead(): boolean {
     releaseHead(this);
-    try {
-      // Node validates every name and value here and throws on anything that cannot be a header.
-      (this.res as ServerResponse).writeHead(this.headStatus, this.headFields as string[]);
-    } catch {
-      // Node's HTTP/2 compatibility response keeps the fields it stored before refusing one (a
-      // connection-specific header): drop them, or the 502 would carry them and be refused too.
-      if (this.isH2) {
-        const res = this.res as Http2ServerResponse;
-        for (const name of res.getHeaderNames()) res.removeHeader(name);
-      }
-      return false;
-    }
+    if (!this.client.writeHead(this.headStatus, this.headFields!)) return false;
     this.responseStarted = true;
     this.status = this.headStatus;
     return true;
@@ -551,11 +559,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   flushHead(): void {
     if (this.responseStarted || this.headStatus === 0 || this.upstreamDone || this.clientGone) return;
     if (!this.writeHeldHead()) return this.refuseHead(this.controller);
-    // HTTP/1 writes a head with the first body write; this sends it alone (HTTP/2's writeHead already did).
-    if (!this.isH2) (this.res as ServerResponse).flushHeaders();
+    this.client.flushHead();
   }
 
-  // ---- client side ----
+  // ---- client side (ClientEvents) ----
 
   sendTimedOut(): void {
     this.sendTimer = undefined;
@@ -564,13 +571,16 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.controller?.abort(new ProxyAbort('ERR_SEND_TIMEOUT', 'send timeout'));
   }
 
+  clientWritable(): void {
+    this.controller?.resume();
+  }
+
   /**
    * --client-send-timeout: a write was held back (the socket, or the HTTP/2 stream's window, was
-   * full) and no 'drain' came for that long: the client took too little to empty it (nginx's
-   * send_timeout, measured between two writes the client makes room for).
+   * full) and the client made no room for that long (nginx's send_timeout, measured between two
+   * writes the client makes room for).
    */
   clientSendTimedOut(): void {
-    this.clientSendTimer = undefined;
     if (this.clientGone || this.logged) return;
     this.limit = 'client-send-timeout';
     this.error = 'ERR_CLIENT_SEND_TIMEOUT';
@@ -580,26 +590,25 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       releaseHead(this);
       this.controller?.abort(new ProxyAbort('ERR_CLIENT_SEND_TIMEOUT', 'the client accepts no bytes'));
     }
-    // HTTP/2: only this stream is reset; HTTP/1: the connection is closed.
-    if (this.isH2) {
-      const stream = (this.res as Http2ServerResponse).stream;
-      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_CANCEL);
-    } else {
-      (this.res as ServerResponse).destroy();
-    }
+    this.client.abort('cancel');
   }
 
-  clearClientSendTimer(): void {
-    if (this.clientSendTimer !== undefined) {
-      clearTimeout(this.clientSendTimer);
-      this.clientSendTimer = undefined;
+  /** The request body was malformed: the client side answered (400, or a cut); the upstream request ends. */
+  clientBodyFailed(reason: string): void {
+    if (!this.responseStarted) this.status = 400;
+    else this.aborted = true;
+    this.error = reason;
+    if (!this.upstreamDone) {
+      this.clientGone = true;
+      this.clearSendTimer();
+      releaseHead(this);
+      this.controller?.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'malformed request body'));
     }
+    this.finish();
   }
 
-  clientClosed(): void {
-    const res = this.res;
-    this.clearClientSendTimer();
-    this.authAbort?.abort();
+  clientClosed(completed: boolean, limit?: string): void {
+    this.auth?.abort?.abort();
     if (this.waiting) {
       // Still waiting for a connection: leave the queue, nothing was sent upstream.
       this.slot?.cancel(this);
@@ -609,14 +618,13 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.aborted = true;
       this.release('aborted');
     }
-    // An HTTP/2 stream the client reset reports writableFinished too: an upstream exchange still
-    // running must be aborted all the same, or rapid resets wedge the pool (hardening).
-    if (!res.writableFinished || (this.endpoint !== undefined && !this.upstreamDone)) {
+    // An HTTP/2 stream the client reset reports a finished response too: an upstream exchange
+    // still running must be aborted all the same, or rapid resets wedge the pool (hardening).
+    if (!completed || (this.endpoint !== undefined && !this.upstreamDone)) {
       this.aborted = true;
-      // Node's request timeout cut the connection (answered 408 by the clientError handler).
-      const fired = clientLimitFired(this.req.socket);
-      if (fired !== undefined && this.limit === undefined) {
-        this.limit = fired;
+      // A client-side limit cut the connection (the client side answered 408 if it could).
+      if (limit !== undefined && this.limit === undefined) {
+        this.limit = limit;
         if (!this.responseStarted) this.status = 408;
       }
       if (!this.upstreamDone) {
@@ -632,67 +640,30 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   /** The response was cut mid-body: the client must see an aborted response, never a clean short one. */
   abortClient(): void {
     this.aborted = true;
-    if (this.isH2) {
-      const stream = (this.res as Http2ServerResponse).stream;
-      if (!stream.destroyed) stream.close(h2constants.NGHTTP2_INTERNAL_ERROR);
-    } else {
-      (this.res as ServerResponse).destroy();
-    }
+    this.client.abort('error');
   }
 
-  respondPlain(status: number, close: boolean, extra?: string[]): void {
+  respondPlain(status: number, close: boolean, extra?: string[], ownBody?: Buffer): void {
     this.status = status;
-    const res = this.res;
-    if (res.headersSent || res.writableEnded) {
+    const client = this.client;
+    if (client.headersSent) {
       this.abortClient();
       return;
     }
-    const body = plainBody(status);
-    const headers = ['content-type', 'text/plain; charset=utf-8', 'content-length', String(body.length), 'server', SERVER_NAME];
+    const body = ownBody ?? plainBody(status);
+    // A step's own answer (a snippet's `return`) brings its own Content-Type.
+    const headers = ownBody === undefined ? ['content-type', 'text/plain; charset=utf-8', 'server', SERVER_NAME] : ['server', SERVER_NAME];
     if (extra !== undefined) headers.push(...extra);
-    if (this.authAlwaysCookies !== undefined) headers.push(...this.authAlwaysCookies);
+    const always = this.auth?.alwaysCookies;
+    if (always !== undefined) headers.push(...always);
     if (this.corsHeaders !== undefined) headers.push(...this.corsHeaders);
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
-    if (close && !this.isH2) {
-      headers.push('connection', 'close');
-      markConnectionClosing(this.req.socket);
-    }
+    if (client.method !== 'HEAD') this.bytesOut = body.length;
     try {
-      (res as ServerResponse).writeHead(status, headers);
-      if (this.req.method !== 'HEAD') this.bytesOut = body.length;
-      res.end(body);
+      client.respond(status, headers, body, close);
     } catch {
-      this.abortClient();
-    }
-  }
-
-  /** What the header templates' variables read (steps/header-edits.ts). */
-  templateContext(): TemplateContext {
-    this.requestId ??= requestIdFor(this.headers['x-request-id']);
-    return { host: this.host, requestUri: this.pathAndQuery, scheme: this.scheme, remoteAddr: this.clientIp, reqId: this.requestId };
-  }
-
-  /** A snippet's `return` (steps/fixed-answer.ts); 444 closes without an answer, as nginx does. */
-  respondFixed(answer: FixedAnswer): void {
-    const ctx = this.templateContext();
-    const rendered = renderFixedAnswer(answer, ctx);
-    if (rendered.close) {
-      this.error = 'return 444';
-      return this.abortClient();
-    }
-    this.status = rendered.status;
-    let headers: (string | string[])[] = [...rendered.headers, 'content-length', String(rendered.body.length), 'server', SERVER_NAME];
-    if (this.corsHeaders !== undefined) headers.push(...this.corsHeaders);
-    const hsts = this.target?.hsts;
-    if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
-    const edits = this.target?.policy.headerEdits;
-    if (edits !== undefined) headers = editResponseHeaders(headers, rendered.status, edits, ctx);
-    try {
-      (this.res as ServerResponse).writeHead(rendered.status, headers as string[]);
-      if (this.req.method !== 'HEAD') this.bytesOut = rendered.body.length;
-      this.res.end(rendered.body); // Node sends no body for HEAD
-    } catch {
+      this.bytesOut = 0;
       this.abortClient();
     }
   }
@@ -705,30 +676,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const hsts = this.target?.hsts;
     if (hsts !== undefined && this.scheme === 'https') headers.push('strict-transport-security', hsts);
     try {
-      (this.res as ServerResponse).writeHead(204, headers);
-      this.res.end();
+      this.client.respond(204, headers, undefined, false);
     } catch {
       this.abortClient();
     }
-  }
-
-  /** A redirect of the Ingress (steps/redirect.ts); a location that cannot be a header value is a 400. */
-  respondRedirect(status: number, location: string, extra: string[] = []): void {
-    if (!isSafeHeaderValue(location)) {
-      this.error = 'redirect location is not a valid header value';
-      return this.respondPlain(400, true);
-    }
-    this.respondPlain(status, false, ['location', location, ...extra]);
-  }
-
-  redirectToHttps(query: string): void {
-    const port = this.rt.options.httpsPort;
-    const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.path}${query}`;
-    if (!isSafeHeaderValue(location)) {
-      this.error = 'redirect location is not a valid header value';
-      return this.respondPlain(400, true);
-    }
-    this.respondPlain(308, false, ['location', location]);
   }
 
   release(outcome: PickOutcome): void {
@@ -753,14 +704,14 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.logged = true;
     this.rt.tracker.end();
     const opts = this.rt.options;
-    const status = this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status;
+    const status = this.status === 0 ? 499 : this.status;
     const durationMs = performance.now() - this.startedAt;
     // Answered without forwarding (404, 503, a redirect...): it still gets a trace id for its log line and span.
     this.trace ??= traceContextOf(this.headers, opts.observer);
     notifyEnded(opts.observer, this, status, durationMs);
     if (!opts.accessLog) return;
     const entry: AccessLogEntry = {
-      method: this.req.method ?? '',
+      method: this.client.method,
       scheme: this.scheme,
       host: this.host,
       path: this.path,
@@ -772,14 +723,15 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       bytesOut: this.bytesOut,
       requestId: this.requestId,
       client: this.clientIp,
-      protocol: `HTTP/${this.req.httpVersion}`,
+      protocol: this.client.protocol,
       referer: this.headers.referer,
       userAgent: this.headers['user-agent'],
     };
     if (this.trace !== undefined) entry.traceId = this.trace.traceId;
     if (this.limit !== undefined) entry.limit = this.limit;
     if (this.error !== undefined) entry.error = this.error;
-    if (this.aborted) entry.aborted = true;
+    if (this.aborted || this.status === 0) entry.aborted = true;
+    if (this.upgrade) entry.upgrade = true;
     opts.accessLog.write(entry);
   }
 }
@@ -793,24 +745,6 @@ export function endpointLabel(ep: Endpoint): string {
     endpointLabels.set(ep, label);
   }
   return label;
-}
-
-function hasFields(o: object | undefined): boolean {
-  if (o === undefined || o === null) return false;
-  for (const _ in o) return true;
-  return false;
-}
-
-/** RFC 9110 §9.2.2. */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-function isDigits(s: string): boolean {
-  if (s.length === 0 || s.length > 16) return false;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
 }
 
 /** Cookie header(s) → name → first value. No regex; malformed pairs are skipped. */
@@ -828,4 +762,10 @@ export function parseCookies(header: string | string[] | undefined): Map<string,
     out.set(name, value);
   }
   return out;
+}
+
+function hasFields(o: object | undefined): boolean {
+  if (o === undefined || o === null) return false;
+  for (const _ in o) return true;
+  return false;
 }

@@ -5,6 +5,8 @@
 
 import type { HeaderEdits, HeaderSetting, TemplatePart } from '../../core/policy.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
+import { requestIdFor } from '../http/request-id.ts';
+import type { StepRequest } from './request-step.ts';
 
 /** What the documented variables read. */
 export interface TemplateContext {
@@ -87,4 +89,10 @@ export function editResponseHeaders(fields: (string | string[])[], status: numbe
     out.push(r.name, value);
   }
   return out;
+}
+
+/** The variables' values for a request of the exchange flow; fixes the request id if none yet. */
+export function templateContextOf(req: StepRequest): TemplateContext {
+  req.requestId ??= requestIdFor(req.headers['x-request-id']);
+  return { host: req.host, requestUri: req.pathAndQuery, scheme: req.scheme, remoteAddr: req.clientIp, reqId: req.requestId };
 }

@@ -1,0 +1,126 @@
+// The request-phase steps of the one exchange flow, in order. As ingress-nginx's rewrite phase:
+// app-root, CORS (a preflight answered 204), the Ingress's redirect, then the HTTPS redirect;
+// access control (refused route, source ranges) and basic auth after. Adding a step is adding a
+// file with a RequestStep and one line here.
+import type { RouteTarget } from '../compile-table.ts';
+import { isSafeHeaderValue } from '../http/header-value.ts';
+import { checkBasicAuth, withoutAuthorization } from './basic-auth.ts';
+import { checkRouteAccess } from './check-route-access.ts';
+import { corsFor } from './cors.ts';
+import { redirectsToHttps } from './https-redirect.ts';
+import { redirectFor, type RedirectAnswer } from './redirect.ts';
+import { LATER, type RequestStep, type StepAnswer, type StepRequest } from './request-step.ts';
+import { externalAuthStep } from './external-auth-step.ts';
+import { renderFixedAnswer } from './fixed-answer.ts';
+import { editRequestHeaders, editResponseHeaders, templateContextOf } from './header-edits.ts';
+
+function redirectOf(target: RouteTarget, req: StepRequest): RedirectAnswer | undefined {
+  const policy = target.policy;
+  if (policy.redirect === undefined && policy.appRoot === undefined) return undefined;
+  return redirectFor(target, { scheme: req.scheme, host: req.host, authority: req.authority ?? '', path: req.path, query: req.query });
+}
+
+/** A redirect answer; a location that cannot be a header value is a 400. */
+function redirectAnswer(status: number, location: string): StepAnswer {
+  if (!isSafeHeaderValue(location)) return { status: 400, error: 'redirect location is not a valid header value', close: true };
+  return { status, headers: ['location', location] };
+}
+
+const appRoot: RequestStep = {
+  name: 'app-root',
+  run(target, req) {
+    const redirect = redirectOf(target, req);
+    return redirect?.reason === 'app-root' ? redirectAnswer(redirect.status, redirect.location) : undefined;
+  },
+};
+
+const cors: RequestStep = {
+  name: 'cors',
+  run(target, req) {
+    const answer = corsFor(target, req.method, req.headers.origin);
+    if (answer === undefined) return undefined;
+    req.corsHeaders = answer.headers;
+    return answer.preflight ? { status: 204, preflight: true } : undefined;
+  },
+};
+
+const ingressRedirect: RequestStep = {
+  name: 'redirect',
+  run(target, req) {
+    const redirect = redirectOf(target, req);
+    return redirect !== undefined && redirect.reason !== 'app-root' ? redirectAnswer(redirect.status, redirect.location) : undefined;
+  },
+};
+
+// A snippet's `return` (steps/fixed-answer.ts): in nginx's rewrite phase, after the Ingress's own
+// redirect and before the HTTPS redirect and access control; its header edits apply to it too.
+const fixedAnswer: RequestStep = {
+  name: 'fixed-answer',
+  run(target, req) {
+    const answer = target.policy.fixedAnswer;
+    if (answer === undefined) return undefined;
+    const ctx = templateContextOf(req);
+    const rendered = renderFixedAnswer(answer, ctx);
+    if (rendered.close) return { status: 444, drop: true, error: 'return 444' };
+    const edits = target.policy.headerEdits;
+    const headers = edits === undefined ? rendered.headers : (editResponseHeaders(rendered.headers, rendered.status, edits, ctx) as string[]);
+    return { status: rendered.status, headers, body: rendered.body };
+  },
+};
+
+// Typed request header edits (gatehouse.dev/request-headers, snippets' proxy_set_header), once admitted.
+const headerEdits: RequestStep = {
+  name: 'header-edits',
+  run() {
+    return undefined;
+  },
+  editUpstreamHeaders(target, headers, req) {
+    const edits = target.policy.headerEdits;
+    return edits === undefined || edits.request.length === 0 ? headers : editRequestHeaders(headers, edits.request, templateContextOf(req));
+  },
+};
+
+const httpsRedirect: RequestStep = {
+  name: 'https-redirect',
+  run(target, req) {
+    if (!redirectsToHttps(target, req.scheme, req.host, req.trustedPeer, req.headers['x-forwarded-proto'])) return undefined;
+    const port = req.httpsPort;
+    return redirectAnswer(308, `https://${req.host}${port === 443 ? '' : `:${port}`}${req.path}${req.query}`);
+  },
+};
+
+const routeAccess: RequestStep = {
+  name: 'route-access',
+  run(target, req) {
+    const refusal = checkRouteAccess(target, req.clientIp);
+    return refusal === undefined ? undefined : { status: refusal.status, error: refusal.error };
+  },
+};
+
+const basicAuth: RequestStep = {
+  name: 'basic-auth',
+  run(target, req) {
+    const auth = target.basicAuth;
+    if (auth === undefined) return undefined;
+    let sync = true;
+    let result: StepAnswer | undefined;
+    let settled = false;
+    checkBasicAuth(auth, req.headers.authorization, () => req.clientGone, (denied) => {
+      const outcome = denied === undefined ? undefined : { status: denied.status, error: denied.error, headers: denied.headers };
+      if (sync) {
+        settled = true;
+        result = outcome;
+      } else {
+        req.resume(outcome);
+      }
+    });
+    sync = false;
+    return settled ? result : LATER;
+  },
+  // The credentials were for this proxy: they never reach the backend.
+  editUpstreamHeaders(target, headers) {
+    return target.basicAuth === undefined ? headers : withoutAuthorization(headers);
+  },
+};
+
+export const REQUEST_STEPS: readonly RequestStep[] = [appRoot, cors, ingressRedirect, fixedAnswer, httpsRedirect, routeAccess, basicAuth, externalAuthStep, headerEdits];
