@@ -408,6 +408,36 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'proxy-next-upstream-timeout', why: 'retries are bounded by count and a budget, not by time' },
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
+  { name: 'client-body-buffer-size', why: 'request bodies are streamed to the backend, never buffered' },
+  { name: 'custom-http-errors', why: "error pages from another Service are not supported yet: the backend's own error answers are relayed" },
+  { name: 'custom-headers', why: 'it names a ConfigMap, which Gatehouse does not read; use gatehouse.dev/response-headers' },
+  { name: 'http2-push-preload', why: 'HTTP/2 server push is not supported (browsers removed it)' },
+  { name: 'proxy-cookie-domain', why: 'Set-Cookie headers are relayed as the backend sent them' },
+  { name: 'proxy-cookie-path', why: 'Set-Cookie headers are relayed as the backend sent them' },
+  { name: 'enable-rewrite-log', why: 'there is no nginx rewrite log; gatehouse explain shows how a request is matched and rewritten' },
+  { name: 'server-alias', why: "add the names as hosts of the Ingress's rules" },
+  { name: 'upstream-hash-by-subset-size', why: 'consistent-hash uses every endpoint' },
+  { name: 'proxy-buffers-number', why: 'responses are streamed, never buffered in memory or on disk' },
+  { name: 'proxy-buffer-size', why: 'responses are streamed, never buffered in memory or on disk' },
+  { name: 'proxy-max-temp-file-size', why: 'responses are streamed, never buffered in memory or on disk' },
+  { name: 'ssl-ciphers', why: 'TLS settings are controller-wide (docs/tls.md)' },
+  { name: 'ssl-prefer-server-ciphers', why: 'TLS settings are controller-wide (docs/tls.md)' },
+  { name: 'connection-proxy-header', why: 'Gatehouse keeps its own keep-alive connections to the backends' },
+  { name: 'enable-access-log', why: 'the access log is controller-wide (--access-log)' },
+  { name: 'enable-opentelemetry', why: 'tracing is controller-wide (--otlp-endpoint); an incoming trace context is always continued' },
+  { name: 'opentelemetry-trust-incoming-span', why: 'tracing is controller-wide (--otlp-endpoint); an incoming trace context is always continued' },
+  { name: 'enable-opentracing', why: 'tracing is controller-wide (--otlp-endpoint); an incoming trace context is always continued' },
+  { name: 'opentracing-trust-incoming-span', why: 'tracing is controller-wide (--otlp-endpoint); an incoming trace context is always continued' },
+  { name: 'enable-influxdb', why: 'metrics are served in the Prometheus format on /metrics' },
+  { name: 'influxdb-measurement', why: 'metrics are served in the Prometheus format on /metrics' },
+  { name: 'influxdb-port', why: 'metrics are served in the Prometheus format on /metrics' },
+  { name: 'influxdb-host', why: 'metrics are served in the Prometheus format on /metrics' },
+  { name: 'influxdb-server-name', why: 'metrics are served in the Prometheus format on /metrics' },
+  { name: 'mirror-target', why: 'request mirroring is not supported' },
+  { name: 'mirror-request-body', why: 'request mirroring is not supported' },
+  { name: 'mirror-host', why: 'request mirroring is not supported' },
+  { name: 'fastcgi-index', why: 'FastCGI backends are not supported (backend-protocol FCGI refuses the Ingress)' },
+  { name: 'fastcgi-params-configmap', why: 'FastCGI backends are not supported (backend-protocol FCGI refuses the Ingress)' },
 ];
 
 /**
@@ -418,6 +448,9 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
 export const NGINX_ALREADY_SO: readonly { name: string; value: string; why: string }[] = [
   { name: 'proxy-buffering', value: 'off', why: 'Gatehouse streams responses to the client as they arrive, as "off" asks' },
   { name: 'proxy-request-buffering', value: 'off', why: 'Gatehouse streams request bodies to the backend as they arrive, as "off" asks' },
+  { name: 'proxy-http-version', value: '1.1', why: 'Gatehouse speaks HTTP/1.1 to HTTP backends' },
+  { name: 'preserve-trailing-slash', value: 'true', why: "Gatehouse's redirects to HTTPS always keep the path as requested, trailing slash included" },
+  { name: 'affinity-canary-behavior', value: 'sticky', why: 'a cookie-affinity session stays on the side of the canary split it started on' },
 ];
 
 export const GATEHOUSE_NAMES: readonly string[] = ANNOTATIONS.map((a) => a.name);
