@@ -81,6 +81,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     },
     timeouts: config.timeouts,
     upstream: { queueSize: config.upstreamQueue.size, queueTimeoutMs: config.upstreamQueue.timeoutMs },
+    rateLimits: { statusCode: config.limits.limitStatusCode },
     ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
   });
   const https: HttpsListener = createHttpsListener({

@@ -16,6 +16,7 @@ import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory }
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
 import { compileCanary, type CompiledCanary } from './steps/canary.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
+import { compileRateLimit, type CompiledRateLimit } from './steps/rate-limits.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -37,6 +38,8 @@ export interface RouteTarget {
   readonly sourceRanges: SourceRangeCheck | undefined;
   /** The policy's basic authentication, compiled; undefined when none is asked (steps/basic-auth.ts). */
   readonly basicAuth: CompiledBasicAuth | undefined;
+  /** The policy's rate and connection limits, compiled; undefined when none (steps/rate-limits.ts). */
+  readonly rateLimit: CompiledRateLimit | undefined;
   /** A canary splits this route: steps/canary.ts picks its target (same policy, the canary's backend) per request. */
   readonly canary?: CompiledCanary;
 }
@@ -98,6 +101,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     if (!rangeChecks.has(policyId)) rangeChecks.set(policyId, compileSourceRanges(policy.sourceRanges));
     return rangeChecks.get(policyId);
   };
+  const rateLimits = new Map<string, CompiledRateLimit | undefined>();
+  const rateLimitFor = (policyId: string, policy: RoutePolicy): CompiledRateLimit | undefined => {
+    if (!rateLimits.has(policyId)) rateLimits.set(policyId, compileRateLimit(policyId, policy.rateLimit));
+    return rateLimits.get(policyId);
+  };
   const basicAuths = new Map<string, CompiledBasicAuth | undefined>();
   const basicAuthFor = (policyId: string, policy: RoutePolicy): CompiledBasicAuth | undefined => {
     if (!basicAuths.has(policyId)) basicAuths.set(policyId, compileBasicAuth(policy.basicAuth));
@@ -121,6 +129,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       refused: refused ?? policy.refused?.code,
       sourceRanges: sourceRangesFor(policyId, policy),
       basicAuth: basicAuthFor(policyId, policy),
+      rateLimit: rateLimitFor(policyId, policy),
     };
   };
 

@@ -14,6 +14,7 @@ import { applyServerLimits, httpServerOptions, type AnyServer } from './http/ser
 import type { ExchangeRuntime } from './proxy/proxy-exchange.ts';
 import { UpgradeExchange } from './proxy/upgrade-exchange.ts';
 import { UpstreamPools } from './proxy/upstream-pools.ts';
+import { RateLimiter } from './steps/rate-limits.ts';
 
 export interface DataPlaneStats {
   /** Open client connections (TCP) across attached listeners. */
@@ -39,6 +40,8 @@ export function isWebSocketUpgrade(req: IncomingMessage): boolean {
 export class DataPlane {
   readonly options: ResolvedDataPlaneOptions;
   readonly pools: UpstreamPools;
+  /** limit-rps/-rpm/-connections state: outlives table swaps, fixed size (steps/rate-limits.ts). */
+  readonly rateLimiter: RateLimiter;
   #compiled: CompiledTable | undefined;
   #tablesApplied = 0;
   readonly #servers = new Set<AnyServer>();
@@ -55,8 +58,10 @@ export class DataPlane {
   constructor(options: DataPlaneOptions = {}) {
     this.options = resolveDataPlaneOptions(options);
     this.pools = new UpstreamPools(this.options.upstream, this.options.timeouts.connectTimeoutMs);
+    this.rateLimiter = new RateLimiter(this.options.rateLimits);
     const self = this;
     this.#runtime = {
+      rateLimiter: this.rateLimiter,
       current: () => this.#compiled,
       pools: this.pools,
       options: this.options,

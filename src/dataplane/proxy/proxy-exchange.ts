@@ -35,6 +35,7 @@ import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
 import { redirectFor } from '../steps/redirect.ts';
+import { checkRateLimit, type RateLimiter } from '../steps/rate-limits.ts';
 import { buildUpstreamHeaders } from './upstream-headers.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
@@ -53,6 +54,8 @@ export interface ExchangeRuntime {
   readonly requestChecks: RequestCheckOptions;
   /** Counts requests in flight, for drain; `draining` makes HTTP/1 responses close their connection. */
   readonly tracker: { begin(): void; end(): void; readonly draining: boolean };
+  /** limit-rps/-rpm/-connections state, shared across table swaps (steps/rate-limits.ts). */
+  readonly rateLimiter?: RateLimiter;
 }
 
 const kExchange = Symbol('gatehouse.exchange');
@@ -113,6 +116,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   bytesIn = 0;
   bytesOut = 0;
   limit: string | undefined = undefined;
+  /** Ends this request's limit-connections count (steps/rate-limits.ts); called once in finish(). */
+  releaseLimit: (() => void) | undefined = undefined;
   error: string | undefined = undefined;
   aborted = false;
   maxBody = -1;
@@ -198,6 +203,17 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (cors?.preflight === true) return this.respondPreflight();
     if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
     if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
+    // --- rate-limit hook (steps/rate-limits.ts): nginx's preaccess phase, after the rewrite-phase
+    // redirects and before access control; a refused route's 503 comes first. ---
+    if (target.refused === undefined) {
+      const limited = checkRateLimit(rt.rateLimiter, target.rateLimit, this.clientIp);
+      if (limited?.refusal !== undefined) {
+        [this.limit, this.error] = [limited.refusal.limit, limited.refusal.error];
+        return this.respondPlain(limited.refusal.status, false);
+      }
+      this.releaseLimit = limited?.release;
+    }
+    // --- end rate-limit hook ---
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
       this.error = refusal.error;
@@ -641,6 +657,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   finish(): void {
     if (this.logged) return;
     this.logged = true;
+    this.releaseLimit?.(); // rate-limit hook: the request no longer counts for limit-connections
     this.rt.tracker.end();
     const opts = this.rt.options;
     const status = this.aborted && !this.responseStarted && this.status === 0 ? 499 : this.status;

@@ -20,6 +20,7 @@ import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-excha
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
+import { checkRateLimit } from '../steps/rate-limits.ts';
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { redirectFor } from '../steps/redirect.ts';
@@ -60,6 +61,8 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
   done = false;
   bytesOut = 0;
   limit: string | undefined;
+  /** Ends this upgrade's limit-connections count (steps/rate-limits.ts). */
+  releaseLimit: (() => void) | undefined = undefined;
   error: string | undefined;
   // For observers (metrics, traffic statistics, tracing): see exchange-observer.ts.
   readonly bytesIn = 0;
@@ -128,6 +131,17 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.pathAndQuery}`;
       return this.respondRaw(isSafeHeaderValue(location) ? 308 : 400, isSafeHeaderValue(location) ? ['location', location] : []);
     }
+    // --- rate-limit hook (steps/rate-limits.ts), as for other requests; a tunnel counts for
+    // limit-connections until its client socket closes. ---
+    if (target.refused === undefined) {
+      const limited = checkRateLimit(rt.rateLimiter, target.rateLimit, this.clientIp);
+      if (limited?.refusal !== undefined) {
+        [this.limit, this.error] = [limited.refusal.limit, limited.refusal.error];
+        return this.respondRaw(limited.refusal.status);
+      }
+      this.releaseLimit = limited?.release;
+    }
+    // --- end rate-limit hook ---
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
       this.error = refusal.error;
@@ -323,6 +337,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
   }
 
   clientClosed(): void {
+    this.releaseLimit?.(); // rate-limit hook: the request or tunnel no longer counts
     if (!this.responded && !this.clientGone) {
       this.clientGone = true;
       this.controller?.abort(new ProxyAbort('ERR_CLIENT_ABORTED', 'client went away'));
@@ -348,6 +363,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
   log(): void {
     if (this.done) return;
     this.done = true;
+    if (this.status !== 101) this.releaseLimit?.(); // rate-limit hook: a tunnel is released when its socket closes
     this.rt.tracker.end();
     const opts = this.rt.options;
     const status = this.status === 0 ? 499 : this.status;
