@@ -20,7 +20,7 @@ export const TABLE_FULL = -2;
 
 export class ConnectionSlots {
   readonly size: number;
-  readonly #words: BigInt64Array;
+  readonly #words: BigUint64Array;
 
   /** `buffer`: exactly connectionSlotsBytes(size) bytes, zero-filled when new (may be shared). */
   constructor(size: number, buffer?: ArrayBuffer | SharedArrayBuffer) {
@@ -29,7 +29,7 @@ export class ConnectionSlots {
       throw new RangeError(`a connection table of ${size} slots needs a buffer of ${connectionSlotsBytes(size)} bytes, got ${buffer.byteLength}`);
     }
     this.size = size;
-    this.#words = buffer === undefined ? new BigInt64Array(size) : new BigInt64Array(buffer);
+    this.#words = buffer === undefined ? new BigUint64Array(size) : new BigUint64Array(buffer);
   }
 
   /**
@@ -93,5 +93,5 @@ export class ConnectionSlots {
 
 /** Bytes of the backing buffer of a table of `size` slots. */
 export function connectionSlotsBytes(size: number): number {
-  return size * BigInt64Array.BYTES_PER_ELEMENT;
+  return size * BigUint64Array.BYTES_PER_ELEMENT;
 }
