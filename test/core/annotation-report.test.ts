@@ -76,6 +76,8 @@ test('check report: every mapped ingress-nginx name is honoured and says which g
     // A redirect code needs its redirect; CORS settings need enable-cors.
     if (mapping.name.endsWith('-redirect-code')) companions[NGINX + mapping.name.replace(/-code$/, '')] = 'https://example.com/';
     if (mapping.name.startsWith('cors-')) companions[`${NGINX}enable-cors`] = 'true';
+    // The burst multiplier and the whitelist need a limit.
+    if (mapping.name === 'limit-burst-multiplier' || mapping.name === 'limit-whitelist') companions[`${NGINX}limit-rps`] = '10';
     const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value });
     const finding = r.ingresses[0]!.annotations.find((a) => a.key === NGINX + mapping.name)!;
     assert.equal(finding.outcome, 'honoured', `${mapping.name}: ${finding.reason}`);
