@@ -8,7 +8,7 @@
 
 import type { RateLimitPolicy } from '../../core/policy.ts';
 import { createCidrMatcher } from '../http/cidr-matcher.ts';
-import { hash32 } from '../proxy/balancers.ts';
+import { hash32, mix32 } from '../proxy/balancers.ts';
 import { ConnectionSlots, OVER_LIMIT } from './connection-slots.ts';
 import { LeakyBucketLimiter, type LeakyBucketRule } from './leaky-bucket.ts';
 import { createLocalBucketStore } from './rate-limit-store.ts';
@@ -16,6 +16,8 @@ import { createLocalBucketStore } from './rate-limit-store.ts';
 /** A policy's limits, compiled once per table (every route of the Ingress shares it). */
 export interface CompiledRateLimit {
   readonly zone: string;
+  /** hash32 of the zone, so a request hashes only its client address. */
+  readonly zoneHash: number;
   readonly rps: LeakyBucketRule | undefined;
   readonly rpm: LeakyBucketRule | undefined;
   readonly connections: number | undefined;
@@ -27,6 +29,7 @@ export function compileRateLimit(policyId: string, limit: RateLimitPolicy | unde
   const rule = (perSecond: number, perPeriod: number): LeakyBucketRule => ({ ratePerSecond: perSecond, burst: perPeriod * limit.burstMultiplier });
   return {
     zone: policyId,
+    zoneHash: hash32(policyId),
     rps: limit.rps === undefined ? undefined : rule(limit.rps, limit.rps),
     rpm: limit.rpm === undefined ? undefined : rule(limit.rpm / 60, limit.rpm),
     connections: limit.connections,
@@ -86,8 +89,10 @@ export class RateLimiter {
     // A request without an address (its socket already gone) shares one bucket: it cannot be told apart.
     const now = this.#now();
     const { rps, rpm } = limit;
-    const rpsKey = rps === undefined ? 0 : hash32(`${limit.zone}\u0000rps\u0000${clientAddress}`);
-    const rpmKey = rpm === undefined ? 0 : hash32(`${limit.zone}\u0000rpm\u0000${clientAddress}`);
+    // One key per zone, limit kind and client: the address is hashed once, then mixed with the zone and kind.
+    const client = Math.imul(hash32(clientAddress), 0x9e3779b1) ^ limit.zoneHash;
+    const rpsKey = mix32(client ^ 0x1b873593);
+    const rpmKey = mix32(client ^ 0x2c1b3c6d);
     if (rps !== undefined && rpm !== undefined) {
       // Both must pass; neither is charged when one refuses.
       if (!this.buckets.wouldAdmit(rpsKey, rps, now)) return this.#refuse('limit-rps', rps);
@@ -99,7 +104,7 @@ export class RateLimiter {
       if (!this.buckets.admit(rpmKey, rpm, now)) return this.#refuse('limit-rpm', rpm);
     }
     if (limit.connections === undefined) return { release: undefined };
-    const key = hash32(`${limit.zone}\u0000conn\u0000${clientAddress}`);
+    const key = mix32(client ^ 0x3d4c5b6a);
     const slot = this.connections.acquire(key, limit.connections);
     if (slot < 0) {
       const why = slot === OVER_LIMIT ? `more than ${limit.connections} requests in progress` : 'the connection-limit table is full';
