@@ -30,6 +30,7 @@ const POLICIES: Record<string, RoutePolicy> = {
   'shop/conn': policyOf({ 'nginx.ingress.kubernetes.io/limit-connections': '2' }),
   'shop/ws': policyOf({ 'nginx.ingress.kubernetes.io/limit-connections': '1' }),
   'shop/many': policyOf({ 'nginx.ingress.kubernetes.io/limit-rps': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '1', 'nginx.ingress.kubernetes.io/limit-connections': '1' }),
+  'shop/ordered': policyOf({ 'nginx.ingress.kubernetes.io/limit-rps': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '1', 'nginx.ingress.kubernetes.io/whitelist-source-range': '10.7.0.0/16' }),
   'shop/broken': policyOf({ 'nginx.ingress.kubernetes.io/limit-rps': '5', 'nginx.ingress.kubernetes.io/limit-connections': 'ten' }),
 };
 const TRUST_LOOPBACK = createTrustedProxyMatcher([{ address: '127.0.0.1', prefix: 32, family: 'ipv4' }])!;
@@ -206,6 +207,16 @@ test('many distinct clients: the tables keep their size, nothing leaks, every ne
   assert.equal(main.dp.rateLimiter.bucketSlots, SMALL_TABLES);
   assert.equal(main.dp.rateLimiter.connections.size, SMALL_TABLES);
   await waitFor(() => main.dp.rateLimiter.connections.inProgress() === 0, 10_000, 'released');
+});
+
+test('limits run before the source ranges, as nginx runs limit_req (preaccess) before allow/deny (access)', async () => {
+  const outside: number[] = [];
+  for (let i = 0; i < 5; i++) outside.push(await ask(main, 'http1', 'ordered', '10.6.0.1'));
+  // A client outside the range spends its budget too: 403 while within it, then the limit's 503.
+  assert.deepEqual(outside.slice(0, 2), [403, 403]);
+  assert.equal(outside.at(-1), 503);
+  assert.equal(lastAccess(main, '10.6.0.1').limit, 'limit-rps');
+  assert.equal(await ask(main, 'http1', 'ordered', '10.7.0.1'), 200, 'a client in the range');
 });
 
 test('a broken limit value refuses the Ingress: 503 with the diagnostic code, never served unlimited', async () => {
