@@ -86,6 +86,7 @@ export async function startDataPlane(config: Config, logger: Logger, options: Da
     },
     timeouts: config.timeouts,
     upstream: { queueSize: config.upstreamQueue.size, queueTimeoutMs: config.upstreamQueue.timeoutMs },
+    rateLimits: { statusCode: config.limits.limitStatusCode },
     ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
   });
   const https: HttpsListener = createHttpsListener({

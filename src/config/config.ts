@@ -70,6 +70,8 @@ export interface Config {
     /** A client that accepts no response bytes this long is cut off (nginx send_timeout). */
     clientSendTimeoutMs: number;
     maxBodySize?: number;
+    /** The answer to a request over limit-rps/-rpm/-connections (--limit-status-code); 503 when unset. */
+    limitStatusCode?: number;
   };
   /** The wait queue per endpoint in front of its connection pool (Envoy's max_pending_requests). */
   upstreamQueue: {

@@ -91,6 +91,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Longest wait for a free upstream connection; then 503 with Retry-After.' },
   { name: 'max-body-size', type: 'string', value: 'SIZE', group: 'Limits and timeouts', defaultText: 'no limit', commands: BOTH,
     help: 'Largest request body (413 beyond). Per-Ingress override: gatehouse.dev/max-body-size.' },
+  { name: 'limit-status-code', type: 'string', value: 'CODE', group: 'Limits and timeouts', defaultText: '503', commands: BOTH,
+    help: 'Status of a request refused by limit-rps, limit-rpm or limit-connections (400 to 599; 429 is the common choice). 503 is ingress-nginx\'s default.' },
   { name: 'header-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '10s', commands: BOTH,
     help: 'Time a client has to send a complete request head (slow clients are cut off).' },
   { name: 'request-timeout', type: 'string', value: 'DURATION', group: 'Limits and timeouts', defaultText: '5m', commands: BOTH,

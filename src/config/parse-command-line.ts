@@ -22,6 +22,7 @@ import {
   parseNamespacedName,
   parseObjectName,
   parsePort,
+  parseErrorStatus,
   parsePositiveInt,
   parseOtlpEndpoint,
   parsePublishAddressValue,
@@ -253,6 +254,8 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
   if (maxConnections !== undefined) config.limits.maxConnections = maxConnections;
   const maxBodySize = opt('max-body-size', parseSizeFlag);
   if (maxBodySize !== undefined) config.limits.maxBodySize = maxBodySize;
+  const limitStatusCode = opt('limit-status-code', parseErrorStatus);
+  if (limitStatusCode !== undefined) config.limits.limitStatusCode = limitStatusCode;
   const defaultBackend = opt('default-backend', parseBackendRef);
   if (defaultBackend !== undefined) config.defaultBackend = defaultBackend;
   const otlpEndpoint = opt('otlp-endpoint', parseOtlpEndpoint);

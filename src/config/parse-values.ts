@@ -30,6 +30,12 @@ export function parsePositiveInt(flag: string, value: string, max = 1_000_000_00
   return Number(value);
 }
 
+/** An error status, 400 to 599 (the range nginx's limit_req_status and limit_conn_status accept). */
+export function parseErrorStatus(flag: string, value: string): number {
+  if (!/^\d{3}$/.test(value) || Number(value) < 400 || Number(value) > 599) throw bad(flag, value, 'an HTTP status from 400 to 599');
+  return Number(value);
+}
+
 export function parseSeconds(flag: string, value: string): number {
   if (!/^\d{1,6}$/.test(value)) throw bad(flag, value, 'a whole number of seconds');
   return Number(value);

@@ -248,6 +248,24 @@ export interface ProxyRedirectPolicy {
   to: string;
 }
 
+/**
+ * ingress-nginx limit-rps / limit-rpm / limit-connections / limit-burst-multiplier / limit-whitelist,
+ * per client address and per Ingress (ingress-nginx names its limit_req and limit_conn zones after
+ * the Ingress, so every path of an Ingress shares them). A refused request answers the
+ * --limit-status-code status (503 by default, as ingress-nginx).
+ */
+export interface RateLimitPolicy {
+  /** nginx limit_req rate=Nr/s with burst = N × burstMultiplier, nodelay. */
+  rps?: number;
+  /** nginx limit_req rate=Nr/m with burst = N × burstMultiplier, nodelay. */
+  rpm?: number;
+  burstMultiplier: number;
+  /** nginx limit_conn: requests in progress per client address. */
+  connections?: number;
+  /** Client addresses that are never limited. */
+  whitelist?: CidrBlock[];
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -277,6 +295,8 @@ export interface RoutePolicy {
   /** A request for exactly `/` is answered 302 to this path (ingress-nginx app-root). */
   appRoot?: string;
   cors?: CorsPolicy;
+  /** Per-client request rate and concurrency limits (steps/rate-limits.ts). */
+  rateLimit?: RateLimitPolicy;
   /** ingress-nginx from-to-www-redirect: the other name of each host redirects to it (www-redirects.ts). */
   fromToWww?: true;
   /** Request and response header edits (gatehouse.dev/*-headers annotations and snippets). */

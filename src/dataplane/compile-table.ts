@@ -19,6 +19,7 @@ import { compileCanary, type CompiledCanary } from './steps/canary.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
 import { compileUpstreamEdits, type UpstreamEdits } from './steps/upstream-edits.ts';
+import { compileRateLimit, type CompiledRateLimit } from './steps/rate-limits.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -46,6 +47,8 @@ export interface RouteTarget {
   readonly upstream: CompiledUpstream;
   /** rewrite-target, upstream-vhost, Location rewrite for this route; undefined when none (steps/upstream-edits.ts). */
   readonly upstreamEdits: UpstreamEdits | undefined;
+  /** The policy's rate and connection limits, compiled; undefined when none (steps/rate-limits.ts). */
+  readonly rateLimit: CompiledRateLimit | undefined;
   /** A canary splits this route: steps/canary.ts picks its target (same policy, the canary's backend) per request. */
   readonly canary?: CompiledCanary;
 }
@@ -107,6 +110,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     if (!rangeChecks.has(policyId)) rangeChecks.set(policyId, compileSourceRanges(policy.sourceRanges));
     return rangeChecks.get(policyId);
   };
+  const rateLimits = new Map<string, CompiledRateLimit | undefined>();
+  const rateLimitFor = (policyId: string, policy: RoutePolicy): CompiledRateLimit | undefined => {
+    if (!rateLimits.has(policyId)) rateLimits.set(policyId, compileRateLimit(policyId, policy.rateLimit));
+    return rateLimits.get(policyId);
+  };
   const basicAuths = new Map<string, CompiledBasicAuth | undefined>();
   const basicAuthFor = (policyId: string, policy: RoutePolicy): CompiledBasicAuth | undefined => {
     if (!basicAuths.has(policyId)) basicAuths.set(policyId, compileBasicAuth(policy.basicAuth));
@@ -148,6 +156,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       externalAuth: externalAuthFor(policyId, policy),
       upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
       upstreamEdits: compileUpstreamEdits(route, policy),
+      rateLimit: rateLimitFor(policyId, policy),
     };
   };
 

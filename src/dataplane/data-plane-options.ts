@@ -6,6 +6,7 @@ import type { EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import type { ExchangeObserver } from './proxy/exchange-observer.ts';
 import { createEndpointPicker } from './proxy/endpoint-picker.ts';
 import { loggerAccessLog, type AccessLog } from './http/access-log.ts';
+import { DEFAULT_RATE_LIMITER, type RateLimiterOptions } from './steps/rate-limits.ts';
 
 /** Front-side (client-facing) limits, applied to every listener the data plane serves. */
 export interface DataPlaneLimits {
@@ -86,6 +87,8 @@ export interface DataPlaneOptions {
   createEndpointPicker?: EndpointPickerFactory;
   /** Told about every request when it ends (metrics, live traffic statistics, tracing). Default: none. */
   observer?: ExchangeObserver;
+  /** limit-rps/-rpm/-connections: the refusal status (--limit-status-code) and the tables' sizes and buffers. */
+  rateLimits?: Partial<RateLimiterOptions>;
 }
 
 export interface ResolvedDataPlaneOptions {
@@ -98,6 +101,7 @@ export interface ResolvedDataPlaneOptions {
   isTrustedProxy: ((peerAddress: string) => boolean) | undefined;
   createEndpointPicker: EndpointPickerFactory;
   observer: ExchangeObserver | undefined;
+  rateLimits: RateLimiterOptions;
 }
 
 export const DEFAULT_LIMITS: Readonly<DataPlaneLimits> = Object.freeze({
@@ -138,6 +142,7 @@ export function resolveDataPlaneOptions(o: DataPlaneOptions = {}): ResolvedDataP
     isTrustedProxy: o.isTrustedProxy,
     createEndpointPicker: o.createEndpointPicker ?? createEndpointPicker,
     observer: o.observer,
+    rateLimits: { ...DEFAULT_RATE_LIMITER, ...definedOnly(o.rateLimits) },
   };
 }
 

@@ -18,6 +18,7 @@ import { closeExternalAuthPools } from './steps/external-auth.ts';
 
 /** The node:http2 servers the data plane serves HTTP/2 on (TLS with ALPN, or h2c). */
 export type Http2AnyServer = Http2SecureServer | Http2Server;
+import { RateLimiter } from './steps/rate-limits.ts';
 
 export interface DataPlaneStats {
   /** Open client connections (TCP) across attached listeners. */
@@ -37,6 +38,8 @@ export interface DataPlaneStats {
 export class DataPlane {
   readonly options: ResolvedDataPlaneOptions;
   readonly pools: UpstreamPools;
+  /** limit-rps/-rpm/-connections state: outlives table swaps, fixed size (steps/rate-limits.ts). */
+  readonly rateLimiter: RateLimiter;
   #compiled: CompiledTable | undefined;
   #tablesApplied = 0;
   readonly #servers = new Set<Http2AnyServer | NetServer>();
@@ -53,8 +56,10 @@ export class DataPlane {
   constructor(options: DataPlaneOptions = {}) {
     this.options = resolveDataPlaneOptions(options);
     this.pools = new UpstreamPools(this.options.upstream, this.options.timeouts.connectTimeoutMs);
+    this.rateLimiter = new RateLimiter(this.options.rateLimits);
     const self = this;
     this.#runtime = {
+      rateLimiter: this.rateLimiter,
       current: () => this.#compiled,
       pools: this.pools,
       options: this.options,

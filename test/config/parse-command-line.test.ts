@@ -117,7 +117,7 @@ test('every flag, set', () => {
     '--default-backend', 'ops/fallback:http', '--default-tls-secret', 'ops/wildcard-cert',
     '--connect-timeout', '500ms', '--read-timeout', '2m', '--send-timeout', '1m30s', '--max-body-size', '10m',
     '--header-timeout', '5s', '--request-timeout', '1h', '--keepalive-timeout', '30s', '--max-header-size', '32k',
-    '--client-send-timeout', '20s', '--upstream-queue-size', '0', '--upstream-queue-timeout', '3s',
+    '--client-send-timeout', '20s', '--limit-status-code', '429', '--upstream-queue-size', '0', '--upstream-queue-timeout', '3s',
     '--log-level', 'debug', '--drain-seconds', '0', '--no-metrics', '--otlp-endpoint', 'http://127.0.0.1:4318',
   );
   assert.deepEqual(c.manifests, [file, dir]);
@@ -135,7 +135,7 @@ test('every flag, set', () => {
   assert.deepEqual(c.defaultBackend, { namespace: 'ops', service: 'fallback', port: 'http' });
   assert.deepEqual(c.defaultTlsSecret, { namespace: 'ops', name: 'wildcard-cert' });
   assert.deepEqual(c.timeouts, { connectTimeoutMs: 500, readTimeoutMs: 120_000, sendTimeoutMs: 90_000 });
-  assert.deepEqual(c.limits, { maxConnections: 1000, maxBodySize: 10 * 1024 * 1024, headerTimeoutMs: 5000, requestTimeoutMs: 3_600_000, keepAliveTimeoutMs: 30_000, maxHeaderSize: 32 * 1024, clientSendTimeoutMs: 20_000 });
+  assert.deepEqual(c.limits, { maxConnections: 1000, maxBodySize: 10 * 1024 * 1024, headerTimeoutMs: 5000, requestTimeoutMs: 3_600_000, keepAliveTimeoutMs: 30_000, maxHeaderSize: 32 * 1024, clientSendTimeoutMs: 20_000, limitStatusCode: 429 });
   assert.deepEqual(c.upstreamQueue, { size: 0, timeoutMs: 3000 });
   assert.equal(c.logLevel, 'debug');
   assert.equal(c.drainSeconds, 0);
@@ -199,6 +199,8 @@ test('bad values: one line that names the flag', () => {
     [['serve', '--request-timeout', '-1s'], /^--request-timeout: /],
     [['serve', '--keepalive-timeout', '5 s'], /^--keepalive-timeout: /],
     [['serve', '--max-body-size', '1t'], /^--max-body-size: expected a size/],
+    [['serve', '--limit-status-code', '200'], /^--limit-status-code: expected an HTTP status from 400 to 599/],
+    [['serve', '--limit-status-code', '4290'], /^--limit-status-code: /],
     [['serve', '--max-header-size', '512'], /^--max-header-size: expected a size from 1k to 64k/],
     [['serve', '--max-header-size', '1m'], /^--max-header-size: /],
     [['serve', '--log-level', 'verbose'], /^--log-level: expected debug, info, warn or error/],

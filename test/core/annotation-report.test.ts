@@ -89,6 +89,8 @@ test('check report: every mapped ingress-nginx name is honoured and says which g
     if (mapping.name === 'x-forwarded-prefix') companions[`${NGINX}rewrite-target`] = '/$1';
     if (mapping.name === 'proxy-redirect-from') companions[`${NGINX}proxy-redirect-to`] = '/';
     if (mapping.name === 'proxy-redirect-to') companions[`${NGINX}proxy-redirect-from`] = 'http://backend/';
+    // The burst multiplier and the whitelist need a limit.
+    if (mapping.name === 'limit-burst-multiplier' || mapping.name === 'limit-whitelist') companions[`${NGINX}limit-rps`] = '10';
     const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value });
     const finding = r.ingresses[0]!.annotations.find((a) => a.key === NGINX + mapping.name)!;
     assert.equal(finding.outcome, 'honoured', `${mapping.name}: ${finding.reason}`);
@@ -120,9 +122,9 @@ test('check report: routes say where they go, with endpoints, redirects and sour
 });
 
 test('check report: a refused Ingress refuses every route and names the annotation', () => {
-  const r = withAnnotations({ [`${NGINX}limit-rps`]: '5', [`${NGINX}proxy-body-size`]: '1m' });
+  const r = withAnnotations({ [`${NGINX}limit-rate`]: '100', [`${NGINX}proxy-body-size`]: '1m' });
   const f = r.ingresses[0]!;
-  assert.deepEqual(f.routes.map((x) => [x.answer, x.refusedBy, x.notes]), [['refused', 'AnnotationProtectionUnsupported', [`refused by ${NGINX}limit-rps`]]]);
+  assert.deepEqual(f.routes.map((x) => [x.answer, x.refusedBy, x.notes]), [['refused', 'AnnotationProtectionUnsupported', [`refused by ${NGINX}limit-rate`]]]);
   assert.equal(f.annotations.find((a) => a.key === `${NGINX}proxy-body-size`)!.outcome, 'honoured');
 });
 

@@ -31,6 +31,7 @@ function companions(spec: AnnotationSpec): Record<string, string> {
   if (spec.name === 'hash-key') return { 'gatehouse.dev/load-balance': 'consistent-hash' };
   if (spec.name.startsWith('cors-')) return { 'gatehouse.dev/enable-cors': 'true' };
   if (spec.name === 'permanent-redirect-code') return { 'gatehouse.dev/permanent-redirect': 'https://example.com/' };
+  if (spec.name === 'limit-burst-multiplier' || spec.name === 'limit-whitelist') return { 'gatehouse.dev/limit-rps': '10' };
   if (spec.name === 'temporal-redirect-code') return { 'gatehouse.dev/temporal-redirect': 'https://example.com/' };
   if (spec.name === 'x-forwarded-prefix') return { 'gatehouse.dev/rewrite-target': '/$1' };
   if (spec.name === 'proxy-redirect-from') return { 'gatehouse.dev/proxy-redirect-to': '/' };

@@ -86,10 +86,10 @@ test('the real-world shapes people carry over are refused', () => {
     { 'nginx.ingress.kubernetes.io/auth-proxy-set-headers': 'auth-headers' },
     { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on', 'nginx.ingress.kubernetes.io/auth-tls-secret': 'default/ca-secret' },
     { 'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=client' },
-    { 'nginx.ingress.kubernetes.io/limit-rps': '5' },
-    { 'nginx.ingress.kubernetes.io/limit-rpm': '300' },
-    { 'nginx.ingress.kubernetes.io/limit-connections': '10' },
     { 'nginx.ingress.kubernetes.io/limit-rate': '100' },
+    { 'nginx.ingress.kubernetes.io/limit-rate-after': '10m' },
+    { 'nginx.ingress.kubernetes.io/limit-req-status-code': '429' },
+    { 'ingress.kubernetes.io/limit-rps': '5' },
     { 'nginx.ingress.kubernetes.io/global-rate-limit': '100', 'nginx.ingress.kubernetes.io/global-rate-limit-window': '1m' },
     { 'nginx.ingress.kubernetes.io/satisfy': 'any' },
     { 'nginx.ingress.kubernetes.io/enable-modsecurity': 'true' },
@@ -168,8 +168,8 @@ test('annotations of no known controller are not reported; the refusal names the
   const { policy, diagnostics } = parse({ 'example.com/auth': 'x', 'kubernetes.io/ingress.class': 'gatehouse', 'cert-manager.io/cluster-issuer': 'le' });
   assert.equal(policy.refused, undefined);
   assert.deepEqual(diagnostics, []);
-  const a = parse({ 'nginx.ingress.kubernetes.io/limit-rps': '5', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/auth-snippet': 'x' });
-  const b = parse({ 'nginx.ingress.kubernetes.io/auth-snippet': 'x', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/limit-rps': '5' });
+  const a = parse({ 'nginx.ingress.kubernetes.io/limit-rate': '5', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/auth-snippet': 'x' });
+  const b = parse({ 'nginx.ingress.kubernetes.io/auth-snippet': 'x', 'haproxy.org/allow-list': '10.0.0.1', 'nginx.ingress.kubernetes.io/limit-rate': '5' });
   assert.deepEqual(a, b);
   assert.equal(a.policy.refused?.annotation, 'haproxy.org/allow-list');
 });
@@ -182,5 +182,27 @@ test('docs/annotations.md lists every rule of the catalogue, with what it protec
       if (c.prefix === 'ingress.kubernetes.io/' && nginxRules.includes(r)) continue;
       assert.ok(DOC.includes(`| \`${c.prefix}${r.name}\` | ${r.protects} | `), `${c.prefix}${r.name}`);
     }
+  }
+});
+
+test('rate limits are enforced now: limit-rps, limit-rpm, limit-connections no longer refuse; a broken value does', () => {
+  for (const annotations of [{ 'nginx.ingress.kubernetes.io/limit-rps': '5' } as Record<string, string>, { 'nginx.ingress.kubernetes.io/limit-rpm': '300' }, { 'nginx.ingress.kubernetes.io/limit-connections': '10' }]) {
+    const { policy, diagnostics } = parse(annotations);
+    assert.equal(policy.refused, undefined, JSON.stringify(annotations));
+    assert.deepEqual(diagnostics, [], JSON.stringify(annotations));
+    assert.ok(policy.rateLimit !== undefined, JSON.stringify(annotations));
+  }
+  for (const [key, value] of [
+    ['nginx.ingress.kubernetes.io/limit-rps', 'five'],
+    ['nginx.ingress.kubernetes.io/limit-rpm', '-1'],
+    ['nginx.ingress.kubernetes.io/limit-connections', '1.5'],
+    ['nginx.ingress.kubernetes.io/limit-burst-multiplier', '0'],
+    ['nginx.ingress.kubernetes.io/limit-whitelist', '10.0.0.0/33'],
+    ['gatehouse.dev/limit-rps', '10r/s'],
+  ] as const) {
+    const { policy, diagnostics } = parse({ 'nginx.ingress.kubernetes.io/limit-rps': '5', [key]: value });
+    assert.deepEqual(policy.refused, { code: 'AnnotationProtectionInvalid', annotation: key }, key);
+    assert.equal(diagnostics[0]?.code, 'AnnotationProtectionInvalid', key);
+    assert.equal(diagnostics[0]?.severity, 'error', key);
   }
 });

@@ -56,11 +56,16 @@ export interface AnnotationValues {
   upstreamVhost: string;
   proxyRedirectFrom: ProxyRedirectValue;
   proxyRedirectTo: ProxyRedirectValue;
+  limitRps: number;
+  limitRpm: number;
+  limitConnections: number;
+  limitBurstMultiplier: number;
+  limitWhitelist: CidrBlock[];
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers' | 'Rewrites and upstream';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers' | 'Rewrites and upstream' | 'Rate limits';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -91,6 +96,10 @@ export const CORS_DEFAULT_HEADERS: readonly string[] = ['DNT', 'Keep-Alive', 'Us
 export const CORS_DEFAULT_MAX_AGE = 1_728_000;
 const REDIRECT_CODE = { kind: 'int', min: 0, max: 999 } as const;
 const CORS_MAX_AGE = { kind: 'int', min: 0, max: 2_147_483_647 } as const;
+/** A rate or a concurrency limit; `0` is no limit, as in ingress-nginx. */
+const LIMIT = { kind: 'int', min: 0, max: 1_000_000 } as const;
+const BURST_MULTIPLIER = { kind: 'int', min: 1, max: 1_000 } as const;
+export const DEFAULT_BURST_MULTIPLIER = 5;
 
 export const MAX_RETRIES = 5;
 /** RFC 6265bis caps cookie lifetimes at 400 days; browsers clamp anything longer. */
@@ -320,6 +329,31 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'proxy-redirect' }, default: 'off', example: 'https://app.example.com/',
     doc: 'The replacement for `proxy-redirect-from`. `off` (the default) writes no rewrite.',
   },
+  {
+    name: 'limit-rps', field: 'limitRps', group: 'Rate limits', protection: true,
+    type: LIMIT, default: '0 (no limit)', example: '10',
+    doc: 'Requests per second per client address, as ingress-nginx\'s `limit_req` with `burst` = rate × `limit-burst-multiplier` and `nodelay`: a client may send 1 + burst requests at once, then one more each 1/rate seconds; the excess is answered at once with the `--limit-status-code` status (503 by default, as ingress-nginx; access log `limit: "limit-rps"`), never forwarded and never delayed. The bucket is per client address and per Ingress (all its paths share it, as ingress-nginx names its zone after the Ingress) and per replica. Checked after the redirects and before the source ranges and authentication, as nginx runs `limit_req` in its preaccess phase. A value that does not parse refuses the Ingress (every route answers 503).',
+  },
+  {
+    name: 'limit-rpm', field: 'limitRpm', group: 'Rate limits', protection: true,
+    type: LIMIT, default: '0 (no limit)', example: '300',
+    doc: 'Requests per minute per client address, as `limit-rps` (burst = rate × `limit-burst-multiplier`; access log `limit: "limit-rpm"`). With both set, a request must pass both, and one refused by either is charged to neither (as nginx does with two `limit_req`).',
+  },
+  {
+    name: 'limit-connections', field: 'limitConnections', group: 'Rate limits', protection: true,
+    type: LIMIT, default: '0 (no limit)', example: '5',
+    doc: 'Requests in progress at once per client address and per Ingress, as nginx\'s `limit_conn` (each HTTP/2 stream counts, as in nginx). Counted from the limit check to the end of the response (or the client going away); a WebSocket or other upgrade counts for the tunnel\'s whole life. One more is answered with the `--limit-status-code` status (access log `limit: "limit-connections"`). A value that does not parse refuses the Ingress.',
+  },
+  {
+    name: 'limit-burst-multiplier', field: 'limitBurstMultiplier', group: 'Rate limits', protection: true,
+    type: BURST_MULTIPLIER, default: String(DEFAULT_BURST_MULTIPLIER), example: '3',
+    doc: 'The burst of `limit-rps` and `limit-rpm`: rate × this many requests more than the rate may come at once.',
+  },
+  {
+    name: 'limit-whitelist', field: 'limitWhitelist', group: 'Rate limits', protection: true,
+    type: { kind: 'cidr-list' }, default: 'none', example: '10.0.0.0/8, 192.0.2.7',
+    doc: 'Client addresses (CIDRs, IPv4 and IPv6) that `limit-rps`, `limit-rpm` and `limit-connections` do not apply to. The client address is the one the data plane computes (with `--trusted-proxies`, the right-most untrusted X-Forwarded-For hop).',
+  },
 ];
 
 export interface NginxMapping {
@@ -392,6 +426,11 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'upstream-vhost', field: 'upstreamVhost', type: { kind: 'upstream-vhost' }, action: true, note: 'same (`host[:port]`, no nginx variable)' },
   { name: 'proxy-redirect-from', field: 'proxyRedirectFrom', type: { kind: 'proxy-redirect' }, action: true, note: 'same (`off`, `default`, or a prefix; no regex form)' },
   { name: 'proxy-redirect-to', field: 'proxyRedirectTo', type: { kind: 'proxy-redirect' }, action: true, note: 'same' },
+  { name: 'limit-rps', field: 'limitRps', type: LIMIT, protection: true, note: 'same' },
+  { name: 'limit-rpm', field: 'limitRpm', type: LIMIT, protection: true, note: 'same' },
+  { name: 'limit-connections', field: 'limitConnections', type: LIMIT, protection: true, note: 'same' },
+  { name: 'limit-burst-multiplier', field: 'limitBurstMultiplier', type: BURST_MULTIPLIER, protection: true, note: 'same (at least 1: a value ingress-nginx would replace by the default refuses the Ingress)' },
+  { name: 'limit-whitelist', field: 'limitWhitelist', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses)' },
 ];
 
 /**

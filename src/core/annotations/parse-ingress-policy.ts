@@ -18,6 +18,7 @@ import {
   CORS_DEFAULT_HEADERS,
   CORS_DEFAULT_MAX_AGE,
   CORS_DEFAULT_METHODS,
+  DEFAULT_BURST_MULTIPLIER,
   GATEHOUSE_NAMES,
   GATEHOUSE_PREFIX,
   NGINX_ALREADY_SO,
@@ -249,7 +250,29 @@ function assemblePolicy(v: Partial<AnnotationValues>, sources: Sources, report: 
       hide: v.removeResponseHeaders ?? [],
     };
   }
+  assembleRateLimit(policy, v, noEffect);
   return policy;
+}
+
+/**
+ * ingress-nginx's ratelimit annotation: a limit of 0 is no limit; the multiplier and the whitelist
+ * only matter with a rate (or, for the whitelist, a connection limit).
+ */
+function assembleRateLimit(policy: RoutePolicy, v: Partial<AnnotationValues>, noEffect: (field: AnnotationField, why: string) => void): void {
+  const rps = v.limitRps ?? 0;
+  const rpm = v.limitRpm ?? 0;
+  const connections = v.limitConnections ?? 0;
+  if (rps === 0 && rpm === 0) noEffect('limitBurstMultiplier', 'neither limit-rps nor limit-rpm is set');
+  if (rps === 0 && rpm === 0 && connections === 0) {
+    noEffect('limitWhitelist', 'no limit-rps, limit-rpm or limit-connections is set');
+    return;
+  }
+  const limit: NonNullable<RoutePolicy['rateLimit']> = { burstMultiplier: v.limitBurstMultiplier ?? DEFAULT_BURST_MULTIPLIER };
+  if (rps > 0) limit.rps = rps;
+  if (rpm > 0) limit.rpm = rpm;
+  if (connections > 0) limit.connections = connections;
+  if (v.limitWhitelist !== undefined) limit.whitelist = v.limitWhitelist;
+  policy.rateLimit = limit;
 }
 
 /**

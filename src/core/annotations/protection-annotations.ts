@@ -55,6 +55,11 @@ const NGINX_RULES: readonly ProtectionRule[] = [
   { name: 'enable-modsecurity', protects: 'the ModSecurity web application firewall', off: OFF_BOOL },
   { name: 'enable-owasp-core-rules', protects: 'the ModSecurity web application firewall (OWASP core rules)', off: OFF_BOOL },
   { name: 'modsecurity-*', protects: 'the ModSecurity web application firewall' },
+  // limit-rps, limit-rpm, limit-connections, limit-burst-multiplier and limit-whitelist are enforced
+  // (annotation-schema.ts maps them, so they never reach these rules under this prefix); the
+  // bandwidth limits and any other limit-* name still refuse.
+  { name: 'limit-rate', protects: 'response bandwidth limits' },
+  { name: 'limit-rate-after', protects: 'response bandwidth limits' },
   { name: 'limit-*', protects: 'rate and connection limits' },
   { name: 'global-rate-limit*', protects: 'rate limits' },
   { name: 'satisfy', protects: 'the combination of access controls (satisfy any)', off: ['all'] },

@@ -46,6 +46,7 @@ import { editResponseHeaders, templateContextOf } from '../steps/header-edits.ts
 import { rewriteRawRedirectHeaders, rewriteRedirectHeaders } from '../steps/proxy-redirect.ts';
 import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { isGrpcStatusHead } from './relay-trailers.ts';
+import type { RateLimiter } from '../steps/rate-limits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
 import type { UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
@@ -62,6 +63,8 @@ export interface ExchangeRuntime {
   readonly tracker: { begin(): void; end(): void; readonly draining: boolean };
   /** Upgraded connections, so a drain can end them. */
   readonly tunnels: TunnelRegistry;
+  /** limit-rps/-rpm/-connections state, shared across table swaps (steps/rate-limits.ts). */
+  readonly rateLimiter?: RateLimiter;
 }
 
 function onSendTimeout(ex: ProxyExchange): void {
@@ -127,6 +130,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   stepWaiting = -1;
   /** External auth's state (steps/external-auth-step.ts). */
   auth: ExternalAuthState | undefined = undefined;
+  /** Ends this request's limit-connections count (steps/rate-limit-step.ts); called once. */
+  releaseLimit: (() => void) | undefined = undefined;
   /** The path and query sent upstream when a rewrite changed it (steps/upstream-edits.ts). */
   upstreamPath: string | undefined = undefined;
   #cookies: Map<string, string> | undefined = undefined;
@@ -244,6 +249,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
 
   get timeouts(): { readonly connectTimeoutMs: number; readonly readTimeoutMs: number } {
     return this.rt.options.timeouts;
+  }
+
+  get rateLimiter(): RateLimiter | undefined {
+    return this.rt.rateLimiter;
   }
 
   /** The request passed the access steps: body limits, upstream headers, then forward. */
@@ -425,6 +434,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.rt.options.logger.debug('idle tunnel closed', { route: this.target?.routeId, idleMs });
     });
     this.rt.tunnels.add(taken.socket);
+    // limit-connections: a tunnel counts for its whole life, not just its handshake.
+    const release = this.releaseLimit;
+    this.releaseLimit = undefined;
+    if (release !== undefined) taken.socket.once('close', release);
     this.finish();
   }
 
@@ -702,6 +715,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   finish(): void {
     if (this.logged) return;
     this.logged = true;
+    const release = this.releaseLimit;
+    this.releaseLimit = undefined;
+    release?.();
     this.rt.tracker.end();
     const opts = this.rt.options;
     const status = this.status === 0 ? 499 : this.status;

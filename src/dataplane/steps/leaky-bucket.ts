@@ -27,6 +27,23 @@ export class LeakyBucketLimiter {
     this.#store = store;
   }
 
+  /**
+   * Whether admit() would admit now, without charging or touching anything: with two limits
+   * (limit-rps and limit-rpm), the first is asked this way so a request the second refuses is
+   * charged to neither, as nginx accounts several limit_req only when all pass.
+   */
+  wouldAdmit(key: number, rule: LeakyBucketRule, nowMs: number): boolean {
+    const store = this.#store;
+    const a = this.#slot;
+    store.read(key % store.size, a);
+    if (a.version === 0 || a.key !== key) {
+      store.read(mix32(key ^ 0x9e3779b9) % store.size, a);
+      if (a.version === 0 || a.key !== key) return true;
+    }
+    const excess = Math.max(0, a.excess - rule.ratePerSecond * Math.max(0, nowMs - a.stamp) + 1000);
+    return excess <= rule.burst * 1000;
+  }
+
   /** Admits or refuses one request of the bucket `key` (an unsigned 32-bit hash) at `nowMs`. */
   admit(key: number, rule: LeakyBucketRule, nowMs: number): boolean {
     const store = this.#store;

@@ -1,5 +1,4 @@
-// The fixed-size table behind rate limits (issue 12 item 6, not yet wired: the limit-* annotations
-// still refuse their Ingress). One slot per client bucket, found by a 32-bit key hash in one of two
+// The fixed-size table behind rate limits (limit-rps, limit-rpm: steps/rate-limits.ts). One slot per client bucket, found by a 32-bit key hash in one of two
 // candidate slots (2-way set associative), so memory is the table's size whatever the number of clients. A new key takes the candidate seen
 // least recently (refused requests count as seen, as nginx moves a refused state to the front of
 // its LRU queue too), and an evicted client only starts
@@ -7,7 +6,10 @@
 //
 // Writers go through compareAndSwap on a per-slot version, so a SharedArrayBuffer-backed store can
 // drop in for --workers and let every worker agree on one bucket: read a slot, compute, swap; on a
-// lost race, read again.
+// lost race, read again. The backing buffer can be passed in (an ArrayBuffer or a SharedArrayBuffer
+// of bucketStoreBytes(size)): the typed-array code is the same, but this store's compare-and-swap
+// is a plain read-then-write, atomic within one thread only; a store shared by worker threads must
+// make the swap atomic across threads (a per-slot lock or seqlock word) behind the same interface.
 
 export interface BucketSlot {
   /** Bumped by every successful swap; 0 for a slot never written. */
@@ -33,10 +35,21 @@ export interface BucketStore {
 
 const WORDS = 5;
 
-/** The in-process store: one Float64Array of size × 5 numbers, allocated once. */
-export function createLocalBucketStore(size: number): BucketStore {
+/** Bytes of the backing buffer of a store of `size` slots. */
+export function bucketStoreBytes(size: number): number {
+  return size * WORDS * Float64Array.BYTES_PER_ELEMENT;
+}
+
+/**
+ * The in-process store: one Float64Array of size × 5 numbers, allocated once, or laid over `buffer`
+ * (exactly bucketStoreBytes(size) bytes, zero-filled when new).
+ */
+export function createLocalBucketStore(size: number, buffer?: ArrayBuffer | SharedArrayBuffer): BucketStore {
   if (!Number.isInteger(size) || size < 2) throw new RangeError(`a bucket store needs at least 2 slots, got ${size}`);
-  const words = new Float64Array(size * WORDS);
+  if (buffer !== undefined && buffer.byteLength !== bucketStoreBytes(size)) {
+    throw new RangeError(`a bucket store of ${size} slots needs a buffer of ${bucketStoreBytes(size)} bytes, got ${buffer.byteLength}`);
+  }
+  const words = buffer === undefined ? new Float64Array(size * WORDS) : new Float64Array(buffer);
   return {
     size,
     read(index: number, into: BucketSlot): void {

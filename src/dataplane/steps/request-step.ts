@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { RouteTarget } from '../compile-table.ts';
 import type { AuthOutcome } from './external-auth.ts';
+import type { RateLimiter } from './rate-limits.ts';
 
 /** External auth's state on one request (steps/external-auth-step.ts). */
 export interface ExternalAuthState {
@@ -50,6 +51,12 @@ export interface StepRequest {
   requestId: string | undefined;
   /** The controller-wide timeouts (a route's annotations override them). */
   readonly timeouts: { readonly connectTimeoutMs: number; readonly readTimeoutMs: number };
+  /** limit-rps/-rpm/-connections state, shared across table swaps (steps/rate-limits.ts). */
+  readonly rateLimiter: RateLimiter | undefined;
+  /** For the access log: which limit answered the request. */
+  limit: string | undefined;
+  /** Ends this request's limit-connections count; the flow calls it once, when the request (or its tunnel) ends. */
+  releaseLimit: (() => void) | undefined;
   /** External auth's state, when the route has it. */
   auth: ExternalAuthState | undefined;
   /** For a step that returned LATER: its outcome, once (ignored if the client went away). */

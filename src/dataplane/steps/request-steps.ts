@@ -11,6 +11,7 @@ import { redirectsToHttps } from './https-redirect.ts';
 import { redirectFor, type RedirectAnswer } from './redirect.ts';
 import { LATER, type RequestStep, type StepAnswer, type StepRequest } from './request-step.ts';
 import { externalAuthStep } from './external-auth-step.ts';
+import { rateLimitStep } from './rate-limit-step.ts';
 import { renderFixedAnswer } from './fixed-answer.ts';
 import { editRequestHeaders, editResponseHeaders, templateContextOf } from './header-edits.ts';
 
@@ -123,4 +124,4 @@ const basicAuth: RequestStep = {
   },
 };
 
-export const REQUEST_STEPS: readonly RequestStep[] = [appRoot, cors, ingressRedirect, fixedAnswer, httpsRedirect, routeAccess, basicAuth, externalAuthStep, headerEdits];
+export const REQUEST_STEPS: readonly RequestStep[] = [appRoot, cors, ingressRedirect, fixedAnswer, httpsRedirect, rateLimitStep, routeAccess, basicAuth, externalAuthStep, headerEdits];

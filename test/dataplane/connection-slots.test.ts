@@ -1,0 +1,50 @@
+// The limit-connections table: counts per key up to the limit, releases, never takes a busy slot
+// (a full neighbourhood refuses, as nginx limit_conn does when its zone is full), and works the same
+// over a SharedArrayBuffer (what worker threads would share) and a private buffer.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { hash32 } from '../../src/dataplane/proxy/balancers.ts';
+import { ConnectionSlots, connectionSlotsBytes, OVER_LIMIT, TABLE_FULL } from '../../src/dataplane/steps/connection-slots.ts';
+import { bucketStoreBytes, createLocalBucketStore } from '../../src/dataplane/steps/rate-limit-store.ts';
+
+test('counts up to the limit, then refuses; a release lets one more in', () => {
+  const slots = new ConnectionSlots(64);
+  const key = hash32('10.0.0.1'); // any 32-bit key, high bit included
+  const held = [slots.acquire(key, 2), slots.acquire(key, 2)];
+  assert.ok(held.every((s) => s >= 0));
+  assert.equal(slots.acquire(key, 2), OVER_LIMIT);
+  assert.equal(slots.inProgress(), 2);
+  slots.release(held[0]!, key);
+  assert.equal(slots.inProgress(), 1);
+  assert.ok(slots.acquire(key, 2) >= 0);
+  assert.equal(slots.acquire(0xffff_ffff, 1) >= 0, true, 'the largest key');
+});
+
+test('a busy slot is never taken: a full neighbourhood refuses; freed slots are reused by other keys', () => {
+  const slots = new ConnectionSlots(8); // every key shares the same 8 candidates
+  const keys = Array.from({ length: 8 }, (_, i) => i + 1);
+  const held = keys.map((k) => slots.acquire(k, 1));
+  assert.ok(held.every((s) => s >= 0));
+  assert.equal(slots.acquire(1000, 1), TABLE_FULL);
+  slots.release(held[3]!, keys[3]!);
+  assert.equal(slots.acquire(1000, 1), held[3]);
+  assert.equal(slots.inProgress(), 8);
+});
+
+test('the tables lie over a given buffer, SharedArrayBuffer included, and refuse one of the wrong size', () => {
+  const shared = new SharedArrayBuffer(connectionSlotsBytes(16));
+  const a = new ConnectionSlots(16, shared);
+  const b = new ConnectionSlots(16, shared); // a second view, as another worker would have
+  const slot = a.acquire(42, 1);
+  assert.equal(b.acquire(42, 1), OVER_LIMIT, 'the count is shared');
+  b.release(slot, 42);
+  assert.equal(a.inProgress(), 0);
+  assert.throws(() => new ConnectionSlots(16, new ArrayBuffer(8)), RangeError);
+  const buckets = new SharedArrayBuffer(bucketStoreBytes(16));
+  const s1 = createLocalBucketStore(16, buckets);
+  assert.ok(s1.compareAndSwap(3, 0, 7, 1000, 5, 5));
+  const into = { version: 0, key: 0, excess: 0, stamp: 0, seen: 0 };
+  createLocalBucketStore(16, buckets).read(3, into);
+  assert.deepEqual(into, { version: 1, key: 7, excess: 1000, stamp: 5, seen: 5 });
+  assert.throws(() => createLocalBucketStore(16, new ArrayBuffer(10)), RangeError);
+});
