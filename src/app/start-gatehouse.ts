@@ -16,6 +16,7 @@ import { createHttpsListener, type HttpsListener } from '../dataplane/tls/https-
 import { createFrontDoor, type FrontDoor } from '../dataplane/front/front-door.ts';
 import { handOffToHttpServer } from '../dataplane/front/hand-off.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
+import { inspectClientCa } from '../dataplane/tls/inspect-client-ca.ts'; // mtls
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
@@ -104,6 +105,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
+    inspectClientCa, // mtls
     now: new Date().toISOString(),
   });
 

@@ -49,6 +49,7 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const tls = resolveTls(withHosts, snapshot.secrets, options);
   const { policies, diagnostics: policyDiagnostics } = collectPolicies(selection.admitted, snapshot.secrets, {
     allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
+    inspectClientCa: options.inspectClientCa, // mtls
   });
   if (defaults.catchAll?.policy === CONTROLLER_DEFAULT_POLICY) policies.set(CONTROLLER_DEFAULT_POLICY, { ...DEFAULT_POLICY });
   for (const [id, backend] of defaults.backends) backends.set(id, backend);

@@ -5,6 +5,7 @@
 import type { Diagnostic } from './diagnostics.ts';
 import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
+import { resolveClientCertificate, type ClientCertificateOptions } from './annotations/resolve-client-certificate.ts';
 import type { Ingress, Secret } from './model.ts';
 import { objectKey } from './model.ts';
 import type { RoutePolicy } from './policy.ts';
@@ -12,7 +13,7 @@ import type { RoutePolicy } from './policy.ts';
 export function collectPolicies(
   ingresses: readonly Ingress[],
   secrets: ReadonlyMap<string, Secret>,
-  options: BasicAuthOptions,
+  options: BasicAuthOptions & Partial<ClientCertificateOptions>,
 ): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
   const policies = new Map<string, RoutePolicy>();
   const diagnostics: Diagnostic[] = [];
@@ -22,8 +23,12 @@ export function collectPolicies(
     const policy = parsed.policy;
     if (auth.basicAuth !== undefined) policy.basicAuth = auth.basicAuth;
     if (auth.refused !== undefined && (policy.refused === undefined || auth.refused.annotation < policy.refused.annotation)) policy.refused = auth.refused;
+    // mtls: client certificates, refused the same way.
+    const tlsAuth = resolveClientCertificate(ingress, secrets, { allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets, inspectClientCa: options.inspectClientCa });
+    if (tlsAuth.clientCertificate !== undefined) policy.clientCertificate = tlsAuth.clientCertificate;
+    if (tlsAuth.refused !== undefined && (policy.refused === undefined || tlsAuth.refused.annotation < policy.refused.annotation)) policy.refused = tlsAuth.refused;
     policies.set(objectKey(ingress.metadata), policy);
-    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics);
+    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...tlsAuth.diagnostics);
   }
   return { policies, diagnostics };
 }

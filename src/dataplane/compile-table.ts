@@ -14,6 +14,7 @@ import { createPathMatcher, type PathMatcher } from './path-matcher.ts';
 import { createEndpointPicker, type EndpointPicker, type EndpointPickerFactory } from './proxy/endpoint-picker.ts';
 import { compileBasicAuth, type CompiledBasicAuth } from './steps/basic-auth.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
+import { compileClientCertificate, hostClientCertificate, type CompiledClientCertificate } from './steps/client-certificate.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -35,6 +36,8 @@ export interface RouteTarget {
   readonly sourceRanges: SourceRangeCheck | undefined;
   /** The policy's basic authentication, compiled; undefined when none is asked (steps/basic-auth.ts). */
   readonly basicAuth: CompiledBasicAuth | undefined;
+  /** mtls: the host asks for client certificates (steps/client-certificate.ts); per host, as nginx's ssl_verify_client. */
+  readonly clientCertificate: CompiledClientCertificate | undefined;
 }
 
 export interface CompiledTable {
@@ -64,6 +67,7 @@ interface CompiledHost {
   readonly defaultTarget: RouteTarget | undefined;
   /** This host serves its own certificate (decides the HTTP → HTTPS redirect). */
   readonly hasTls: boolean;
+  readonly clientCertificate: CompiledClientCertificate | undefined;
 }
 
 export function endpointKey(e: Pick<Endpoint, 'address' | 'port'>): string {
@@ -100,7 +104,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return basicAuths.get(policyId);
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined): RouteTarget => {
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, clientCertificate?: CompiledClientCertificate): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
     return {
@@ -114,17 +118,20 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       refused: refused ?? policy.refused?.code,
       sourceRanges: sourceRangesFor(policyId, policy),
       basicAuth: basicAuthFor(policyId, policy),
+      clientCertificate,
     };
   };
 
   const compileHost = (vh: VirtualHost): CompiledHost => {
     const hasTls = vh.tls?.certificate !== undefined;
+    const hostCertificate = hostClientCertificate(table, vh);
+    const cc = hostCertificate === undefined ? undefined : compileClientCertificate(vh.host, hostCertificate);
     const matcher = createPathMatcher(
-      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused) })),
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, cc) })),
     );
     const d = vh.defaultBackend;
-    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused) : undefined;
-    return { matcher, defaultTarget, hasTls };
+    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused, cc) : undefined;
+    return { matcher, defaultTarget, hasTls, clientCertificate: cc };
   };
 
   const exact = new Map<string, CompiledHost>();
@@ -152,6 +159,18 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     }
     return twin;
   };
+  // mtls: the catch-all reached from an mTLS host keeps the host's client-certificate requirement.
+  const mtlsTwins = new Map<string, RouteTarget>();
+  const withHostCertificate = (t: RouteTarget, h: CompiledHost): RouteTarget => {
+    const cc = h.clientCertificate;
+    if (cc === undefined) return t;
+    let twin = mtlsTwins.get(cc.hostKey);
+    if (!twin) {
+      twin = { ...t, clientCertificate: cc };
+      mtlsTwins.set(cc.hostKey, twin);
+    }
+    return twin;
+  };
 
   return {
     table,
@@ -169,7 +188,8 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       if (t !== undefined) return t;
       if (h.defaultTarget !== undefined) return h.defaultTarget;
       // The catch-all serves a TLS host too: plain HTTP to that host still redirects.
-      return tableDefault !== undefined && h.hasTls ? withHostTls(tableDefault) : tableDefault;
+      const fallback = tableDefault !== undefined && h.hasTls ? withHostTls(tableDefault) : tableDefault;
+      return fallback === undefined ? undefined : withHostCertificate(fallback, h);
     },
   };
 }

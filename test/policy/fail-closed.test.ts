@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-policy.ts';
 import { BASIC_AUTH_KEYS } from '../../src/core/annotations/resolve-basic-auth.ts';
+import { CLIENT_CERTIFICATE_KEYS } from '../../src/core/annotations/resolve-client-certificate.ts';
 import { collectPolicies } from '../../src/core/collect-policies.ts';
 import { CONTROLLER_ANNOTATIONS, matchProtection, type ProtectionRule } from '../../src/core/annotations/protection-annotations.ts';
 import type { Diagnostic } from '../../src/core/diagnostics.ts';
@@ -42,8 +43,9 @@ test('every protection annotation of every controller refuses the Ingress with a
         checked++;
         continue;
       }
-      if (BASIC_AUTH_KEYS.has(key)) {
-        // Enforced now (test/policy/basic-auth.test.ts); alone or with a value it cannot honour, still refused.
+      if (BASIC_AUTH_KEYS.has(key) || CLIENT_CERTIFICATE_KEYS.has(key)) {
+        // Enforced now (test/policy/basic-auth.test.ts, test/tls/client-certificates.test.ts); alone or
+        // with a value it cannot honour, still refused.
         const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations: { [key]: askingValue(rule) } }, spec: {} };
         const { policies, diagnostics } = collectPolicies([ingress], new Map(), { allowCrossNamespaceSecrets: false });
         assert.equal(policies.get('shop/web')?.refused?.code, 'AnnotationProtectionInvalid', key);
@@ -70,7 +72,6 @@ test('every protection annotation of every controller refuses the Ingress with a
 test('the real-world shapes people carry over are refused', () => {
   const cases: Record<string, string>[] = [
     { 'nginx.ingress.kubernetes.io/auth-url': 'https://$host/oauth2/auth', 'nginx.ingress.kubernetes.io/auth-signin': 'https://$host/oauth2/start?rd=$escaped_request_uri' },
-    { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on', 'nginx.ingress.kubernetes.io/auth-tls-secret': 'default/ca-secret' },
     { 'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=client' },
     { 'nginx.ingress.kubernetes.io/limit-rps': '5' },
     { 'nginx.ingress.kubernetes.io/limit-rpm': '300' },
@@ -113,7 +114,6 @@ test('the real-world shapes people carry over are refused', () => {
 
 test('values that switch a protection off, and names that only tune, are warnings: the Ingress serves', () => {
   const off: Record<string, string> = {
-    'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'off',
     'nginx.ingress.kubernetes.io/enable-modsecurity': 'false',
     'nginx.ingress.kubernetes.io/satisfy': 'all',
     'nginx.ingress.kubernetes.io/backend-protocol': 'GRPC',

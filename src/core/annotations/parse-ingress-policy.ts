@@ -30,6 +30,7 @@ import { checkAnnotationValue } from './check-annotation-value.ts';
 import { closestName } from './closest-name.ts';
 import { matchProtection } from './protection-annotations.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
+import { CLIENT_CERTIFICATE_KEYS } from './resolve-client-certificate.ts';
 import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
@@ -95,6 +96,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (key.startsWith(NGINX_PREFIX) && NGINX_BY_NAME.has(key.slice(NGINX_PREFIX.length))) continue;
     if (key === DEFAULT_BACKEND_ANNOTATION) continue; // read by the route builder (resolve-annotation-default-backend.ts)
     if (BASIC_AUTH_KEYS.has(key)) continue; // read with the Secrets by resolve-basic-auth.ts
+    if (CLIENT_CERTIFICATE_KEYS.has(key)) continue; // mtls: read with the Secrets by resolve-client-certificate.ts
     if (key === SSL_PASSTHROUGH_KEY) continue; // tlsedge: read by core/collect-passthrough.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;

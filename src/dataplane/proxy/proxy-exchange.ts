@@ -31,6 +31,7 @@ import { holdHead, releaseHead, type HeldHead } from './held-heads.ts';
 import { buildResponseHeaders, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
+import { checkClientCertificate, type ClientCertificateCheck } from '../steps/client-certificate.ts'; // mtls
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { CORS_RESPONSE_HEADERS, corsFor } from '../steps/cors.ts';
@@ -99,6 +100,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   responseHeaders: string[] = [];
   /** The CORS step's headers: on every response of the request, Gatehouse's own answers included. */
   corsHeaders: string[] | undefined = undefined;
+  /** mtls: the client-certificate step's verdict (headers to send upstream when admitted). */
+  clientCertificate: ClientCertificateCheck | undefined = undefined;
   controller: Dispatcher.DispatchController | null = null;
   /** Status of the backend's final response head once received (0 before); its fields wait in headFields. */
   headStatus = 0;
@@ -182,6 +185,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const target = table.lookup(this.host, this.path);
     if (target === undefined) return this.respondPlain(404, false);
     this.target = target;
+    // mtls: over HTTPS the client certificate is checked first, as nginx does at request start;
+    // plain HTTP to an mTLS host is refused after the HTTPS redirect had its chance.
+    const clientCertificate = checkClientCertificate(target.clientCertificate, this.scheme, req.socket);
+    this.clientCertificate = clientCertificate;
+    if (!clientCertificate.ok && this.scheme === 'https') return this.refuseClientCertificate(clientCertificate);
 
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
@@ -196,6 +204,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     if (cors?.preflight === true) return this.respondPreflight();
     if (redirect !== undefined) return this.respondRedirect(redirect.status, redirect.location);
     if (redirectsToHttps(target, this.scheme, this.host, trusted, headers['x-forwarded-proto'])) return this.redirectToHttps(canonical.query);
+    if (!clientCertificate.ok) return this.refuseClientCertificate(clientCertificate); // mtls
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
       this.error = refusal.error;
@@ -249,6 +258,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       joinCookies: this.isH2,
     });
     if (target.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    if (this.clientCertificate?.ok === true) this.upstreamHeaders.push(...this.clientCertificate.headers); // mtls
     this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read (the servers listen to
     // 'checkContinue', so Node does not send 100 itself): refused requests get no 100 (hardening).
@@ -598,6 +608,13 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     } catch {
       this.abortClient();
     }
+  }
+
+  /** mtls: 400, 421, or 302 to the auth-tls-error-page. */
+  refuseClientCertificate(check: ClientCertificateCheck & { ok: false }): void {
+    this.error = check.error;
+    if (check.location !== undefined) return this.respondRedirect(check.status, check.location);
+    this.respondPlain(check.status, false);
   }
 
   /** A redirect of the Ingress (steps/redirect.ts); a location that cannot be a header value is a 400. */

@@ -21,6 +21,7 @@ import { endpointLabel, parseCookies, type ExchangeRuntime } from './proxy-excha
 import { buildUpgradeResponseHead, SERVER_NAME } from './response-headers.ts';
 import { checkBasicAuth, withoutAuthorization } from '../steps/basic-auth.ts';
 import { checkRouteAccess } from '../steps/check-route-access.ts';
+import { checkClientCertificate } from '../steps/client-certificate.ts'; // mtls
 import { redirectsToHttps } from '../steps/https-redirect.ts';
 import { propagateTrace, traceContextOf, type TraceContext } from './trace-context.ts';
 import { redirectFor } from '../steps/redirect.ts';
@@ -51,6 +52,8 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
   requestId: string | undefined;
   controller: Dispatcher.DispatchController | null = null;
   upstreamHeaders: string[] = [];
+  /** mtls: client-certificate headers for the upstream request (steps/client-certificate.ts). */
+  mtlsHeaders: readonly string[] = [];
   pathAndQuery = '';
   protocol = '';
   status = 0;
@@ -114,6 +117,15 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
     const target = rt.current()?.lookup(this.host, this.path);
     if (target === undefined) return this.respondRaw(404);
     this.target = target;
+    // mtls: as for other requests (proxy-exchange.ts): HTTPS checked first, plain HTTP after the redirect.
+    const clientCertificate = checkClientCertificate(target.clientCertificate, this.scheme, req.socket);
+    const refuseCertificate = (): void => {
+      if (clientCertificate.ok) return;
+      this.error = clientCertificate.error;
+      this.respondRaw(clientCertificate.status, clientCertificate.location === undefined ? [] : ['location', clientCertificate.location]);
+    };
+    if (!clientCertificate.ok && this.scheme === 'https') return refuseCertificate();
+    this.mtlsHeaders = clientCertificate.ok ? clientCertificate.headers : [];
     const peer = connectionPeerAddress(req.socket); // tlsedge: the PROXY protocol address when there is one
     const opts = rt.options;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
@@ -126,6 +138,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       const location = `https://${this.host}${port === 443 ? '' : `:${port}`}${this.pathAndQuery}`;
       return this.respondRaw(isSafeHeaderValue(location) ? 308 : 400, isSafeHeaderValue(location) ? ['location', location] : []);
     }
+    if (!clientCertificate.ok) return refuseCertificate(); // mtls
     const refusal = checkRouteAccess(target, this.clientIp);
     if (refusal !== undefined) {
       this.error = refusal.error;
@@ -156,6 +169,7 @@ export class UpgradeExchange implements PickContext, Dispatcher.DispatchHandler,
       joinCookies: false,
     });
     if (this.target!.basicAuth !== undefined) this.upstreamHeaders = withoutAuthorization(this.upstreamHeaders);
+    this.upstreamHeaders.push(...this.mtlsHeaders); // mtls
     this.trace = propagateTrace(req.headers, this.upstreamHeaders, this.rt.options.observer);
     this.forward();
   }
