@@ -7,6 +7,7 @@
 import { SSL_PASSTHROUGH_ANNOTATION } from './collect-passthrough.ts';
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from './annotations/annotation-schema.ts';
 import { matchProtection } from './annotations/protection-annotations.ts';
+import { CLIENT_CERTIFICATE_KEYS } from './annotations/resolve-client-certificate.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DEFAULT_CLASS_ANNOTATION, LEGACY_CLASS_ANNOTATION, objectKey, type Ingress } from './model.ts';
 import type { CidrBlock, RoutePolicy } from './policy.ts';
@@ -80,7 +81,16 @@ export interface CheckReport {
   input: OtherFinding[];
 }
 
-const REFUSING_CODES = new Set(['AnnotationProtectionUnsupported', 'AnnotationProtectionInvalid', 'SslPassthroughDisabled', 'SslPassthroughWithProtection']);
+const REFUSING_CODES = new Set([
+  'AnnotationProtectionUnsupported',
+  'AnnotationProtectionInvalid',
+  'SslPassthroughDisabled',
+  'SslPassthroughWithProtection',
+  // mtls: the auth-tls Secret cannot be used.
+  'ClientCertSecretNotFound',
+  'ClientCertSecretCrossNamespace',
+  'ClientCertSecretInvalid',
+]);
 const GATEHOUSE_SPECS = new Map(ANNOTATIONS.map((a) => [a.name, a]));
 const NGINX_MAPPINGS = new Map(NGINX_ANNOTATIONS.map((m) => [m.name, m]));
 
@@ -157,6 +167,8 @@ function classifyAnnotations(ingress: Ingress, diagnostics: readonly Diagnostic[
 function honouredBecause(key: string): string | undefined {
   // tlsedge: read by collect-passthrough.ts; without a diagnostic it is served.
   if (key === SSL_PASSTHROUGH_ANNOTATION) return "TLS connections for the Ingress's hosts are piped unchanged to the backend of the host's / path";
+  // mtls: read by annotations/resolve-client-certificate.ts; without a diagnostic it is enforced.
+  if (CLIENT_CERTIFICATE_KEYS.has(key)) return "client certificates (mTLS): the hosts' TLS handshakes ask for a certificate of the Secret's CA, and requests are refused without what auth-tls-verify-client asks";
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);

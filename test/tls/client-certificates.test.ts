@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { connect as tlsConnect } from 'node:tls';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,5 +220,30 @@ describe('client certificates (mTLS)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('WebSocket upgrades over HTTPS are checked the same way (101 with a certificate, 400 without, 421 across hosts)', async () => {
+    const upgrade = (servername: string, host: string, cert?: TestLeaf): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const socket = tlsConnect({
+          host: '127.0.0.1', port: f.httpsPort, servername, ca: serverCa.certPem, ALPNProtocols: ['http/1.1'],
+          ...(cert === undefined ? {} : { cert: cert.certPem, key: cert.keyPem }),
+        });
+        let head = '';
+        socket.setTimeout(15_000, () => socket.destroy(new Error('no answer')));
+        socket.on('secureConnect', () => socket.write(`GET /ws HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`));
+        socket.on('data', (chunk: Buffer) => {
+          head += chunk.toString('latin1');
+          if (head.includes('\r\n')) {
+            socket.destroy();
+            resolve(head.slice(0, head.indexOf('\r\n')));
+          }
+        });
+        socket.on('error', reject);
+      });
+    assert.match(await upgrade('a.test', 'a.test', alice), /^HTTP\/1\.1 101 /);
+    assert.match(await upgrade('a.test', 'a.test'), /^HTTP\/1\.1 400 /);
+    assert.match(await upgrade('b.test', 'a.test', alice), /^HTTP\/1\.1 421 /);
+    assert.match(await upgrade('a.test', 'b.test', alice), /^HTTP\/1\.1 421 /);
   });
 });
