@@ -179,14 +179,16 @@ function issued(issuer: X509Certificate, subject: X509Certificate): boolean {
 /**
  * Node's X509Certificate.subject is OpenSSL's multi-line form (RFC 2253 escaping, one RDN a line,
  * first RDN first, ' + ' between the values of a multi-valued RDN); nginx prints RFC 2253: last RDN
- * first, ',' between RDNs, '+' inside one, and bytes above 0x7E escaped as \XX.
+ * first, ',' between RDNs, '+' inside one (its values reversed too, as OpenSSL's XN_FLAG_DN_REV walks
+ * every entry backwards), and bytes above 0x7E escaped as \XX. test/dataplane/client-certificate-dn.test.ts
+ * compares the result with `openssl x509 -nameopt RFC2253` for awkward subjects.
  */
 export function rfc2253(multiline: string): string {
   if (multiline === '') return '';
   return multiline
     .split('\n')
     .reverse()
-    .map((rdn) => escapeHigh(rdn.split(' + ').join('+')))
+    .map((rdn) => escapeHigh(rdn.split(' + ').reverse().join('+')))
     .join(',');
 }
 
