@@ -8,6 +8,7 @@ import { buildRouteTable } from '../core/build-route-table.ts';
 import type { BuildOptions } from '../core/snapshot.ts';
 import type { BuildResult } from '../core/route-table.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
+import { inspectClientCa } from '../dataplane/tls/inspect-client-ca.ts'; // mtls
 import { silentLogger } from '../observability/logger.ts';
 import { createManifestSource } from '../sources/manifests/create-manifest-source.ts';
 import { createObjectStore } from '../store/object-store.ts';
@@ -27,6 +28,6 @@ export async function loadManifestTable(paths: readonly string[], options: Omit<
     else if (change.type !== 'synced') store.apply(change);
   });
   await source.stop();
-  const result = buildRouteTable(store.snapshot(), { ...options, inspectCertificate, now: now.toISOString() });
+  const result = buildRouteTable(store.snapshot(), { ...options, inspectCertificate, inspectClientCa, now: now.toISOString() });
   return { ...result, sourceDiagnostics };
 }

@@ -10,6 +10,7 @@ import type { BuildOptions, Snapshot } from '../core/snapshot.ts';
 import type { Config } from '../config/config.ts';
 import { EXIT_USAGE } from '../config/config-error.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
+import { inspectClientCa } from '../dataplane/tls/inspect-client-ca.ts'; // mtls
 import { KubeConfigError } from '../kube/load-kube-config.ts';
 import { CheckInputError, loadClusterObjects, loadManifestObjects, type CheckObjects } from './load-check-objects.ts';
 import { renderCheckReport } from './render-check-report.ts';
@@ -53,6 +54,7 @@ export async function runCheck(config: Config, io: CheckIo, cwd: string = proces
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     inspectCertificate,
+    inspectClientCa, // mtls
     now: new Date().toISOString(),
   };
   const result = buildRouteTable(snapshot, buildOptions);

@@ -9,6 +9,7 @@ import { buildRouteTable } from '../core/build-route-table.ts';
 import type { BuildOptions } from '../core/snapshot.ts';
 import { compileTable } from '../dataplane/compile-table.ts';
 import { inspectCertificate } from '../dataplane/tls/inspect-certificate.ts';
+import { inspectClientCa } from '../dataplane/tls/inspect-client-ca.ts'; // mtls
 import { defaultTrafficState } from '../dataplane/proxy/traffic-state.ts';
 import { createAdminServer } from '../observability/admin-server.ts';
 import { loadDashboardAssets } from '../observability/dashboard-assets.ts';
@@ -71,6 +72,7 @@ export async function startGatehouse(config: Config, logger: Logger, start: Star
     ...(config.enableSslPassthrough === true ? { enableSslPassthrough: true } : {}), // tlsedge
     ...(config.defaultBackend === undefined ? {} : { defaultBackend: { ...config.defaultBackend } }),
     inspectCertificate,
+    inspectClientCa, // mtls
     now: new Date().toISOString(),
   });
 

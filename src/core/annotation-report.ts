@@ -11,6 +11,7 @@ import { EXTERNAL_AUTH_KEYS } from './annotations/resolve-external-auth.ts';
 import { BACKEND_PROTOCOL_KEYS } from './annotations/resolve-backend-protocol.ts';
 import { CANARY_KEY_DOCS, CANARY_KEYS } from './annotations/parse-canary.ts';
 import { describeCanary } from './canary/choose-canary.ts';
+import { CLIENT_CERTIFICATE_KEYS } from './annotations/resolve-client-certificate.ts';
 import type { Diagnostic, Severity } from './diagnostics.ts';
 import { DIAGNOSTIC_CODES, type DiagnosticCodeInfo } from './diagnostic-codes.ts';
 import { BASIC_AUTH_KEYS } from './annotations/resolve-basic-auth.ts';
@@ -179,6 +180,8 @@ function honouredBecause(key: string): string | undefined {
   if (CANARY_KEYS.has(key)) return `canary: ${CANARY_KEY_DOCS[key]}`;
   // tlsedge: read by collect-passthrough.ts; without a diagnostic it is served.
   if (key === SSL_PASSTHROUGH_ANNOTATION) return "TLS connections for the Ingress's hosts are piped unchanged to the backend of the host's / path";
+  // mtls: read by annotations/resolve-client-certificate.ts; without a diagnostic it is enforced.
+  if (CLIENT_CERTIFICATE_KEYS.has(key)) return "client certificates (mTLS): the hosts' TLS handshakes ask for a certificate of the Secret's CA, and requests are refused without what auth-tls-verify-client asks";
   if (key.startsWith(GATEHOUSE_PREFIX)) {
     const spec = GATEHOUSE_SPECS.get(key.slice(GATEHOUSE_PREFIX.length));
     return spec === undefined ? undefined : firstSentence(spec.doc);

@@ -51,6 +51,7 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
       allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets === true,
       snippets: options.snippets ?? 'subset',
       inspectCertificate: options.inspectCertificate,
+      inspectClientCa: options.inspectClientCa,
     },
     canaries,
   );

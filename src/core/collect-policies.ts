@@ -11,6 +11,7 @@ import { resolveBackendProtocol, type BackendProtocolOptions } from './annotatio
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
 import { combineHeaderEdits, resolveSnippets, type SnippetMode } from './snippets/resolve-snippets.ts';
 import { resolveExternalAuth } from './annotations/resolve-external-auth.ts';
+import { resolveClientCertificate, type ClientCertificateOptions } from './annotations/resolve-client-certificate.ts';
 import type { Ingress, Secret } from './model.ts';
 import { objectKey } from './model.ts';
 import type { RoutePolicy } from './policy.ts';
@@ -18,7 +19,7 @@ import type { RoutePolicy } from './policy.ts';
 export function collectPolicies(
   ingresses: readonly Ingress[],
   secrets: ReadonlyMap<string, Secret>,
-  options: BasicAuthOptions & BackendProtocolOptions & { snippets?: SnippetMode },
+  options: BasicAuthOptions & BackendProtocolOptions & Partial<ClientCertificateOptions> & { snippets?: SnippetMode },
   canaries: ReadonlySet<string> = new Set(),
 ): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
   const policies = new Map<string, RoutePolicy>();
@@ -46,8 +47,12 @@ export function collectPolicies(
     if (backend.protocol !== undefined) policy.backendProtocol = backend.protocol;
     if (backend.tls !== undefined) policy.backendTls = backend.tls;
     if (backend.refused !== undefined && (policy.refused === undefined || backend.refused.annotation < policy.refused.annotation)) policy.refused = backend.refused;
+    // mtls: client certificates, refused the same way.
+    const tlsAuth = resolveClientCertificate(ingress, secrets, { allowCrossNamespaceSecrets: options.allowCrossNamespaceSecrets, inspectClientCa: options.inspectClientCa });
+    if (tlsAuth.clientCertificate !== undefined) policy.clientCertificate = tlsAuth.clientCertificate;
+    if (tlsAuth.refused !== undefined && (policy.refused === undefined || tlsAuth.refused.annotation < policy.refused.annotation)) policy.refused = tlsAuth.refused;
     policies.set(objectKey(ingress.metadata), policy);
-    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics, ...external.diagnostics, ...backend.diagnostics);
+    diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics, ...external.diagnostics, ...backend.diagnostics, ...tlsAuth.diagnostics);
   }
   return { policies, diagnostics };
 }

@@ -266,6 +266,30 @@ export interface RateLimitPolicy {
   whitelist?: CidrBlock[];
 }
 
+/** ingress-nginx auth-tls-verify-client values that ask for a certificate ('off' asks for none). */
+export type ClientCertificateVerify = 'on' | 'optional' | 'optional_no_ca';
+
+/**
+ * Client certificates (ingress-nginx auth-tls-*), per Ingress. The host's TLS handshake requests a
+ * certificate signed by `caPem` (checked against `crlPem` when set); a request whose handshake did
+ * not give what `verify` asks for answers 400 (or redirects to `errorPage`).
+ */
+export interface ClientCertificatePolicy {
+  verify: ClientCertificateVerify;
+  /** Most intermediate CA certificates between the client certificate and a CA of `caPem` (OpenSSL's verify depth). */
+  depth: number;
+  /** The Secret read, 'ns/name'. */
+  secret: string;
+  /** ca.crt: one or more PEM certificates (public: not redacted). */
+  caPem: string;
+  /** ca.crl: PEM CRLs, when the Secret has them. */
+  crlPem?: string;
+  /** auth-tls-pass-certificate-to-upstream: the client certificate goes upstream as `ssl-client-cert` (URL-escaped PEM). */
+  passCertificate: boolean;
+  /** auth-tls-error-page: refused requests are redirected (302) here instead of answering 400. */
+  errorPage?: string;
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -276,6 +300,8 @@ export interface RoutePolicy {
   sourceRanges?: SourceRanges;
   basicAuth?: BasicAuthPolicy;
   externalAuth?: ExternalAuthPolicy;
+  /** mtls: client certificates (resolve-client-certificate.ts; enforced by dataplane/steps/client-certificate.ts). */
+  clientCertificate?: ClientCertificatePolicy;
   hsts?: HstsPolicy;
   affinity?: CookieAffinity;
   loadBalance: LoadBalanceAlgorithm;

@@ -29,6 +29,11 @@ export interface BuildOptions {
   defaultBackend?: { namespace: string; service: string; port: number | string };
   /** Injected so the core stays free of node:crypto; must be deterministic. */
   inspectCertificate: (certPem: string, keyPem: string) => CertificateInspection;
+  /**
+   * mtls: checks an auth-tls Secret's CA bundle and CRL with real crypto (injected, as inspectCertificate);
+   * returns why they cannot be used, or undefined. Absent: only the PEM structure is checked.
+   */
+  inspectClientCa?: (caPem: string, crlPem: string | undefined) => string | undefined;
   /** --allow-cross-namespace-secrets: annotations may name a Secret in another namespace (default false). */
   allowCrossNamespaceSecrets?: boolean;
   /** --snippets: configuration-snippet and server-snippet read through the safe subset (default), or refused. */

@@ -20,6 +20,7 @@ import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range
 import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
 import { compileUpstreamEdits, type UpstreamEdits } from './steps/upstream-edits.ts';
 import { compileRateLimit, type CompiledRateLimit } from './steps/rate-limits.ts';
+import { compileClientCertificate, hostClientCertificate, type CompiledClientCertificate } from './steps/client-certificate.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -51,6 +52,8 @@ export interface RouteTarget {
   readonly rateLimit: CompiledRateLimit | undefined;
   /** A canary splits this route: steps/canary.ts picks its target (same policy, the canary's backend) per request. */
   readonly canary?: CompiledCanary;
+  /** mtls: the host asks for client certificates (steps/client-certificate.ts); per host, as nginx's ssl_verify_client. */
+  readonly clientCertificate: CompiledClientCertificate | undefined;
 }
 
 export interface CompiledTable {
@@ -80,6 +83,7 @@ interface CompiledHost {
   readonly defaultTarget: RouteTarget | undefined;
   /** This host serves its own certificate (decides the HTTP → HTTPS redirect). */
   readonly hasTls: boolean;
+  readonly clientCertificate: CompiledClientCertificate | undefined;
 }
 
 export function endpointKey(e: Pick<Endpoint, 'address' | 'port'>): string {
@@ -134,13 +138,13 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return u;
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route, split?: RouteCanary): RouteTarget => {
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route, split?: RouteCanary, clientCertificate?: CompiledClientCertificate): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
     const upstream = upstreamFor(policyId, policy);
     const upstreamError = 'error' in upstream ? 'ProxySslSecretInvalid' : undefined;
     // The canary's target: its own backend, the main route's policy (never its own).
-    const canary = split === undefined ? undefined : compileCanary(split, targetFor(split.route, split.backend, policyId, hostTls, split.refused, route));
+    const canary = split === undefined ? undefined : compileCanary(split, targetFor(split.route, split.backend, policyId, hostTls, split.refused, route, undefined, clientCertificate));
     return {
       ...(canary === undefined ? {} : { canary }),
       routeId,
@@ -157,17 +161,20 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
       upstreamEdits: compileUpstreamEdits(route, policy),
       rateLimit: rateLimitFor(policyId, policy),
+      clientCertificate,
     };
   };
 
   const compileHost = (vh: VirtualHost): CompiledHost => {
     const hasTls = vh.tls?.certificate !== undefined;
+    const hostCertificate = hostClientCertificate(table, vh);
+    const cc = hostCertificate === undefined ? undefined : compileClientCertificate(vh.host, hostCertificate);
     const matcher = createPathMatcher(
-      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r, r.canary) })),
+      vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r, r.canary, cc) })),
     );
     const d = vh.defaultBackend;
-    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused) : undefined;
-    return { matcher, defaultTarget, hasTls };
+    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused, undefined, undefined, cc) : undefined;
+    return { matcher, defaultTarget, hasTls, clientCertificate: cc };
   };
 
   const exact = new Map<string, CompiledHost>();
@@ -195,6 +202,18 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     }
     return twin;
   };
+  // mtls: the catch-all reached from an mTLS host keeps the host's client-certificate requirement.
+  const mtlsTwins = new Map<string, RouteTarget>();
+  const withHostCertificate = (t: RouteTarget, h: CompiledHost): RouteTarget => {
+    const cc = h.clientCertificate;
+    if (cc === undefined) return t;
+    let twin = mtlsTwins.get(cc.hostKey);
+    if (!twin) {
+      twin = { ...t, clientCertificate: cc };
+      mtlsTwins.set(cc.hostKey, twin);
+    }
+    return twin;
+  };
 
   return {
     table,
@@ -212,7 +231,8 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       if (t !== undefined) return t;
       if (h.defaultTarget !== undefined) return h.defaultTarget;
       // The catch-all serves a TLS host too: plain HTTP to that host still redirects.
-      return tableDefault !== undefined && h.hasTls ? withHostTls(tableDefault) : tableDefault;
+      const fallback = tableDefault !== undefined && h.hasTls ? withHostTls(tableDefault) : tableDefault;
+      return fallback === undefined ? undefined : withHostCertificate(fallback, h);
     },
   };
 }

@@ -6,7 +6,7 @@ import { annotationReport, checkExitCode, type CheckReport } from '../../src/cor
 import { ANNOTATIONS, GATEHOUSE_PREFIX, NGINX_ANNOTATIONS, NGINX_PREFIX } from '../../src/core/annotations/annotation-schema.ts';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { KubeObject } from '../../src/core/model.ts';
-import { CONTROLLER, endpoint, ingress, ingressClass, options, rule, service, slice, snapshotOf } from './fixtures.ts';
+import { CONTROLLER, endpoint, ingress, ingressClass, options, rule, secret, service, slice, snapshotOf } from './fixtures.ts';
 
 const APP = service('app', [{ port: 80 }]);
 
@@ -168,4 +168,16 @@ test('check report: what the reader skipped in the input is listed, and makes th
   assert.equal(r.verdict, 'ignored');
   assert.equal(checkExitCode(r), 1);
   assert.deepEqual(annotationReport(snapshot, result, { controllerName: CONTROLLER, watchIngressWithoutClass: true }).input, []);
+});
+
+test('check report: client certificates (auth-tls-*) are honoured with their Secret, refused without it', () => {
+  const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const web = ingress('web', { annotations: { [`${NGINX}auth-tls-secret`]: 'client-ca', [`${NGINX}auth-tls-verify-client`]: 'optional' }, rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80])] });
+  const honoured = report([web, APP, secret('client-ca', { 'ca.crt': CA }, 'Opaque')]);
+  assert.equal(honoured.verdict, 'honoured');
+  for (const a of honoured.ingresses[0]!.annotations) assert.equal(a.outcome, 'honoured', a.key);
+  const refused = report([web, APP]);
+  assert.equal(refused.verdict, 'refused');
+  const a = refused.ingresses[0]!.annotations.find((x) => x.key === `${NGINX}auth-tls-secret`)!;
+  assert.deepEqual([a.outcome, a.code], ['refuses', 'ClientCertSecretNotFound']);
 });

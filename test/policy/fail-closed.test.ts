@@ -10,6 +10,7 @@ import { parseIngressPolicy } from '../../src/core/annotations/parse-ingress-pol
 import { SNIPPET_KEYS } from '../../src/core/snippets/resolve-snippets.ts';
 import { BACKEND_PROTOCOL_KEYS } from '../../src/core/annotations/resolve-backend-protocol.ts';
 import { BASIC_AUTH_KEYS } from '../../src/core/annotations/resolve-basic-auth.ts';
+import { CLIENT_CERTIFICATE_KEYS } from '../../src/core/annotations/resolve-client-certificate.ts';
 import { collectPolicies } from '../../src/core/collect-policies.ts';
 import { CONTROLLER_ANNOTATIONS, matchProtection, type ProtectionRule } from '../../src/core/annotations/protection-annotations.ts';
 import type { Diagnostic } from '../../src/core/diagnostics.ts';
@@ -45,8 +46,9 @@ test('every protection annotation of every controller refuses the Ingress with a
         checked++;
         continue;
       }
-      if (BASIC_AUTH_KEYS.has(key)) {
-        // Enforced now (test/policy/basic-auth.test.ts); alone or with a value it cannot honour, still refused.
+      if (BASIC_AUTH_KEYS.has(key) || CLIENT_CERTIFICATE_KEYS.has(key)) {
+        // Enforced now (test/policy/basic-auth.test.ts, test/tls/client-certificates.test.ts); alone or
+        // with a value it cannot honour, still refused.
         const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations: { [key]: askingValue(rule) } }, spec: {} };
         const { policies, diagnostics } = collectPolicies([ingress], new Map(), { allowCrossNamespaceSecrets: false });
         assert.equal(policies.get('shop/web')?.refused?.code, 'AnnotationProtectionInvalid', key);
@@ -137,7 +139,6 @@ test('the real-world snippets that do access control are refused by the subset',
 
 test('values that switch a protection off, and names that only tune, are warnings: the Ingress serves', () => {
   const off: Record<string, string> = {
-    'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'off',
     'nginx.ingress.kubernetes.io/enable-modsecurity': 'false',
     'nginx.ingress.kubernetes.io/satisfy': 'all',
     'nginx.ingress.kubernetes.io/enable-global-auth': 'false',

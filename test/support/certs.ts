@@ -39,6 +39,10 @@ export interface LeafOptions {
   commonName?: string;
   /** The extended key usage: serverAuth (default), or clientAuth for a client certificate. */
   usage?: 'serverAuth' | 'clientAuth';
+  /** A client certificate (extendedKeyUsage clientAuth) instead of a server one. */
+  client?: boolean;
+  /** The whole subject in openssl's '/O=Acme/CN=alice' form (overrides commonName). */
+  subject?: string;
 }
 
 export interface TestLeaf extends TestPem {
@@ -98,8 +102,10 @@ export function makeCa(options: { name?: string; keyType?: TestKeyType } = {}): 
       'default_md = sha256',
       'policy = policy_any',
       'unique_subject = no',
+      'default_crl_days = 7',
       '[policy_any]',
       'commonName = supplied',
+      'organizationName = optional',
       '',
     ].join('\n'),
   );
@@ -129,8 +135,8 @@ export function makeLeaf(ca: TestCa, options: LeafOptions): TestLeaf {
   const extPath = join(ca.dir, `${id}.ext`);
   genKey(keyType, keyPath, ca.dir);
   const cn = options.commonName ?? options.names[0] ?? 'gatehouse-test';
-  openssl(['req', '-new', '-key', keyPath, '-out', csrPath, '-subj', `/CN=${cn}`], ca.dir);
-  const ext = ['basicConstraints = CA:FALSE', 'keyUsage = digitalSignature, keyEncipherment', `extendedKeyUsage = ${options.usage ?? 'serverAuth'}`];
+  openssl(['req', '-new', '-key', keyPath, '-out', csrPath, '-subj', options.subject ?? `/CN=${cn}`], ca.dir);
+  const ext = ['basicConstraints = CA:FALSE', 'keyUsage = digitalSignature, keyEncipherment', `extendedKeyUsage = ${options.client === true ? 'clientAuth' : (options.usage ?? 'serverAuth')}`];
   if (options.names.length > 0) ext.push(`subjectAltName = ${options.names.map((n) => `DNS:${n}`).join(', ')}`);
   writeFileSync(extPath, ext.join('\n') + '\n');
 
@@ -148,7 +154,7 @@ export function makeLeaf(ca: TestCa, options: LeafOptions): TestLeaf {
   }
   openssl(
     ['ca', '-batch', '-config', 'ca.cnf', '-cert', ca.certPath, '-keyfile', ca.keyPath, '-in', csrPath, '-out', certPath,
-      '-startdate', opensslDate(start), '-enddate', opensslDate(end), '-extfile', extPath, '-notext'],
+      '-startdate', opensslDate(start), '-enddate', opensslDate(end), '-extfile', extPath, '-notext', ...(options.subject === undefined ? [] : ['-preserveDN'])],
     ca.dir,
   );
   const certPem = readFileSync(certPath, 'utf8');
@@ -186,4 +192,25 @@ export function makeSelfSigned(ca: TestCa, commonName: string): TestPem & { fing
 function opensslDate(ms: number): string {
   // GeneralizedTime, which `openssl ca -startdate/-enddate` accepts: YYYYMMDDHHMMSSZ.
   return new Date(ms).toISOString().replace(/[-:T]/g, '').replace(/\.\d{3}Z$/, 'Z');
+}
+
+/** An intermediate CA (CA:TRUE) signed by `parent`, usable with makeLeaf; `certPem` is its certificate alone. */
+export function makeIntermediateCa(parent: TestCa, name: string): TestCa {
+  const ca = makeCa({ name });
+  const csrPath = join(ca.dir, 'ca.csr');
+  const extPath = join(ca.dir, 'ca.ext');
+  openssl(['req', '-new', '-key', ca.keyPath, '-out', csrPath, '-subj', `/CN=${name}`], ca.dir);
+  writeFileSync(extPath, 'basicConstraints = critical, CA:TRUE\nkeyUsage = critical, keyCertSign, cRLSign\n');
+  const signed = join(ca.dir, 'ca-signed.pem');
+  openssl(['x509', '-req', '-in', csrPath, '-CA', parent.certPath, '-CAkey', parent.keyPath, '-CAcreateserial', '-out', signed, '-days', '30', '-extfile', extPath], ca.dir);
+  writeFileSync(ca.certPath, readFileSync(signed));
+  return { ...ca, certPem: readFileSync(ca.certPath, 'utf8') };
+}
+
+/** Revokes `leaf` (made by makeLeaf with `ca`) and returns the CA's new PEM CRL (`openssl ca -gencrl`). */
+export function revokeAndMakeCrl(ca: TestCa, leaf?: TestPem): string {
+  if (leaf !== undefined) openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', ca.certPath, '-keyfile', ca.keyPath, '-revoke', leaf.certPath], ca.dir);
+  const crlPath = join(ca.dir, `crl${++leafCounter}.pem`);
+  openssl(['ca', '-batch', '-config', 'ca.cnf', '-cert', ca.certPath, '-keyfile', ca.keyPath, '-gencrl', '-out', crlPath], ca.dir);
+  return readFileSync(crlPath, 'utf8');
 }

@@ -36,6 +36,7 @@ import { BACKEND_PROTOCOL_KEYS } from './resolve-backend-protocol.ts';
 import { BASIC_AUTH_KEYS } from './resolve-basic-auth.ts';
 import { SNIPPET_KEYS } from '../snippets/resolve-snippets.ts';
 import { EXTERNAL_AUTH_KEYS } from './resolve-external-auth.ts';
+import { CLIENT_CERTIFICATE_KEYS } from './resolve-client-certificate.ts';
 import { maxValueLength, parseValue, type ValueType } from './value-types.ts';
 
 export const DEFAULT_COOKIE_NAME = 'GATEHOUSE';
@@ -112,6 +113,7 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
     if (EXTERNAL_AUTH_KEYS.has(key)) continue; // read by resolve-external-auth.ts
     if (BACKEND_PROTOCOL_KEYS.has(key)) continue; // read with the Secrets by resolve-backend-protocol.ts
     if (CANARY_KEYS.has(key)) continue; // canary: read by parse-canary.ts
+    if (CLIENT_CERTIFICATE_KEYS.has(key)) continue; // mtls: read with the Secrets by resolve-client-certificate.ts
     if (key === SSL_PASSTHROUGH_KEY) continue; // tlsedge: read by core/collect-passthrough.ts
     const match = matchProtection(key, annotations[key]!);
     if (match === undefined) continue;

@@ -47,6 +47,8 @@ export interface ClientSide {
   /** The TCP peer, read once through client-address.ts (plain form, '' when unknown). */
   readonly peerAddress: string;
   readonly localPort: number;
+  /** The connection (the TLSSocket over TLS): what its handshake established is read from it (steps/client-certificate.ts). */
+  readonly connection: object | undefined;
   /** The request has a body to forward. */
   readonly hasBody: boolean;
   /** The Content-Length to forward (digits) when the body is framed by length. */

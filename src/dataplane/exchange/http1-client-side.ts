@@ -25,6 +25,7 @@ export class Http1ClientSide implements ClientSide, ExchangeListener {
   readonly rawHeaders: readonly string[];
   readonly joinCookies = false;
   readonly peerAddress: string;
+  readonly connection: object | undefined;
   readonly localPort: number;
   readonly hasBody: boolean;
   readonly contentLength: string | undefined;
@@ -43,6 +44,7 @@ export class Http1ClientSide implements ClientSide, ExchangeListener {
     this.rawHeaders = head.rawHeaders;
     this.peerAddress = peerAddress(socket);
     this.localPort = socket.localPort ?? 0;
+    this.connection = socket;
     this.hasBody = head.chunked || head.contentLength > 0;
     this.contentLength = head.chunked || head.contentLength < 0 ? undefined : String(head.contentLength);
     this.upgrade = isWebSocket(head.upgrade) ? head.upgrade : undefined;

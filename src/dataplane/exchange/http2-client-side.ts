@@ -41,6 +41,7 @@ export class Http2ClientSide implements ClientSide {
   readonly rawHeaders: readonly string[];
   readonly joinCookies = true;
   readonly peerAddress: string;
+  readonly connection: object | undefined;
   readonly localPort: number;
   readonly hasBody: boolean;
   readonly contentLength: string | undefined;
@@ -59,6 +60,7 @@ export class Http2ClientSide implements ClientSide {
     this.rawHeaders = req.rawHeaders;
     this.peerAddress = peerAddress(req.socket);
     this.localPort = req.socket?.localPort ?? 0;
+    this.connection = req.socket;
     this.hasBody = !req.stream.endAfterHeaders;
     const cl = req.headers['content-length'];
     this.contentLength = cl !== undefined && isDigits(cl) ? cl : undefined;

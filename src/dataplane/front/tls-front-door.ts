@@ -35,7 +35,15 @@ export interface TlsFrontDoor extends FrontDoor {
   readonly passthroughConnections: number;
 }
 
-export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetServer; logger: Logger }): TlsFrontDoor {
+/** mtls: the TLS server for hosts that ask for client certificates (tls/client-certificate-server.ts). */
+export interface ClientCertificateRouting {
+  readonly server: NetServer;
+  /** A host of the current table asks for client certificates: ClientHellos are read. */
+  readonly active: boolean;
+  handles(servername: string): boolean;
+}
+
+export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetServer; logger: Logger; clientCertificates?: ClientCertificateRouting }): TlsFrontDoor {
   const logger = options.logger.child({ component: 'front-door' });
   let index: PassthroughIndex = { exact: new Map(), wildcard: new Map() };
   // Round-robin position per passthrough host; survives table swaps.
@@ -56,7 +64,10 @@ export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetS
       const target = result.value === undefined ? undefined : lookupPassthrough(index, result.value);
       if (target === undefined) {
         open.delete(socket);
-        handOffToTlsServer(options.server, socket);
+        // mtls: a name whose host asks for client certificates goes to the TLS server that asks for them.
+        const mtls = options.clientCertificates;
+        const tlsServer = mtls !== undefined && result.value !== undefined && mtls.handles(result.value) ? mtls.server : options.server;
+        handOffToTlsServer(tlsServer, socket);
         return;
       }
       if (target.refused !== undefined || target.endpoints.length === 0) {
@@ -81,7 +92,8 @@ export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetS
     ...(options.proxyHeaderTimeoutMs === undefined ? {} : { proxyHeaderTimeoutMs: options.proxyHeaderTimeoutMs }),
     ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
     logger: options.logger,
-    accept: options.passthrough === true ? route : (socket) => handOffToTlsServer(options.server, socket),
+    // mtls: the ClientHello is read while passthrough is on or a host asks for client certificates.
+    accept: (socket) => (options.passthrough === true || options.clientCertificates?.active === true ? route(socket) : handOffToTlsServer(options.server, socket)),
   });
   return {
     server: door.server,

@@ -130,6 +130,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   stepWaiting = -1;
   /** External auth's state (steps/external-auth-step.ts). */
   auth: ExternalAuthState | undefined = undefined;
+  /** The client-certificate headers for the upstream request (steps/client-certificate-step.ts). */
+  clientCertificateHeaders: readonly string[] | undefined = undefined;
   /** Ends this request's limit-connections count (steps/rate-limit-step.ts); called once. */
   releaseLimit: (() => void) | undefined = undefined;
   /** The path and query sent upstream when a rewrite changed it (steps/upstream-edits.ts). */
@@ -249,6 +251,10 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
 
   get timeouts(): { readonly connectTimeoutMs: number; readonly readTimeoutMs: number } {
     return this.rt.options.timeouts;
+  }
+
+  get connection(): object | undefined {
+    return this.client.connection;
   }
 
   get rateLimiter(): RateLimiter | undefined {

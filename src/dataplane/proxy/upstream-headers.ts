@@ -29,6 +29,11 @@ const CLASSES = new Map<string, number>([
   ['http2-settings', DROP],
   ['x-real-ip', DROP],
   ['x-request-id', DROP], // re-added: the client's when valid, else generated
+  // mtls: set by Gatehouse for mTLS hosts only (steps/client-certificate.ts); a client's copy never passes.
+  ['ssl-client-cert', DROP],
+  ['ssl-client-verify', DROP],
+  ['ssl-client-subject-dn', DROP],
+  ['ssl-client-issuer-dn', DROP],
   ['x-forwarded-for', XFF],
   ['x-forwarded-proto', XF_PROTO],
   ['x-forwarded-host', XF_HOST],

@@ -34,20 +34,32 @@ function start(target: RouteTarget, req: StepRequest): StepOutcome | typeof LATE
     connectTimeoutMs: policy.connectTimeoutMs ?? req.timeouts.connectTimeoutMs,
     timeoutMs: policy.readTimeoutMs ?? req.timeouts.readTimeoutMs,
   };
+  // A cached answer comes back at once (inside the call): it is returned, not resumed.
+  let sync = true;
+  let settled = false;
+  let result: StepOutcome;
   checkExternalAuth(auth, facts, state.abort.signal, (outcome) => {
     if (req.clientGone) return;
+    let answer: StepOutcome;
     if (outcome.allow) {
       if (auth.policy.alwaysSetCookie && outcome.cookies.length > 0) req.auth = { ...state, alwaysCookies: authCookiesFor(0, outcome.cookies, true) };
       req.auth = { ...req.auth, allowed: outcome };
-      return req.resume(undefined);
+      answer = undefined;
+    } else if (outcome.status === 302 && !isSafeHeaderValue(outcome.headers[1] ?? '')) {
+      answer = { status: 400, error: 'redirect location is not a valid header value', close: true };
+    } else {
+      // The answer's own headers already carry the cookies when they are due.
+      answer = { status: outcome.status, error: outcome.error, headers: outcome.headers };
     }
-    // The answer's own headers already carry the cookies when they are due.
-    if (outcome.status === 302 && !isSafeHeaderValue(outcome.headers[1] ?? '')) {
-      return req.resume({ status: 400, error: 'redirect location is not a valid header value', close: true });
+    if (sync) {
+      settled = true;
+      result = answer;
+    } else {
+      req.resume(answer);
     }
-    req.resume({ status: outcome.status, error: outcome.error, headers: outcome.headers });
   });
-  return LATER;
+  sync = false;
+  return settled ? result : LATER;
 }
 
 export const externalAuthStep: RequestStep = {

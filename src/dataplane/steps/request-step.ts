@@ -51,6 +51,10 @@ export interface StepRequest {
   requestId: string | undefined;
   /** The controller-wide timeouts (a route's annotations override them). */
   readonly timeouts: { readonly connectTimeoutMs: number; readonly readTimeoutMs: number };
+  /** The client connection (the TLSSocket over TLS), for what its handshake established. */
+  readonly connection: object | undefined;
+  /** The client-certificate headers for the upstream request (steps/client-certificate-step.ts). */
+  clientCertificateHeaders: readonly string[] | undefined;
   /** limit-rps/-rpm/-connections state, shared across table swaps (steps/rate-limits.ts). */
   readonly rateLimiter: RateLimiter | undefined;
   /** For the access log: which limit answered the request. */

@@ -12,6 +12,7 @@ import { redirectFor, type RedirectAnswer } from './redirect.ts';
 import { LATER, type RequestStep, type StepAnswer, type StepRequest } from './request-step.ts';
 import { externalAuthStep } from './external-auth-step.ts';
 import { rateLimitStep } from './rate-limit-step.ts';
+import { clientCertificateAfterRedirect, clientCertificateFirst } from './client-certificate-step.ts';
 import { renderFixedAnswer } from './fixed-answer.ts';
 import { editRequestHeaders, editResponseHeaders, templateContextOf } from './header-edits.ts';
 
@@ -124,4 +125,17 @@ const basicAuth: RequestStep = {
   },
 };
 
-export const REQUEST_STEPS: readonly RequestStep[] = [appRoot, cors, ingressRedirect, fixedAnswer, httpsRedirect, rateLimitStep, routeAccess, basicAuth, externalAuthStep, headerEdits];
+export const REQUEST_STEPS: readonly RequestStep[] = [
+  clientCertificateFirst,
+  appRoot,
+  cors,
+  ingressRedirect,
+  fixedAnswer,
+  httpsRedirect,
+  clientCertificateAfterRedirect,
+  rateLimitStep,
+  routeAccess,
+  basicAuth,
+  externalAuthStep,
+  headerEdits,
+];

@@ -26,6 +26,7 @@ import type { SniIndex } from './sni-index.ts';
 import { BASE_CONTEXT_OPTIONS } from './tls-settings.ts';
 import { Http2SessionGuard } from '../http2/session-guard.ts';
 import { createTlsFrontDoor, type TlsFrontDoor, type TlsFrontDoorOptions } from '../front/tls-front-door.ts';
+import { createClientCertificateServer, servedCertificateKey } from './client-certificate-server.ts'; // mtls
 
 /**
  * What the listener needs from the data plane: it installs its request handler on the server. When
@@ -33,7 +34,7 @@ import { createTlsFrontDoor, type TlsFrontDoor, type TlsFrontDoorOptions } from 
  */
 export interface HttpsRequestServing {
   attach(server: Http2SecureServer, scheme: 'https'): void;
-  readonly options?: { readonly limits?: { maxHeaderSize?: number; maxHeadersCount?: number; keepAliveTimeoutMs?: number } };
+  readonly options?: { readonly limits?: { maxHeaderSize?: number; maxHeadersCount?: number; keepAliveTimeoutMs?: number; maxConnections?: number | undefined } };
 }
 
 export interface Http2Limits {
@@ -166,39 +167,58 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
     maxSessionRejectedStreams: limits.maxSessionRejectedStreams,
   };
   const server = createSecureServer(serverOptions);
+  // mtls: the second TLS server, for hosts that ask for client certificates (client-certificate-server.ts).
+  const mtls = createClientCertificateServer({
+    serverOptions,
+    logger,
+    certificateFor(servername) {
+      const hit = lookupSni(index, servername);
+      const entry = hit === undefined ? undefined : lastTable.certificates[hit.certificate];
+      const c = entry ?? active.certificate;
+      return { key: servedCertificateKey(c.certPem, c.keyPem), certPem: c.certPem, keyPem: c.keyPem };
+    },
+  });
+  let lastTable: Pick<RouteTable, 'certificates'> = { certificates: {} };
 
   const sockets = new Set<Socket>();
   const sessions = new Set<Http2Session>();
   // Sessions must not outlive their socket (see session-guard.ts for the Node behaviour behind it).
   const guard = new Http2SessionGuard({ idleTimeoutMs: limits.idleSessionTimeoutMs });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.once('close', () => sockets.delete(socket));
-    socket.on('error', (error: Error) => logger.debug('client socket error', { code: codeOf(error) }));
-  });
-  server.on('secureConnection', (tlsSocket: Socket) => {
-    // The HTTP/1 side adds its own handler; an h2 socket belongs to its session. This one is the
-    // floor that guarantees no socket error is ever unhandled.
-    tlsSocket.on('error', (error: Error) => logger.debug('TLS socket error', { code: codeOf(error) }));
-  });
-  server.on('tlsClientError', (error: Error) => {
-    // Failed handshakes: scanners, old protocol versions, clients that reject our certificate.
-    logger.debug('TLS handshake failed', { code: codeOf(error) });
-  });
-  server.on('session', (session: Http2Session) => {
-    sessions.add(session);
-    session.once('close', () => sessions.delete(session));
-    session.on('error', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
-    // HTTP/2's keep-alive (the data plane sets the legacy server timeout to 0, which would leave
-    // sessions unbounded), and destroy() as soon as the socket is gone.
-    guard.add(session);
-  });
-  server.on('sessionError', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
-  server.on('unknownProtocol', (socket: Socket) => socket.destroy());
+  // mtls: the same floor of handlers on both TLS servers.
+  for (const tlsServer of [server, mtls.server]) {
+    tlsServer.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.once('close', () => sockets.delete(socket));
+      socket.on('error', (error: Error) => logger.debug('client socket error', { code: codeOf(error) }));
+    });
+    tlsServer.on('secureConnection', (tlsSocket: Socket) => {
+      // The HTTP/1 side adds its own handler; an h2 socket belongs to its session. This one is the
+      // floor that guarantees no socket error is ever unhandled.
+      tlsSocket.on('error', (error: Error) => logger.debug('TLS socket error', { code: codeOf(error) }));
+    });
+    tlsServer.on('tlsClientError', (error: Error) => {
+      // Failed handshakes: scanners, old protocol versions, clients that reject our certificate.
+      logger.debug('TLS handshake failed', { code: codeOf(error) });
+    });
+    tlsServer.on('session', (session: Http2Session) => {
+      sessions.add(session);
+      session.once('close', () => sessions.delete(session));
+      session.on('error', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
+      // HTTP/2's keep-alive (the data plane sets the legacy server timeout to 0, which would leave
+      // sessions unbounded), and destroy() as soon as the socket is gone.
+      guard.add(session);
+    });
+    tlsServer.on('sessionError', (error: Error) => logger.debug('HTTP/2 session error', { code: codeOf(error) }));
+    tlsServer.on('unknownProtocol', (socket: Socket) => socket.destroy());
+  }
 
   options.dataPlane.attach(server, 'https');
+  options.dataPlane.attach(mtls.server, 'https'); // mtls
   // tlsedge: with a front door, it listens and hands the TLS connections to `server`.
-  const front: TlsFrontDoor | undefined = options.front === undefined ? undefined : createTlsFrontDoor({ ...options.front, server, logger });
+  // mtls: always a front door, which reads ClientHellos while a host asks for client certificates.
+  const maxConnections = options.dataPlane.options?.limits?.maxConnections;
+  const frontOptions: TlsFrontDoorOptions = options.front ?? { proxyProtocol: false, ...(maxConnections === undefined ? {} : { maxConnections }) };
+  const front: TlsFrontDoor | undefined = createTlsFrontDoor({ ...frontOptions, server, logger, clientCertificates: mtls });
 
   const rotation = setInterval(() => {
     ticketKeys = randomBytes(48);
@@ -260,6 +280,7 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
       // Handshakes without SNI never reach SNICallback: they get the server's own context.
       server.setSecureContext({ ...BASE_CONTEXT_OPTIONS, cert: nextDefault.certificate.certPem, key: nextDefault.certificate.keyPem, sessionTimeout });
       server.setTicketKeys(ticketKeys);
+      mtls.server.setSecureContext({ ...BASE_CONTEXT_OPTIONS, cert: nextDefault.certificate.certPem, key: nextDefault.certificate.keyPem }); // mtls
       logger.info('default certificate', {
         certificate: nextDefault.certificate.id,
         fingerprint: nextDefault.certificate.fingerprint,
@@ -269,6 +290,8 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
     }
     index = nextIndex;
     active = nextDefault;
+    lastTable = table; // mtls
+    mtls.apply(table); // mtls
     front?.apply(table); // tlsedge
     const keep = new Set(nextIndex.contextKeys);
     keep.add(active.contextKey);
@@ -324,6 +347,7 @@ export function createHttpsListener(options: HttpsListenerOptions): HttpsListene
           return;
         }
         server.close(() => resolve());
+        mtls.server.close(); // mtls: never listens; stops its connections' keep-alive like the main server's
         for (const session of sessions) session.close();
         const force = (): void => {
           for (const session of sessions) session.destroy();
