@@ -2,6 +2,7 @@
 // parsed and checked the head and canonicalised the target; this adapter turns the engine's
 // exchange into what the flow asks for. It is also the exchange's ExchangeListener, so engine
 // events reach the flow without a closure per request.
+import { trailerSection } from '../proxy/relay-trailers.ts';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
@@ -124,9 +125,9 @@ export class Http1ClientSide implements ClientSide, ExchangeListener {
     return this.ex.write(chunk);
   }
 
-  // Response trailers are not written by the HTTP/1 engine (gRPC needs HTTP/2 anyway): dropped.
-  end(): void {
-    this.ex.end();
+  // The backend's trailers go out as chunked trailers (RFC 9112 §7.1.2); with Content-Length framing there is no room for them.
+  end(trailers?: IncomingHttpHeaders): void {
+    this.ex.end(undefined, trailerSection(trailers));
     this.#reportDone();
   }
 

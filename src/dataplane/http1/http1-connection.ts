@@ -386,7 +386,8 @@ export class Http1Connection implements ChunkSink {
     return this.send(head, null, null);
   }
 
-  end(ex: Http1Exchange, chunk: Buffer | undefined): void {
+  /** `trailers`: a checked trailer section ('name: value\r\n'...), sent only with chunked framing. */
+  end(ex: Http1Exchange, chunk: Buffer | undefined, trailers = ''): void {
     if (ex !== this.current || ex.finished) return;
     if (chunk !== undefined && chunk.length > 0) {
       if (this.pendingHead !== null && this.framing === LENGTH && chunk.length === this.lengthLeft) {
@@ -410,7 +411,7 @@ export class Http1Connection implements ChunkSink {
     const head = this.pendingHead ?? '';
     this.pendingHead = null;
     ex.headersSent = true;
-    if (this.framing === CHUNKED) this.send(head + LAST_CHUNK, null, null);
+    if (this.framing === CHUNKED) this.send(head + (trailers.length === 0 ? LAST_CHUNK : `0\r\n${trailers}\r\n`), null, null);
     else if (head.length > 0) this.send(head, null, null);
     this.finishResponse(ex);
   }

@@ -110,8 +110,9 @@ export class Http1Exchange {
     return this.conn.write(this, chunk);
   }
 
-  end(chunk?: Buffer): void {
-    this.conn.end(this, chunk);
+  /** `trailers`: a trailer section already checked by the caller, written only with chunked framing. */
+  end(chunk?: Buffer, trailers?: string): void {
+    this.conn.end(this, chunk, trailers);
   }
 
   /**

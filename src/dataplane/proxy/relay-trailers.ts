@@ -26,7 +26,8 @@ const NOT_TRAILERS = new Set([
   'max-forwards',
 ]);
 
-export function relayTrailers(res: ServerResponse | Http2ServerResponse, trailers: IncomingHttpHeaders): void {
+/** The trailers that may be relayed (undefined when none), values checked. */
+export function relayableTrailers(trailers: IncomingHttpHeaders): Record<string, string | string[]> | undefined {
   let out: Record<string, string | string[]> | undefined;
   for (const name in trailers) {
     const value = trailers[name];
@@ -35,6 +36,23 @@ export function relayTrailers(res: ServerResponse | Http2ServerResponse, trailer
     if (!values.every(isSafeHeaderValue)) continue;
     (out ??= {})[name] = value;
   }
+  return out;
+}
+
+/** The trailer section of a chunked HTTP/1.1 response ('name: value\r\n' lines), '' when none. */
+export function trailerSection(trailers: IncomingHttpHeaders | undefined): string {
+  const out = trailers === undefined ? undefined : relayableTrailers(trailers);
+  if (out === undefined) return '';
+  let text = '';
+  for (const name in out) {
+    const value = out[name]!;
+    for (const v of Array.isArray(value) ? value : [value]) text += `${name}: ${v}\r\n`;
+  }
+  return text;
+}
+
+export function relayTrailers(res: ServerResponse | Http2ServerResponse, trailers: IncomingHttpHeaders): void {
+  const out = relayableTrailers(trailers);
   if (out === undefined) return;
   try {
     (res as ServerResponse).addTrailers(out);
