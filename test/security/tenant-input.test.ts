@@ -147,7 +147,7 @@ test('all hostile annotations at once: the policy is exactly the default but ref
 function hostileSnapshot() {
   const hostile = ingress('hostile', {
     namespace: 'team',
-    annotations: { 'gatehouse.dev/read-timeout': '10s\r\nX-Injected: 1', 'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "X-Injected: 1";' },
+    annotations: { 'gatehouse.dev/read-timeout': '10s\r\nX-Injected: 1', 'nginx.ingress.kubernetes.io/configuration-snippet': 'more_set_headers "X-Injected: 1";\ndeny all;' },
     rules: [
       rule(
         'app.example',
@@ -183,8 +183,8 @@ test('the builder refuses hostile paths and hosts alone, keeps the good path, an
   for (const needle of ['X-Injected', 'more_set_headers', '[0-9]', '(.*)', ';xpto', 'passwd', '%2e', '\\r', '\\n', '\\u0000', 'evil']) {
     assert.ok(!json.includes(needle), `${needle} reached the route table`);
   }
-  // The configuration-snippet asks for what Gatehouse never runs: the whole Ingress is refused.
-  assert.deepEqual(table.policies['team/hostile'], { ...DEFAULT_POLICY, refused: { code: 'AnnotationProtectionUnsupported', annotation: 'nginx.ingress.kubernetes.io/configuration-snippet' } });
+  // The configuration-snippet holds what the safe subset refuses (deny): the whole Ingress is refused.
+  assert.deepEqual(table.policies['team/hostile'], { ...DEFAULT_POLICY, refused: { code: 'SnippetUnsupported', annotation: 'nginx.ingress.kubernetes.io/configuration-snippet' } });
   // Diagnostics are data: safe to log as JSON lines (no raw control bytes in messages).
   for (const d of diagnostics) assert.ok(!/[\x00-\x1f]/.test(d.message), JSON.stringify(d.message));
 });

@@ -162,7 +162,7 @@ function readValue(
 ): unknown {
   // Header lines carry ';' and quotes legitimately (Content-Security-Policy): their parser is the
   // gate (printable ASCII only, no line break inside a value, only the documented variables).
-  const unsafe = type.kind === 'header-lines' ? (text.length > maxValueLength(type) ? `is longer than ${maxValueLength(type)} characters` : undefined) : checkAnnotationValue(text, maxValueLength(type));
+  const unsafe = type.kind === 'header-lines' ? checkHeaderLinesValue(text, maxValueLength(type)) : checkAnnotationValue(text, maxValueLength(type));
   const parsed = unsafe === undefined ? parseValue(type, text) : undefined;
   if (parsed?.ok === true) return parsed.value;
   if (refusal !== undefined) {
@@ -176,6 +176,20 @@ function readValue(
     return undefined;
   }
   report('AnnotationInvalid', key, `${quoteValue(text)} is not a valid value for ${quoteValue(key)}: ${parsed!.ok ? '' : parsed!.reason}; the default applies`);
+  return undefined;
+}
+
+/** The gate of header lines: printable ASCII and tabs, lines separated by LF only. */
+function checkHeaderLinesValue(text: string, maxLength: number): string | undefined {
+  if (text.length > maxLength) return `is longer than ${maxLength} characters`;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x09) continue;
+    if (c === 0x0d) return 'contains a carriage return (CR): separate the lines with LF only';
+    if (c === 0) return 'contains a NUL byte';
+    if (c < 0x20 || c === 0x7f) return 'contains a control character';
+    if (c > 0x7e) return 'contains a non-ASCII character';
+  }
   return undefined;
 }
 

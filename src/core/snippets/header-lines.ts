@@ -20,7 +20,8 @@ export function parseHeaderName(text: string, allowPrefix = false): ParsedName {
   const prefix = allowPrefix && text.endsWith('*');
   const name = prefix ? text.slice(0, -1) : text;
   if (prefix && name.length === 0) return { ok: false, reason: 'clearing every header ("*") is not supported' };
-  if (!isToken(name)) return { ok: false, reason: `${JSON.stringify(text.slice(0, 64))} is not a header name` };
+  // Stricter than an RFC 9110 token: the names real headers use (letters, digits, '-', '_').
+  if (!isToken(name) || !/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(name)) return { ok: false, reason: `${JSON.stringify(text.slice(0, 64))} is not a header name (letters, digits, "-" and "_")` };
   const lower = name.toLowerCase();
   if (FRAMING_HEADERS.has(lower)) return { ok: false, reason: `${name} frames the message or the connection; Gatehouse owns it` };
   return { ok: true, name: prefix ? `${lower}*` : lower };
