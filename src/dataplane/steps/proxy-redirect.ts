@@ -41,7 +41,7 @@ export function rewriteRedirectHeaders(
   return out;
 }
 
-/** For raw name/value pairs (upgrade-exchange.ts relays the backend's raw head). */
+/** For raw name/value pairs (the 101 of an upgrade relays the backend's raw head: proxy-exchange.ts onRequestUpgrade). */
 export function rewriteRawRedirectHeaders(redirect: ProxyRedirectPolicy, raw: readonly (Buffer | string)[]): (Buffer | string)[] {
   const out = [...raw];
   for (let i = 0; i + 1 < out.length; i += 2) {
