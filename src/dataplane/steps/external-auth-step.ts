@@ -6,7 +6,7 @@ import type { RouteTarget } from '../compile-table.ts';
 import { isSafeHeaderValue } from '../http/header-value.ts';
 import { requestIdFor } from '../http/request-id.ts';
 import { authCookiesFor, checkExternalAuth, withAuthHeaders } from './external-auth.ts';
-import { LATER, type RequestStep, type StepOutcome, type StepRequest } from './request-step.ts';
+import { LATER, nowOrLater, type RequestStep, type StepOutcome, type StepRequest } from './request-step.ts';
 
 function start(target: RouteTarget, req: StepRequest): StepOutcome | typeof LATER {
   const auth = target.externalAuth;
@@ -34,32 +34,22 @@ function start(target: RouteTarget, req: StepRequest): StepOutcome | typeof LATE
     connectTimeoutMs: policy.connectTimeoutMs ?? req.timeouts.connectTimeoutMs,
     timeoutMs: policy.readTimeoutMs ?? req.timeouts.readTimeoutMs,
   };
-  // A cached answer comes back at once (inside the call): it is returned, not resumed.
-  let sync = true;
-  let settled = false;
-  let result: StepOutcome;
-  checkExternalAuth(auth, facts, state.abort.signal, (outcome) => {
-    if (req.clientGone) return;
-    let answer: StepOutcome;
-    if (outcome.allow) {
-      if (auth.policy.alwaysSetCookie && outcome.cookies.length > 0) req.auth = { ...state, alwaysCookies: authCookiesFor(0, outcome.cookies, true) };
-      req.auth = { ...req.auth, allowed: outcome };
-      answer = undefined;
-    } else if (outcome.status === 302 && !isSafeHeaderValue(outcome.headers[1] ?? '')) {
-      answer = { status: 400, error: 'redirect location is not a valid header value', close: true };
-    } else {
+  // A cached answer comes back at once (inside the call): nowOrLater returns it instead of resuming.
+  return nowOrLater(req, (done) =>
+    checkExternalAuth(auth, facts, state.abort.signal, (outcome) => {
+      if (req.clientGone) return;
+      if (outcome.allow) {
+        if (auth.policy.alwaysSetCookie && outcome.cookies.length > 0) req.auth = { ...state, alwaysCookies: authCookiesFor(0, outcome.cookies, true) };
+        req.auth = { ...req.auth, allowed: outcome };
+        return done(undefined);
+      }
+      if (outcome.status === 302 && !isSafeHeaderValue(outcome.headers[1] ?? '')) {
+        return done({ status: 400, error: 'redirect location is not a valid header value', close: true });
+      }
       // The answer's own headers already carry the cookies when they are due.
-      answer = { status: outcome.status, error: outcome.error, headers: outcome.headers };
-    }
-    if (sync) {
-      settled = true;
-      result = answer;
-    } else {
-      req.resume(answer);
-    }
-  });
-  sync = false;
-  return settled ? result : LATER;
+      done({ status: outcome.status, error: outcome.error, headers: outcome.headers });
+    }),
+  );
 }
 
 export const externalAuthStep: RequestStep = {

@@ -95,3 +95,23 @@ export interface RequestStep {
   /** Edits the upstream header list (Host first) once the request is admitted. */
   editUpstreamHeaders?(target: RouteTarget, headers: string[], req: StepRequest): string[];
 }
+
+/**
+ * Runs an asynchronous check for a step: an outcome that comes at once (a cached answer) is
+ * returned; one that comes later resumes the request. `start` calls `done` exactly once.
+ */
+export function nowOrLater(req: StepRequest, start: (done: (outcome: StepOutcome) => void) => void): StepOutcome | typeof LATER {
+  let sync = true;
+  let settled = false;
+  let result: StepOutcome;
+  start((outcome) => {
+    if (sync) {
+      settled = true;
+      result = outcome;
+    } else {
+      req.resume(outcome);
+    }
+  });
+  sync = false;
+  return settled ? result : LATER;
+}

@@ -9,7 +9,7 @@ import { checkRouteAccess } from './check-route-access.ts';
 import { corsFor } from './cors.ts';
 import { redirectsToHttps } from './https-redirect.ts';
 import { redirectFor, type RedirectAnswer } from './redirect.ts';
-import { LATER, type RequestStep, type StepAnswer, type StepRequest } from './request-step.ts';
+import { nowOrLater, type RequestStep, type StepAnswer, type StepRequest } from './request-step.ts';
 import { externalAuthStep } from './external-auth-step.ts';
 import { rateLimitStep } from './rate-limit-step.ts';
 import { clientCertificateAfterRedirect, clientCertificateFirst } from './client-certificate-step.ts';
@@ -104,20 +104,11 @@ const basicAuth: RequestStep = {
   run(target, req) {
     const auth = target.basicAuth;
     if (auth === undefined) return undefined;
-    let sync = true;
-    let result: StepAnswer | undefined;
-    let settled = false;
-    checkBasicAuth(auth, req.headers.authorization, () => req.clientGone, (denied) => {
-      const outcome = denied === undefined ? undefined : { status: denied.status, error: denied.error, headers: denied.headers };
-      if (sync) {
-        settled = true;
-        result = outcome;
-      } else {
-        req.resume(outcome);
-      }
-    });
-    sync = false;
-    return settled ? result : LATER;
+    return nowOrLater(req, (done) =>
+      checkBasicAuth(auth, req.headers.authorization, () => req.clientGone, (denied) => {
+        done(denied === undefined ? undefined : { status: denied.status, error: denied.error, headers: denied.headers });
+      }),
+    );
   },
   // The credentials were for this proxy: they never reach the backend.
   editUpstreamHeaders(target, headers) {
