@@ -103,7 +103,7 @@ export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetS
     get passthroughConnections() {
       return open.size;
     },
-    listen: (bind, port) => door.listen(bind, port),
+    listen: (bind, port, options) => door.listen(bind, port, options),
     async close() {
       // Passthrough pipes first: the accepting server's close() waits for every connection it accepted.
       for (const socket of open) socket.destroy();
