@@ -86,7 +86,6 @@ test('the real-world shapes people carry over are refused', () => {
   const cases: Record<string, string>[] = [
     { 'nginx.ingress.kubernetes.io/auth-snippet': 'proxy_set_header X-Foo-Header 42;\n' },
     { 'nginx.ingress.kubernetes.io/auth-proxy-set-headers': 'auth-headers' },
-    { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on', 'nginx.ingress.kubernetes.io/auth-tls-secret': 'default/ca-secret' },
     { 'nginx.ingress.kubernetes.io/auth-tls-match-cn': 'CN=client' },
     { 'nginx.ingress.kubernetes.io/limit-rate': '100' },
     { 'nginx.ingress.kubernetes.io/limit-rate-after': '10m' },
@@ -135,6 +134,13 @@ test('the real-world snippets that do access control are refused by the subset',
     assert.deepEqual(policies.get('shop/web')?.refused, { code: 'SnippetUnsupported', annotation: Object.keys(annotations)[0]! }, JSON.stringify(annotations));
     assert.deepEqual(diagnostics.map((d) => `${d.code} ${d.severity}`), ['SnippetUnsupported error']);
   }
+});
+
+test('client certificates asked for with a Secret that does not exist: refused (ClientCertSecretNotFound), never served without them', () => {
+  const ingress = { kind: 'Ingress' as const, metadata: { namespace: 'shop', name: 'web', labels: {}, annotations: { 'nginx.ingress.kubernetes.io/auth-tls-verify-client': 'on', 'nginx.ingress.kubernetes.io/auth-tls-secret': 'default/ca-secret' } }, spec: {} };
+  const { policies, diagnostics } = collectPolicies([ingress], new Map(), { allowCrossNamespaceSecrets: true });
+  assert.equal(policies.get('shop/web')?.refused?.code, 'ClientCertSecretNotFound');
+  assert.ok(diagnostics.some((d) => d.code === 'ClientCertSecretNotFound' && d.severity === 'error'));
 });
 
 test('values that switch a protection off, and names that only tune, are warnings: the Ingress serves', () => {
