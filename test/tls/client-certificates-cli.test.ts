@@ -74,6 +74,9 @@ describe('client certificates through the CLI (manifest mode)', () => {
     });
     write(dir, 'ingresses.yaml', ingress('secure', 'secure.example.com', { 'nginx.ingress.kubernetes.io/auth-tls-secret': 'client-ca' }) + '---\n' + ingress('open', 'open.example.com', {}));
     gh = await startGatehouseProcess(['--manifests', dir]);
+    // "listening" comes before the first table is applied: until then no host is known to ask for
+    // client certificates, and a handshake made then is not the mTLS one (a 421 later).
+    await waitFor('the first table', async () => (await curl('open.example.com')).status === 200, 15_000, 100);
   });
 
   after(async () => {
