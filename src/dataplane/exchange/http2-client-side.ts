@@ -97,6 +97,10 @@ export class Http2ClientSide implements ClientSide {
   }
 
   respond(status: number, headers: string[], body: Buffer | undefined): void {
+    // An answer of our own to a request whose body was never read (a redirect, a refusal): the body
+    // is read and dropped, so the stream ends cleanly on both sides instead of DATA arriving for a
+    // stream already closed (a RST_STREAM the client reports as a framing error).
+    if (this.hasBody && !this.req.readableEnded && !this.req.readableFlowing) this.req.resume();
     if (body !== undefined) headers.push('content-length', String(body.length));
     this.res.writeHead(status, headers);
     if (body === undefined) this.res.end();
