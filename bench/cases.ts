@@ -20,10 +20,10 @@
 //
 // Needs wrk, nginx and openssl (and h2load for https-h2). Everything listens on 127.0.0.x and is
 // stopped at the end, whatever happens.
+import { freePort, killAll, latency, median, processTreeKiB, stop, track } from './bench-processes.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -76,7 +76,6 @@ interface Target {
   port: number;
 }
 
-const children: ChildProcess[] = [];
 
 export async function runCases(options: CasesOptions): Promise<void> {
   if (!NGINX || !WRK) throw new Error('bench: needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx)');
@@ -134,7 +133,7 @@ export async function runCases(options: CasesOptions): Promise<void> {
     if (ratio1w.length === 2) console.log(`\n2 workers vs 1: ratio ${ratio1w[1]!.toFixed(2)}x against ${ratio1w[0]!.toFixed(2)}x (goal: within 10%)`);
     console.log(`\nwrk -t1 (h2load -t1 -m10 for h2); p99 from wrk --latency (h2load reports no p99: its mean is shown); backend: ${options.backend}; ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs; node ${process.version}`);
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    killAll();
     if (!options.keep) rmSync(work, { recursive: true, force: true });
   }
 }
@@ -147,11 +146,6 @@ function sum(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
 function makeCertificate(work: string): { cert: string; key: string } {
   const cert = join(work, 'bench.crt');
@@ -329,54 +323,10 @@ function runTool(tool: string, toolArgs: string[], seconds: number): Promise<str
   });
 }
 
-function latency(out: string, pct: string): number {
-  const m = new RegExp(`^\\s+${pct}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
-  if (!m) return NaN;
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-}
 
-/** Sum of a /proc status field over a process and its children (nginx master + workers; Gatehouse is one process). */
-function processTreeKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      if (Number(entry) !== pid && ppid !== pid) continue;
-      total += Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-    } catch {
-      // the process went away meanwhile
-    }
-  }
-  return total;
-}
 
-function track(child: ChildProcess): ChildProcess {
-  children.push(child);
-  return child;
-}
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(child.spawnfile.includes('nginx') ? 'SIGQUIT' : 'SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function waitForHttp(address: string, port: number, host: string | undefined, tls: boolean): Promise<void> {
   const deadline = Date.now() + 30_000;

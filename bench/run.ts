@@ -18,10 +18,10 @@
 // stopped at the end, whatever happens. Both proxies run one process (nginx: worker_processes 1),
 // both log every request to a file, both set X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP and
 // X-Request-ID.
+import { freePort, killAll, latency, median, processTreeKiB, stop, track } from './bench-processes.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -63,7 +63,6 @@ interface Result {
   peakRssMiB: number;
 }
 
-const children: ChildProcess[] = [];
 const work = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 chmodSync(work, 0o755); // nginx workers may run as another user
 
@@ -237,10 +236,12 @@ async function startGatehouse(cli: string, port: number, backendPort: number, ex
   const log = openSync(join(work, `${name}.log`), 'w');
   const nodeArgs = args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(work, 'profile')}`] : [];
   const [httpsPort, adminPort] = [await freePort('127.0.0.1'), await freePort('127.0.0.1')];
+  // One data-plane thread, like nginx's worker_processes 1 (the default is one per CPU).
+  const workers = extraArgs.includes('--workers') ? [] : ['--workers', '1'];
   return track(
     spawn(
       process.execPath,
-      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1', ...extraArgs],
+      [...nodeArgs, cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(port), '--https-port', String(httpsPort), '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1', ...workers, ...extraArgs],
       { stdio: ['ignore', log, 'inherit'] },
     ),
   );
@@ -278,12 +279,6 @@ function runWrk(wrkArgs: string[], seconds: number): Promise<string> {
   });
 }
 
-function latency(out: string, pct: string): number {
-  const m = new RegExp(`^\\s+${pct.replace('%', '%')}\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
-  if (!m) return NaN;
-  const v = Number(m[1]);
-  return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-}
 
 /** User + system CPU seconds of a process and its children (/proc/PID/stat, clock ticks of 1/100 s). */
 function processTreeCpuSeconds(pid: number): number {
@@ -303,22 +298,6 @@ function processTreeCpuSeconds(pid: number): number {
   return ticks / 100;
 }
 
-/** Sum of a /proc status field over a process and its children (nginx master + worker). */
-function processTreeKiB(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const status = readFileSync(`/proc/${entry}/status`, 'utf8');
-      const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
-      if (Number(entry) !== pid && ppid !== pid) continue;
-      total += Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-    } catch {
-      // the process went away meanwhile
-    }
-  }
-  return total;
-}
 
 function report(results: Result[]): void {
   console.log('');
@@ -360,36 +339,9 @@ function report(results: Result[]): void {
   console.log(`backend: ${args.backend}; machine: ${readFileSync('/proc/cpuinfo', 'utf8').match(/^processor/gm)?.length ?? '?'} CPUs; node ${process.version}`);
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-}
 
-function track(child: ChildProcess): ChildProcess {
-  children.push(child);
-  return child;
-}
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill(child.spawnfile.includes('nginx') ? 'SIGQUIT' : 'SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(timer);
-}
 
-function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen({ host, port: 0 }, () => {
-      const port = (s.address() as AddressInfo).port;
-      s.close(() => resolvePort(port));
-    });
-  });
-}
 
 async function waitForHttp(address: string, port: number, host: string | undefined): Promise<void> {
   const deadline = Date.now() + 20_000;
@@ -411,6 +363,6 @@ async function waitForHttp(address: string, port: number, host: string | undefin
 try {
   await main();
 } finally {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  killAll();
   if (!args.keep && !args.profile) rmSync(work, { recursive: true, force: true });
 }
