@@ -24,15 +24,18 @@ export interface RedirectAnswer {
   reason: 'app-root' | 'permanent-redirect' | 'temporal-redirect';
 }
 
-export function redirectFor(target: RouteTarget, r: RedirectRequest): RedirectAnswer | undefined {
-  if (target.refused !== undefined) return undefined;
-  const policy = target.policy;
-  if (policy.appRoot !== undefined && r.path === '/') {
-    // ingress-nginx: `return 302 $scheme://$http_host<app-root>` (the query is not kept).
-    return { status: 302, location: `${r.scheme}://${r.authority || r.host}${policy.appRoot}`, reason: 'app-root' };
-  }
-  const redirect = policy.redirect;
-  if (redirect === undefined) return undefined;
+/** app-root: a request for exactly `/` is sent to the app root; checked first (a server-level rule). */
+export function appRootRedirect(target: RouteTarget, r: RedirectRequest): RedirectAnswer | undefined {
+  const appRoot = target.policy.appRoot;
+  if (appRoot === undefined || r.path !== '/' || target.refused !== undefined) return undefined;
+  // ingress-nginx: `return 302 $scheme://$http_host<app-root>` (the query is not kept).
+  return { status: 302, location: `${r.scheme}://${r.authority || r.host}${appRoot}`, reason: 'app-root' };
+}
+
+/** The Ingress's permanent-redirect or temporal-redirect (after app-root and the CORS preflight). */
+export function ingressRedirect(target: RouteTarget, r: RedirectRequest): RedirectAnswer | undefined {
+  const redirect = target.policy.redirect;
+  if (redirect === undefined || target.refused !== undefined) return undefined;
   return { status: redirect.code, location: expand(redirect.location, r), reason: redirect.kind === 'permanent' ? 'permanent-redirect' : 'temporal-redirect' };
 }
 

@@ -8,7 +8,7 @@ import { checkBasicAuth, withoutAuthorization } from './basic-auth.ts';
 import { checkRouteAccess } from './check-route-access.ts';
 import { corsFor } from './cors.ts';
 import { redirectsToHttps } from './https-redirect.ts';
-import { redirectFor, type RedirectAnswer } from './redirect.ts';
+import { appRootRedirect, ingressRedirect as ingressRedirectOf, type RedirectRequest } from './redirect.ts';
 import { nowOrLater, type RequestStep, type StepAnswer, type StepRequest } from './request-step.ts';
 import { externalAuthStep } from './external-auth-step.ts';
 import { rateLimitStep } from './rate-limit-step.ts';
@@ -16,10 +16,8 @@ import { clientCertificateAfterRedirect, clientCertificateFirst } from './client
 import { renderFixedAnswer } from './fixed-answer.ts';
 import { editRequestHeaders, editResponseHeaders, templateContextOf } from './header-edits.ts';
 
-function redirectOf(target: RouteTarget, req: StepRequest): RedirectAnswer | undefined {
-  const policy = target.policy;
-  if (policy.redirect === undefined && policy.appRoot === undefined) return undefined;
-  return redirectFor(target, { scheme: req.scheme, host: req.host, authority: req.authority ?? '', path: req.path, query: req.query });
+function redirectRequestOf(req: StepRequest): RedirectRequest {
+  return { scheme: req.scheme, host: req.host, authority: req.authority ?? '', path: req.path, query: req.query };
 }
 
 /** A redirect answer; a location that cannot be a header value is a 400. */
@@ -31,8 +29,9 @@ function redirectAnswer(status: number, location: string): StepAnswer {
 const appRoot: RequestStep = {
   name: 'app-root',
   run(target, req) {
-    const redirect = redirectOf(target, req);
-    return redirect?.reason === 'app-root' ? redirectAnswer(redirect.status, redirect.location) : undefined;
+    if (target.policy.appRoot === undefined) return undefined;
+    const redirect = appRootRedirect(target, redirectRequestOf(req));
+    return redirect === undefined ? undefined : redirectAnswer(redirect.status, redirect.location);
   },
 };
 
@@ -49,8 +48,9 @@ const cors: RequestStep = {
 const ingressRedirect: RequestStep = {
   name: 'redirect',
   run(target, req) {
-    const redirect = redirectOf(target, req);
-    return redirect !== undefined && redirect.reason !== 'app-root' ? redirectAnswer(redirect.status, redirect.location) : undefined;
+    if (target.policy.redirect === undefined) return undefined;
+    const redirect = ingressRedirectOf(target, redirectRequestOf(req));
+    return redirect === undefined ? undefined : redirectAnswer(redirect.status, redirect.location);
   },
 };
 
