@@ -17,7 +17,7 @@
 // connection over and the two sockets are spliced (exchange/tunnel.ts).
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { CompiledTable, RouteTarget } from '../compile-table.ts';
 import type { ResolvedDataPlaneOptions } from '../data-plane-options.ts';
@@ -48,7 +48,7 @@ import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { isGrpcStatusHead } from './relay-trailers.ts';
 import type { RateLimiter } from '../steps/rate-limits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
-import type { UpstreamPools } from './upstream-pools.ts';
+import type { UpstreamDispatcher, UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
 
 /** What the request path needs from its owner (the DataPlane, or a test). */
@@ -122,7 +122,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   upstreamEndedAt = 0;
   trace: TraceContext | undefined = undefined;
   readonly upgrade: boolean;
-  pool: Pool | undefined = undefined;
+  pool: UpstreamDispatcher | undefined = undefined;
   /** The endpoint's admission queue while this exchange holds one of its slots or waits in it. */
   slot: UpstreamQueue | undefined = undefined;
   waiting = false;
@@ -330,7 +330,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     let pool;
     try {
       // The backend protocol (backend-protocol, proxy-ssl-*) chooses the pool (upstream-pools.ts).
-      pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host);
+      pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host, this.upgrade);
     } catch {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';

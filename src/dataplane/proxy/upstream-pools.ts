@@ -7,15 +7,28 @@
 // HTTP/1.1 in clear (the default, cached per Endpoint object), HTTP/1.1 over TLS, HTTP/2 in clear
 // with prior knowledge (GRPC, H2C) or over TLS (GRPCS). Such pools are keyed by endpoint, connect
 // timeout, kind, TLS settings and server name, and retired with their endpoint like the others.
+//
+// Plain HTTP/1.1 requests go through the engine's own upstream client (upstream/engine-dispatcher.ts,
+// measured cheaper than undici on the hot path); upgrades and every other backend protocol through
+// undici's pools. Both answer the flow through undici's dispatch-handler interface.
 import { Pool, type Dispatcher } from 'undici';
+import { EngineDispatcher } from '../upstream/engine-dispatcher.ts';
+import { UpstreamPool } from '../upstream/upstream-pool.ts';
 import { backendTlsConnector } from '../upstream/backend-tls-connector.ts';
 import { upstreamName, type CompiledUpstream, type UpstreamKind } from '../upstream/upstream-protocol.ts';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { UpstreamPoolOptions } from '../data-plane-options.ts';
 import { UpstreamQueue } from './upstream-queue.ts';
 
+/** What the flow needs of a pool: undici's Pool, or the engine client's EngineDispatcher. */
+export interface UpstreamDispatcher {
+  dispatch(options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler): boolean;
+  close(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
 interface PoolEntry {
-  pool: Pool;
+  pool: UpstreamDispatcher;
   queue: UpstreamQueue;
   closeTimer: NodeJS.Timeout | undefined;
   closed: boolean;
@@ -40,7 +53,7 @@ export class UpstreamPools {
   readonly #pools = new Map<string, PoolEntry>();
   /** Hot-path cache: the table's Endpoint objects are stable, so no key string is built per request. */
   readonly #byEndpoint = new WeakMap<Endpoint, PoolEntry>();
-  readonly #queues = new WeakMap<Pool, UpstreamQueue>();
+  readonly #queues = new WeakMap<UpstreamDispatcher, UpstreamQueue>();
   #closed = false;
 
   constructor(options: UpstreamPoolOptions, defaultConnectTimeoutMs: number) {
@@ -56,7 +69,7 @@ export class UpstreamPools {
    * The pool for an endpoint. A connect timeout other than the default gets its own pool, since
    * undici applies connect timeouts per pool.
    */
-  get(endpoint: Endpoint, connectTimeoutMs: number): Pool {
+  get(endpoint: Endpoint, connectTimeoutMs: number): UpstreamDispatcher {
     const isDefault = connectTimeoutMs === this.#defaultConnectTimeoutMs;
     if (isDefault) {
       const cached = this.#byEndpoint.get(endpoint);
@@ -84,13 +97,14 @@ export class UpstreamPools {
    * The pool for a request of a route with this backend protocol: `scheme` is the client's (AUTO_HTTP
    * uses TLS when it is https), `host` the request's (the TLS name when proxy-ssl-name is not set).
    */
-  forRequest(endpoint: Endpoint, connectTimeoutMs: number, upstream: CompiledUpstream, scheme: 'http' | 'https', host: string): Pool {
+  forRequest(endpoint: Endpoint, connectTimeoutMs: number, upstream: CompiledUpstream, scheme: 'http' | 'https', host: string, upgrade = false): UpstreamDispatcher {
     const kind = scheme === 'https' ? upstream.overTls : upstream.plain;
-    if (kind === 'http1') return this.get(endpoint, connectTimeoutMs);
+    if (kind === 'http1' && !upgrade) return this.get(endpoint, connectTimeoutMs);
     const tls = kind === 'https1' || kind === 'h2' ? upstream.tls : undefined;
     const name = tls === undefined ? undefined : upstreamName(tls, host);
     // '#' never occurs in an address or a host name: retain() reads the endpoint up to the first one.
-    const poolKey = `${endpoint.address}:${endpoint.port}#${connectTimeoutMs}#${kind}#${tls?.id ?? ''}#${name ?? ''}`;
+    // Upgrades (WebSocket) of plain HTTP/1.1 routes take undici's pool: the engine client has no upgrade.
+    const poolKey = `${endpoint.address}:${endpoint.port}#${connectTimeoutMs}#${kind}#${tls?.id ?? ''}#${name ?? ''}${upgrade ? '#upgrade' : ''}`;
     let entry = this.#pools.get(poolKey);
     if (entry === undefined) {
       if (this.#closed) throw new Error('upstream pools are closed');
@@ -107,7 +121,7 @@ export class UpstreamPools {
   }
 
   /** The admission queue in front of a pool returned by get(): one per pool, so per endpoint. */
-  queueOf(pool: Pool): UpstreamQueue {
+  queueOf(pool: UpstreamDispatcher): UpstreamQueue {
     const queue = this.#queues.get(pool);
     if (queue === undefined) throw new Error('not a pool of these UpstreamPools');
     return queue;
@@ -124,23 +138,24 @@ export class UpstreamPools {
     return { active, waiting };
   }
 
-  #createPool(endpoint: Endpoint, connectTimeoutMs: number): Pool {
-    const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
-    const pool = new Pool(`http://${host}:${endpoint.port}`, {
-      connections: this.#options.maxConnectionsPerEndpoint,
-      pipelining: 1,
-      keepAliveTimeout: this.#options.keepAliveTimeoutMs,
-      keepAliveMaxTimeout: Math.max(this.#options.keepAliveTimeoutMs, 600_000),
-      connectTimeout: connectTimeoutMs,
-      strictContentLength: true,
-      maxHeaderSize: 64 * 1024,
-    });
-    // Errors surface per request through the dispatch handler; the pool itself must never throw.
-    pool.on('connectionError', () => {});
-    return pool;
+  /** Plain HTTP/1.1: the engine's own client. */
+  #createPool(endpoint: Endpoint, connectTimeoutMs: number): UpstreamDispatcher {
+    const o = this.#options;
+    return new EngineDispatcher(
+      new UpstreamPool(endpoint.address, endpoint.port, {
+        maxConnections: o.maxConnectionsPerEndpoint,
+        // The flow's admission queue (upstream-queue.ts) already bounds what waits for this pool.
+        maxQueue: o.maxConnectionsPerEndpoint + o.queueSize,
+        connectTimeoutMs,
+        // Each request brings its route's read timeout; the flow runs the send timeout itself.
+        sendTimeoutMs: 0,
+        keepAliveTimeoutMs: o.keepAliveTimeoutMs,
+        maxHeaderSize: 64 * 1024,
+      }),
+    );
   }
 
-  #createProtocolPool(endpoint: Endpoint, connectTimeoutMs: number, kind: Exclude<UpstreamKind, 'http1'>, upstream: CompiledUpstream, name: string | undefined): Pool {
+  #createProtocolPool(endpoint: Endpoint, connectTimeoutMs: number, kind: UpstreamKind, upstream: CompiledUpstream, name: string | undefined): Pool {
     const host = endpoint.address.includes(':') ? `[${endpoint.address}]` : endpoint.address;
     const o = this.#options;
     const common = {
@@ -154,7 +169,9 @@ export class UpstreamPools {
     // HTTP/2: many streams share a connection (undici caps a connection's streams at `pipelining`).
     const h2 = { allowH2: true, pipelining: H2_STREAMS_PER_CONNECTION };
     let pool: Pool;
-    if (kind === 'h2c') {
+    if (kind === 'http1') {
+      pool = new Pool(`http://${host}:${endpoint.port}`, { ...common, pipelining: 1 });
+    } else if (kind === 'h2c') {
       // The Pool builds its connector from a top-level useH2c (undici 8.13), which its types omit.
       const options = { ...common, ...h2, useH2c: true, h2Options: { useH2c: true, maxConcurrentStreams: H2_STREAMS_PER_CONNECTION } };
       pool = new Pool(`http://${host}:${endpoint.port}`, options as Pool.Options);

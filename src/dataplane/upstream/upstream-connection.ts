@@ -21,8 +21,14 @@ export interface UpstreamRequest {
   headers: readonly string[];
   /** The whole body, written with the head. */
   body?: Buffer;
-  /** Without `body`: -1 streams a chunked body through UpstreamCall.write/end; 0 or absent: no body. */
+  /**
+   * Without `body`: -1 streams a chunked body through UpstreamCall.write/end; a positive length
+   * streams exactly that many bytes (framed by Content-Length, which this client writes: it must not
+   * be in `headers`); 0 or absent: no body.
+   */
   contentLength?: number;
+  /** This request's read timeout (to the response head, between body bytes); default the pool's. */
+  readTimeoutMs?: number;
 }
 
 export interface UpstreamHandler {
@@ -112,6 +118,8 @@ export class UpstreamConnection implements ChunkSink {
   private decoder: ChunkedDecoder | null = null;
   private requestDone = false;
   private chunkedRequest = false;
+  /** Bytes of a length-framed streamed body still to send (-1: not such a body). */
+  private bodyLeft = -1;
   /** Requests this connection has carried (a reused connection that fails first may be retried). */
   uses = 0;
 
@@ -154,12 +162,17 @@ export class UpstreamConnection implements ChunkSink {
     for (let i = 0; i + 1 < h.length; i += 2) head += `${h[i]}: ${h[i + 1]}\r\n`;
     const body = r.body;
     this.chunkedRequest = false;
+    this.bodyLeft = -1;
     if (body !== undefined) {
       head += `content-length: ${body.length}\r\n\r\n`;
       this.requestDone = true;
     } else if (r.contentLength === -1) {
       head += 'transfer-encoding: chunked\r\n\r\n';
       this.chunkedRequest = true;
+      this.requestDone = false;
+    } else if (r.contentLength !== undefined && r.contentLength > 0) {
+      head += `content-length: ${r.contentLength}\r\n\r\n`;
+      this.bodyLeft = r.contentLength;
       this.requestDone = false;
     } else {
       if (r.method === 'POST' || r.method === 'PUT' || r.method === 'PATCH') head += 'content-length: 0\r\n';
@@ -168,7 +181,7 @@ export class UpstreamConnection implements ChunkSink {
     }
     // While a streamed body is being sent, the inactivity timer is the send timeout (between body
     // bytes); from its end on, the read timeout (to the response head, between body bytes).
-    this.socket.setTimeout(this.requestDone ? this.pool.options.readTimeoutMs : this.pool.options.sendTimeoutMs);
+    this.socket.setTimeout(this.requestDone ? this.readTimeoutMs : this.pool.options.sendTimeoutMs);
     if (body !== undefined && body.length > 0) {
       const out = Buffer.allocUnsafe(head.length + body.length);
       out.write(head, 0, 'latin1');
@@ -177,7 +190,7 @@ export class UpstreamConnection implements ChunkSink {
     } else {
       this.socket.write(head, 'latin1');
     }
-    if (this.chunkedRequest) {
+    if (!this.requestDone) {
       // Body written while the request waited for a connection, then the go-ahead for more.
       const early = call.early;
       call.early = null;
@@ -187,8 +200,22 @@ export class UpstreamConnection implements ChunkSink {
     }
   }
 
+  /** The read timeout of the request on this connection (its own, or the pool's). */
+  private get readTimeoutMs(): number {
+    return this.call?.request.readTimeoutMs ?? this.pool.options.readTimeoutMs;
+  }
+
   writeBody(call: UpstreamCall, chunk: Buffer): boolean {
     if (call !== this.call || this.requestDone || chunk.length === 0) return !this.socket.writableNeedDrain;
+    if (this.bodyLeft >= 0) {
+      // A length-framed body: more bytes than announced would be read by the backend as a next request.
+      if (chunk.length > this.bodyLeft) {
+        this.fail('body-length-mismatch', 'the request body is longer than its Content-Length');
+        return false;
+      }
+      this.bodyLeft -= chunk.length;
+      return this.socket.write(chunk);
+    }
     this.socket.cork();
     this.socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
     this.socket.write(chunk);
@@ -199,10 +226,11 @@ export class UpstreamConnection implements ChunkSink {
 
   endBody(call: UpstreamCall): void {
     if (call !== this.call || this.requestDone) return;
+    if (this.bodyLeft > 0) return this.fail('body-length-mismatch', 'the request body ended before its Content-Length');
     this.requestDone = true;
     if (this.chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
     if (this.state === IDLE) this.pool.release(this);
-    else if (this.state === WAIT_HEAD) this.socket.setTimeout(this.pool.options.readTimeoutMs);
+    else if (this.state === WAIT_HEAD) this.socket.setTimeout(this.readTimeoutMs);
   }
 
   private onData(d: Buffer): void {
@@ -330,7 +358,14 @@ export class UpstreamConnection implements ChunkSink {
     // Nothing received yet on a connection that had carried requests before: the backend may
     // have closed it while idle; the caller may retry (idempotent requests, no body sent).
     const retryable = !started && code !== 'malformed-response' && code !== 'read-timeout' && code !== 'send-timeout';
-    call.handler.onResponseError(call, new UpstreamError(started ? 'aborted' : code, message, status, retryable));
+    // After the head, a read timeout is still a timeout (the access log says which limit fired).
+    const reported = !started ? code : code === 'read-timeout' ? 'body-timeout' : 'aborted';
+    call.handler.onResponseError(call, new UpstreamError(reported, message, status, retryable));
+  }
+
+  /** Ends the connection now; a request on it fails with `code` (the pool is being destroyed). */
+  terminate(code: string, message: string): void {
+    this.fail(code, message);
   }
 
   destroy(): void {

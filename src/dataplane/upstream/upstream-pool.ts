@@ -123,6 +123,12 @@ export class UpstreamPool {
     if (!this.closed && this.queue.length > this.connecting && this.all.size < this.options.maxConnections) this.open();
   }
 
+  /** Closes every connection now: requests still on one fail ('pool-closed'). */
+  destroy(): void {
+    this.close();
+    for (const c of [...this.all]) c.terminate('pool-closed', 'the endpoint was removed');
+  }
+
   /** Closes idle connections now and the others as their requests end. */
   close(): void {
     this.closed = true;
