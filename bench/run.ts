@@ -7,6 +7,8 @@
 //   npm run bench -- --rounds 3        # alternate the two proxies three times; median ratio
 //   npm run bench -- --baseline        # also a bare Node http + undici proxy: the architecture's ceiling
 //   npm run bench -- --access-log-off  # also Gatehouse with --access-log off: what the access log costs
+//   npm run bench -- --ref ../old      # also the Gatehouse built in another checkout (its dist/), as
+//                                      # gh-ref: a change measured against the code before it, in one run
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //   npm run bench -- --cases [--case 1w-log-c50,...] [--rounds 3] [--duration 10]
 //                                      # the cases of issue 10 against nginx (bench/cases.ts)
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     'metrics-cost': { type: 'boolean', default: false },
     'access-log-off': { type: 'boolean', default: false },
     cases: { type: 'boolean', default: false },
+    ref: { type: 'string' },
     case: { type: 'string' },
   },
 });
@@ -56,6 +59,8 @@ interface Result {
   requestsPerSecond: number;
   /** CPU time of the proxy process per request in the measured run (robust to load from elsewhere). */
   cpuUsPerRequest: number;
+  /** The part of it spent in the kernel (socket syscalls, loopback TCP): the rest is user space. */
+  sysUsPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   errors: string;
@@ -101,6 +106,12 @@ async function main(): Promise<void> {
   if (args.only !== 'nginx' && !args['metrics-cost']) {
     const port = await freePort('127.0.0.1');
     targets.push({ name: 'gatehouse', port, child: await startGatehouse(cli, port, backendPort) });
+  }
+  if (args.ref !== undefined) {
+    const refCli = resolve(args.ref, 'dist/src/cli.js');
+    if (!existsSync(refCli)) throw new Error(`--ref: ${refCli} is missing (run npm run build there first)`);
+    const port = await freePort('127.0.0.1');
+    targets.push({ name: 'gh-ref', port, child: await startGatehouse(refCli, port, backendPort, [], 'gh-ref') });
   }
   if (args['access-log-off']) {
     const port = await freePort('127.0.0.1');
@@ -257,11 +268,13 @@ async function load(name: string, port: number, pid: number, label: string, thre
   if (args.keep) writeFileSync(join(work, `${name}-wrk.txt`), out);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1] ?? NaN);
-  const cpuUsPerRequest = ((processTreeCpuSeconds(pid) - cpuBefore) * 1e6) / requests;
+  const cpuAfter = processTreeCpuSeconds(pid);
+  const cpuUsPerRequest = ((cpuAfter.user + cpuAfter.sys - cpuBefore.user - cpuBefore.sys) * 1e6) / requests;
+  const sysUsPerRequest = ((cpuAfter.sys - cpuBefore.sys) * 1e6) / requests;
   const errors = [/Socket errors:[^\n]*/.exec(out)?.[0], /Non-2xx or 3xx responses:[^\n]*/.exec(out)?.[0]].filter(Boolean).join('; ') || 'none';
   const rss = processTreeKiB(pid, 'VmRSS') / 1024;
   const peak = processTreeKiB(pid, 'VmHWM') / 1024;
-  return { name, requestsPerSecond: rps, cpuUsPerRequest, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
+  return { name, requestsPerSecond: rps, cpuUsPerRequest, sysUsPerRequest, p50Ms: latency(out, '50%'), p99Ms: latency(out, '99%'), errors, rssMiB: rss, peakRssMiB: peak };
 }
 
 /** Runs wrk to completion (bounded: killed 30 s after its duration) and returns its output. */
@@ -280,9 +293,10 @@ function runWrk(wrkArgs: string[], seconds: number): Promise<string> {
 }
 
 
-/** User + system CPU seconds of a process and its children (/proc/PID/stat, clock ticks of 1/100 s). */
-function processTreeCpuSeconds(pid: number): number {
-  let ticks = 0;
+/** User and system CPU seconds of a process and its children (/proc/PID/stat, clock ticks of 1/100 s). */
+function processTreeCpuSeconds(pid: number): { user: number; sys: number } {
+  let user = 0;
+  let sys = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -290,21 +304,22 @@ function processTreeCpuSeconds(pid: number): number {
       // Fields after the command name (which may hold spaces) in parentheses.
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(entry) !== pid && Number(fields[1]) !== pid) continue;
-      ticks += Number(fields[11]) + Number(fields[12]);
+      user += Number(fields[11]);
+      sys += Number(fields[12]);
     } catch {
       // the process went away meanwhile
     }
   }
-  return ticks / 100;
+  return { user: user / 100, sys: sys / 100 };
 }
 
 
 function report(results: Result[]): void {
   console.log('');
-  console.log('proxy         req/s   CPU us/req   p50 ms   p99 ms   RSS MiB (peak)   errors');
+  console.log('proxy         req/s   CPU us/req (kernel)   p50 ms   p99 ms   RSS MiB (peak)   errors');
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(11)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.cpuUsPerRequest.toFixed(1).padStart(9)}  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
+      `${r.name.padEnd(11)} ${r.requestsPerSecond.toFixed(0).padStart(8)}   ${r.cpuUsPerRequest.toFixed(1).padStart(9)} (${r.sysUsPerRequest.toFixed(1).padStart(5)})  ${r.p50Ms.toFixed(2).padStart(7)}  ${r.p99Ms.toFixed(2).padStart(7)}   ${r.rssMiB.toFixed(1).padStart(6)} (${r.peakRssMiB.toFixed(1)})   ${r.errors}`,
     );
   }
   const rps = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.requestsPerSecond);
@@ -332,6 +347,13 @@ function report(results: Result[]): void {
     console.log(`ratio gatehouse (access log on, to a file)/gh-nolog (--access-log off): per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x (goal >= 0.9x)`);
     const cpu = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.cpuUsPerRequest);
     console.log(`CPU per request, access log on/off: median ${median(cpu('gatehouse')).toFixed(1)} / ${median(cpu('gh-nolog')).toFixed(1)} µs = ${(median(cpu('gatehouse')) / median(cpu('gh-nolog'))).toFixed(2)}x (throughput ratio when CPU-bound: ${(median(cpu('gh-nolog')) / median(cpu('gatehouse'))).toFixed(2)}x)`);
+  }
+  const ref = rps('gh-ref');
+  if (ref.length > 0 && g.length > 0) {
+    const ratios = g.map((x, i) => x / (ref[i] ?? NaN));
+    const cpu = (name: string): number[] => results.filter((r) => r.name === name).map((r) => r.cpuUsPerRequest);
+    console.log(`ratio gatehouse/gh-ref (--ref ${args.ref}): per round ${ratios.map((r) => r.toFixed(2)).join(', ')}; median ${median(ratios).toFixed(2)}x; CPU per request ${median(cpu('gatehouse')).toFixed(1)} / ${median(cpu('gh-ref')).toFixed(1)} µs`);
+    if (n.length > 0) console.log(`ratio gh-ref/nginx: median ${median(ref.map((x, i) => x / (n[i] ?? NaN))).toFixed(2)}x`);
   }
   const b = rps('node-bare');
   if (b.length > 0 && n.length > 0) console.log(`ratio node-bare/nginx: ${(median(b) / median(n)).toFixed(2)}x`);
