@@ -46,12 +46,15 @@ export class ChunkedDecoder {
   private trailerCount = 0;
   private readonly maxTrailerBytes: number;
   private readonly maxTrailerCount: number;
+  /** The trailer fields as [name, value, ...] when asked to keep them (a response's, to relay); else null. */
+  trailers: string[] | null;
   /** Set when decode() returns -1: why the body is malformed. */
   error = '';
 
-  constructor(maxTrailerBytes: number, maxTrailerCount: number) {
+  constructor(maxTrailerBytes: number, maxTrailerCount: number, keepTrailers = false) {
     this.maxTrailerBytes = maxTrailerBytes;
     this.maxTrailerCount = maxTrailerCount;
+    this.trailers = keepTrailers ? [] : null;
   }
 
   get done(): boolean {
@@ -173,6 +176,10 @@ export class ChunkedDecoder {
           const bad = checkTrailerLine(line);
           if (bad !== undefined) return this.fail(bad);
           if (++this.trailerCount > this.maxTrailerCount) return this.fail('too many trailer fields');
+          if (this.trailers !== null) {
+            const colon = line.indexOf(':');
+            this.trailers.push(line.slice(0, colon), line.slice(colon + 1).trim());
+          }
           this.state = TRAILER;
           continue;
         }

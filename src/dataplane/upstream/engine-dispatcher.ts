@@ -165,11 +165,11 @@ class EngineDispatch implements UpstreamHandler, Dispatcher.DispatchController {
     return !this.#paused;
   }
 
-  onResponseEnd(): void {
+  onResponseEnd(_call: UpstreamCall, trailers?: readonly string[]): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#detachBody();
-    this.#handler.onResponseEnd?.(this, {});
+    this.#handler.onResponseEnd?.(this, trailers === undefined ? {} : headerRecord(trailers));
   }
 
   onResponseError(_call: UpstreamCall, err: UpstreamError): void {

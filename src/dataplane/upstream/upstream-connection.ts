@@ -35,7 +35,8 @@ export interface UpstreamHandler {
   onResponseStart(call: UpstreamCall, head: ResponseHead): void;
   /** Return false to pause the upstream read; call.resume() continues. */
   onResponseData(call: UpstreamCall, chunk: Buffer): boolean | void;
-  onResponseEnd(call: UpstreamCall): void;
+  /** `trailers`: a chunked response's trailer fields ([name, value, ...]), when it had any. */
+  onResponseEnd(call: UpstreamCall, trailers?: readonly string[]): void;
   onResponseError(call: UpstreamCall, err: UpstreamError): void;
   /** The request body can take more after write() returned false. */
   onRequestWritable?(call: UpstreamCall): void;
@@ -256,7 +257,7 @@ export class UpstreamConnection implements ChunkSink {
       const rest = this.cursor.consumed === buf.length ? null : buf.subarray(this.cursor.consumed);
       this.buffer = rest;
       this.state = BODY;
-      this.decoder = r.chunked ? new ChunkedDecoder(this.pool.options.maxHeaderSize, 100) : null;
+      this.decoder = r.chunked ? new ChunkedDecoder(this.pool.options.maxHeaderSize, 100, true) : null;
       this.remaining = r.noBody || r.chunked || r.toClose ? 0 : r.contentLength;
       call.handler.onResponseStart(call, r);
       if (call.done || this.state !== BODY) return;
@@ -300,6 +301,7 @@ export class UpstreamConnection implements ChunkSink {
     const call = this.call!;
     const head = this.head!;
     const leftover = this.buffer !== null && this.buffer.length > 0;
+    const trailers = this.decoder?.trailers;
     this.call = null;
     this.decoder = null;
     call.done = true;
@@ -308,7 +310,7 @@ export class UpstreamConnection implements ChunkSink {
     this.state = reusable ? IDLE : CLOSED;
     this.socket.setTimeout(reusable ? this.pool.options.keepAliveTimeoutMs : 0);
     this.socket.resume();
-    call.handler.onResponseEnd(call);
+    call.handler.onResponseEnd(call, trailers === undefined || trailers === null || trailers.length === 0 ? undefined : trailers);
     if (!reusable) {
       this.socket.destroy();
       this.pool.forget(this);
