@@ -38,8 +38,10 @@ export interface ClientSide {
   readonly method: string;
   /** For the access log: 'HTTP/1.1', 'HTTP/1.0', 'HTTP/2.0'. */
   readonly protocol: string;
-  /** Lower-cased names, as Node's IncomingMessage presents them. */
+  /** Lower-cased names, as Node's IncomingMessage presents them (built on first use: see header()). */
   readonly headers: IncomingHttpHeaders;
+  /** One field by its lower-case name, as `headers[name]` would give it, without building `headers`. */
+  header(name: string): string | string[] | undefined;
   /** Names as spelled, in order: the source of the upstream headers. */
   readonly rawHeaders: readonly string[];
   /** Several Cookie fields (HTTP/2) must be joined for an HTTP/1.1 upstream. */

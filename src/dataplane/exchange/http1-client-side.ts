@@ -10,7 +10,7 @@ import type { ExchangeListener, Http1Exchange } from '../http1/http1-exchange.ts
 import { peerAddress } from '../http/client-address.ts';
 import type { ClientEvents, ClientSide, ClientTarget } from './client-side.ts';
 import { httpDate } from './http-date.ts';
-import { requestHeaders } from './request-headers.ts';
+import { requestHeader, requestHeaders } from './request-headers.ts';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -53,6 +53,11 @@ export class Http1ClientSide implements ClientSide, ExchangeListener {
 
   get headers(): IncomingHttpHeaders {
     return (this.#headers ??= requestHeaders(this.ex.head.rawHeaders));
+  }
+
+  header(name: string): string | string[] | undefined {
+    const built = this.#headers;
+    return built === undefined ? requestHeader(this.ex.head.rawHeaders, name) : built[name];
   }
 
   get headersSent(): boolean {

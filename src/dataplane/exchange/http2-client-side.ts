@@ -68,6 +68,10 @@ export class Http2ClientSide implements ClientSide {
     this.#sendTimeoutMs = sendTimeoutMs;
   }
 
+  header(name: string): string | string[] | undefined {
+    return this.headers[name];
+  }
+
   get headersSent(): boolean {
     return this.res.headersSent;
   }

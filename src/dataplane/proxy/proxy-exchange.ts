@@ -72,13 +72,13 @@ function onSendTimeout(ex: ProxyExchange): void {
 }
 
 const EMPTY_FAILED: readonly Endpoint[] = Object.freeze([]);
+const NO_TRACE_HEADERS: IncomingHttpHeaders = Object.freeze({});
 
 export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, HeldHead, ObservedExchange, QueuedDispatch, ClientEvents, StepRequest {
   readonly rt: ExchangeRuntime;
   readonly client: ClientSide;
   readonly scheme: 'http' | 'https';
   readonly startedAt: number;
-  readonly headers: IncomingHttpHeaders;
 
   host = '';
   path = '';
@@ -142,9 +142,17 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.rt = rt;
     this.client = client;
     this.scheme = scheme;
-    this.headers = client.headers;
     this.upgrade = client.upgrade !== undefined;
     this.startedAt = performance.now();
+  }
+
+  /** The client's headers as a record: built on first use (most requests read only header()). */
+  get headers(): IncomingHttpHeaders {
+    return this.client.headers;
+  }
+
+  header(name: string): string | string[] | undefined {
+    return this.client.header(name);
   }
 
   /** ObservedExchange's view of the request. */
@@ -189,8 +197,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const peer = client.peerAddress;
     const trusted = opts.isTrustedProxy !== undefined && peer.length > 0 && opts.isTrustedProxy(peer);
     this.trustedPeer = trusted;
-    const headers = this.headers;
-    if (trusted) this.clientIp = resolveClientAddress(peer, headers['x-forwarded-for'], opts.isTrustedProxy);
+    if (trusted) this.clientIp = resolveClientAddress(peer, this.header('x-forwarded-for'), opts.isTrustedProxy);
     this.runSteps(target, 0);
   }
 
@@ -263,7 +270,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
 
   /** The request passed the access steps: body limits, upstream headers, then forward. */
   admit(): void {
-    const { client, rt, headers } = this;
+    const { client, rt } = this;
     const target = this.target!;
     const opts = rt.options;
     const contentLength = client.contentLength;
@@ -277,8 +284,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       this.maxBody = maxBody;
     }
 
-    this.requestId ??= requestIdFor(headers['x-request-id']);
-    this.upstreamHeaders = buildUpstreamHeaders(client.rawHeaders, headers.connection, {
+    this.requestId ??= requestIdFor(this.header('x-request-id'));
+    this.upstreamHeaders = buildUpstreamHeaders(client.rawHeaders, this.header('connection'), {
       scheme: this.scheme,
       peerAddress: client.peerAddress,
       clientAddress: this.clientIp,
@@ -294,15 +301,22 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
     // rewrite-target, X-Forwarded-Prefix, upstream-vhost (steps/upstream-edits.ts): the path and Host sent.
     if (target.upstreamEdits !== undefined) this.upstreamPath = editUpstreamRequest(target.upstreamEdits, this.path, this.pathAndQuery, this.upstreamHeaders);
-    this.trace = propagateTrace(headers, this.upstreamHeaders, opts.observer);
+    this.trace = propagateTrace(this.traceHeaders(), this.upstreamHeaders, opts.observer);
     // Expect: 100-continue is answered only now that the body will be read: refused requests get no 100 (hardening).
     if (this.hasBody) client.writeContinue();
     this.forward();
   }
 
+  /** The two fields the trace context reads. */
+  traceHeaders(): IncomingHttpHeaders {
+    const traceparent = this.header('traceparent') as string | undefined;
+    if (traceparent === undefined) return NO_TRACE_HEADERS;
+    return { traceparent, tracestate: this.header('tracestate') as string | undefined };
+  }
+
   // PickContext
   cookie(name: string): string | undefined {
-    if (this.#cookies === undefined) this.#cookies = parseCookies(this.headers.cookie);
+    if (this.#cookies === undefined) this.#cookies = parseCookies(this.header('cookie'));
     return this.#cookies.get(name);
   }
 
@@ -729,7 +743,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const status = this.status === 0 ? 499 : this.status;
     const durationMs = performance.now() - this.startedAt;
     // Answered without forwarding (404, 503, a redirect...): it still gets a trace id for its log line and span.
-    this.trace ??= traceContextOf(this.headers, opts.observer);
+    this.trace ??= traceContextOf(this.traceHeaders(), opts.observer);
     notifyEnded(opts.observer, this, status, durationMs);
     if (!opts.accessLog) return;
     const entry: AccessLogEntry = {
@@ -746,8 +760,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
       requestId: this.requestId,
       client: this.clientIp,
       protocol: this.client.protocol,
-      referer: this.headers.referer,
-      userAgent: this.headers['user-agent'],
+      referer: this.header('referer') as string | undefined,
+      userAgent: this.header('user-agent') as string | undefined,
     };
     if (this.trace !== undefined) entry.traceId = this.trace.traceId;
     if (this.limit !== undefined) entry.limit = this.limit;

@@ -38,7 +38,8 @@ const appRoot: RequestStep = {
 const cors: RequestStep = {
   name: 'cors',
   run(target, req) {
-    const answer = corsFor(target, req.method, req.headers.origin);
+    if (target.policy.cors === undefined) return undefined;
+    const answer = corsFor(target, req.method, req.header('origin'));
     if (answer === undefined) return undefined;
     req.corsHeaders = answer.headers;
     return answer.preflight ? { status: 204, preflight: true } : undefined;
@@ -85,7 +86,7 @@ const headerEdits: RequestStep = {
 const httpsRedirect: RequestStep = {
   name: 'https-redirect',
   run(target, req) {
-    if (!redirectsToHttps(target, req.scheme, req.host, req.trustedPeer, req.headers['x-forwarded-proto'])) return undefined;
+    if (!target.tlsRedirect || !redirectsToHttps(target, req.scheme, req.host, req.trustedPeer, req.header('x-forwarded-proto'))) return undefined;
     const port = req.httpsPort;
     return redirectAnswer(308, `https://${req.host}${port === 443 ? '' : `:${port}`}${req.path}${req.query}`);
   },
