@@ -4,8 +4,11 @@
 // back-pressure (the handler returns false to pause the socket), and reuse only when the response
 // ended cleanly with nothing after it. Anything else destroys the connection.
 //
-// Deadlines use the socket's own inactivity timer (socket.setTimeout), re-armed per phase:
-// connect, waiting for the response head and between body bytes (read timeout), idle.
+// Deadlines use the socket's own inactivity timer (socket.setTimeout), re-armed only when a
+// phase needs another value (connect; sending a streamed body; waiting for the response head and
+// between body bytes, the read timeout, which also bounds an idle connection): re-arming it per
+// request cost as much as parsing the response head. The keep-alive limit of idle connections is
+// the pool's sweep (upstream-pool.ts).
 
 import { connect, type Socket } from 'node:net';
 import { ChunkedDecoder, type ChunkSink } from '../http1/chunked-decoder.ts';
@@ -123,15 +126,20 @@ export class UpstreamConnection implements ChunkSink {
   private bodyLeft = -1;
   /** Requests this connection has carried (a reused connection that fails first may be retried). */
   uses = 0;
+  /** When it last became idle (Date.now()), for the pool's keep-alive sweep. */
+  idleSince = 0;
+  /** The socket's inactivity timeout as last set (-1: never set). */
+  private timeoutMs = -1;
 
   constructor(pool: UpstreamPool) {
     this.pool = pool;
     const socket = connect({ host: pool.host, port: pool.port, noDelay: true });
     this.socket = socket;
-    socket.setTimeout(pool.options.connectTimeoutMs);
+    this.armTimeout(pool.options.connectTimeoutMs);
     socket.on('connect', () => {
-      socket.setTimeout(0);
+      this.armTimeout(pool.options.readTimeoutMs);
       this.state = IDLE;
+      this.idleSince = Date.now();
       this.pool.connected(this);
     });
     socket.on('data', (d: Buffer) => this.onData(d));
@@ -182,7 +190,7 @@ export class UpstreamConnection implements ChunkSink {
     }
     // While a streamed body is being sent, the inactivity timer is the send timeout (between body
     // bytes); from its end on, the read timeout (to the response head, between body bytes).
-    this.socket.setTimeout(this.requestDone ? this.readTimeoutMs : this.pool.options.sendTimeoutMs);
+    this.armTimeout(this.requestDone ? this.readTimeoutMs : this.pool.options.sendTimeoutMs);
     if (body !== undefined && body.length > 0) {
       const out = Buffer.allocUnsafe(head.length + body.length);
       out.write(head, 0, 'latin1');
@@ -199,6 +207,13 @@ export class UpstreamConnection implements ChunkSink {
       if (call.endedEarly) this.endBody(call);
       else if (early !== null) call.handler.onRequestWritable?.(call);
     }
+  }
+
+  /** Sets the socket's inactivity timeout when it differs from the one set (0: none). */
+  private armTimeout(ms: number): void {
+    if (ms === this.timeoutMs) return;
+    this.timeoutMs = ms;
+    this.socket.setTimeout(ms);
   }
 
   /** The read timeout of the request on this connection (its own, or the pool's). */
@@ -231,7 +246,7 @@ export class UpstreamConnection implements ChunkSink {
     this.requestDone = true;
     if (this.chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
     if (this.state === IDLE) this.pool.release(this);
-    else if (this.state === WAIT_HEAD) this.socket.setTimeout(this.readTimeoutMs);
+    else if (this.state === WAIT_HEAD) this.armTimeout(this.readTimeoutMs);
   }
 
   private onData(d: Buffer): void {
@@ -308,7 +323,7 @@ export class UpstreamConnection implements ChunkSink {
     call.conn = null;
     const reusable = head.keepAlive && !leftover && !head.toClose;
     this.state = reusable ? IDLE : CLOSED;
-    this.socket.setTimeout(reusable ? this.pool.options.keepAliveTimeoutMs : 0);
+    if (reusable) this.idleSince = Date.now();
     this.socket.resume();
     call.handler.onResponseEnd(call, trailers === undefined || trailers === null || trailers.length === 0 ? undefined : trailers);
     if (!reusable) {

@@ -38,6 +38,8 @@ export class UpstreamPool {
   private readonly queue: UpstreamCall[] = [];
   private connecting = 0;
   private closed = false;
+  /** Closes connections idle for keepAliveTimeoutMs; runs while the pool has connections. */
+  private sweep: NodeJS.Timeout | undefined = undefined;
 
   constructor(host: string, port: number, options: Partial<UpstreamPoolOptions> = {}) {
     this.host = host;
@@ -80,6 +82,23 @@ export class UpstreamPool {
   private open(): void {
     this.connecting++;
     this.all.add(new UpstreamConnection(this));
+    if (this.sweep === undefined) {
+      this.sweep = setInterval(sweepIdle, Math.max(25, this.options.keepAliveTimeoutMs / 4), this);
+      this.sweep.unref();
+    }
+  }
+
+  /** @internal the sweep: idle connections past the keep-alive timeout are closed. */
+  closeIdle(now: number): void {
+    const limit = this.options.keepAliveTimeoutMs;
+    for (let i = this.idleConnections.length - 1; i >= 0; i--) {
+      const c = this.idleConnections[i]!;
+      if (now - c.idleSince >= limit) c.destroy(); // forget() removes it from the list
+    }
+    if (this.all.size === 0 && this.sweep !== undefined) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
   }
 
   /** @internal a new connection is up. */
@@ -132,6 +151,10 @@ export class UpstreamPool {
   /** Closes idle connections now and the others as their requests end. */
   close(): void {
     this.closed = true;
+    if (this.sweep !== undefined) {
+      clearInterval(this.sweep);
+      this.sweep = undefined;
+    }
     for (const c of [...this.idleConnections]) c.destroy();
     for (const call of this.queue.splice(0)) {
       if (call.done) continue;
@@ -139,4 +162,8 @@ export class UpstreamPool {
       call.handler.onResponseError(call, new UpstreamError('pool-closed', 'the endpoint was removed', 503, true));
     }
   }
+}
+
+function sweepIdle(pool: UpstreamPool): void {
+  pool.closeIdle(Date.now());
 }
