@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hash32 } from '../../src/dataplane/proxy/balancers.ts';
 import { ConnectionSlots, connectionSlotsBytes, OVER_LIMIT, TABLE_FULL } from '../../src/dataplane/steps/connection-slots.ts';
-import { bucketStoreBytes, createLocalBucketStore } from '../../src/dataplane/steps/rate-limit-store.ts';
+import { bucketStoreBytes, createBucketStore } from '../../src/dataplane/steps/rate-limit-store.ts';
 
 test('counts up to the limit, then refuses; a release lets one more in', () => {
   const slots = new ConnectionSlots(64);
@@ -41,10 +41,11 @@ test('the tables lie over a given buffer, SharedArrayBuffer included, and refuse
   assert.equal(a.inProgress(), 0);
   assert.throws(() => new ConnectionSlots(16, new ArrayBuffer(8)), RangeError);
   const buckets = new SharedArrayBuffer(bucketStoreBytes(16));
-  const s1 = createLocalBucketStore(16, buckets);
-  assert.ok(s1.compareAndSwap(3, 0, 7, 1000, 5, 5));
-  const into = { version: 0, key: 0, excess: 0, stamp: 0, seen: 0 };
-  createLocalBucketStore(16, buckets).read(3, into);
-  assert.deepEqual(into, { version: 1, key: 7, excess: 1000, stamp: 5, seen: 5 });
-  assert.throws(() => createLocalBucketStore(16, new ArrayBuffer(10)), RangeError);
+  const s1 = createBucketStore(16, buckets);
+  assert.ok(s1.compareAndSwap(3, 0, 0xffff_fff7, 1234.5));
+  const into = { version: 0, key: 0, emptyAt: 0 };
+  assert.ok(createBucketStore(16, buckets, 2).read(3, into));
+  assert.deepEqual(into, { version: 1024, key: 0xffff_fff7, emptyAt: 1234.5 });
+  assert.equal(s1.compareAndSwap(3, 0, 7, 1), false, 'an old version loses');
+  assert.throws(() => createBucketStore(16, new ArrayBuffer(10)), RangeError);
 });
