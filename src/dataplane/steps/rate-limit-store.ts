@@ -50,10 +50,15 @@ const OWNER_SHIFT = 1;
 /** Owner numbers fit in 9 bits (--workers is at most 256). */
 export const MAX_BUCKET_OWNER = 511;
 const VERSION_STEP = 1 << 10;
-/** A reader spins this many times on a slot being written, then sleeps in short waits. */
+/**
+ * A reader spins this many times on a slot being written, then sleeps in waits of 50 µs doubling
+ * to 1 ms (a writer descheduled mid-write on a loaded machine resumes within a few ms), about 50 ms
+ * in all: longer than that the writer has died and the control plane has not released its slot yet.
+ */
 const SPINS = 64;
-const WAITS = 20;
-const WAIT_MS = 0.1;
+const WAITS = 54;
+const FIRST_WAIT_MS = 0.05;
+const LONGEST_WAIT_MS = 1;
 
 /** Bytes of the backing buffer of a store of `size` slots (16 per slot). */
 export function bucketStoreBytes(size: number): number {
@@ -111,7 +116,7 @@ export function createBucketStore(size: number, buffer?: ArrayBuffer | SharedArr
         // (the control plane releases a dead writer's slot): spin, then yield the core briefly.
         if (tries < SPINS) continue;
         if (!canWait || tries >= SPINS + WAITS) return false;
-        Atomics.wait(words, at + CONTROL, control, WAIT_MS);
+        Atomics.wait(words, at + CONTROL, control, Math.min(LONGEST_WAIT_MS, FIRST_WAIT_MS * 2 ** (tries - SPINS)));
       }
     },
     compareAndSwap(index: number, expectedVersion: number, key: number, emptyAt: number): boolean {
