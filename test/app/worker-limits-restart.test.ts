@@ -70,6 +70,7 @@ test('a worker that dies: its held request stops counting, the buckets it charge
   await waitFor('readiness', async () => (await httpRequest(running.ports.admin, { path: '/readyz' })).status === 200, 30_000);
   const get = (host: string): Promise<number> => httpRequest(running.ports.http, { host, headers: { connection: 'close' } }).then((r) => r.status);
 
+  const burstAt = Date.now();
   const burst: number[] = [];
   for (let i = 0; i < 8; i++) burst.push(await get('rpm.example.com'));
   assert.deepEqual(burst, [200, 200, 200, 200, 200, 200, 503, 503]);
@@ -97,5 +98,8 @@ test('a worker that dies: its held request stops counting, the buckets it charge
     if (((await workers()).find((w) => w.id === holder)!.requestsTotal ?? 0) >= before + 3) break;
   }
   assert.ok(((await workers()).find((w) => w.id === holder)!.requestsTotal ?? 0) >= before + 3, 'the restarted worker answered some');
-  assert.deepEqual(after, after.map(() => 503));
+  // One request a minute refills: none unless this machine made the test last that long.
+  const refilled = Math.floor((Date.now() - burstAt) / 60_000);
+  assert.ok(after.filter((s) => s === 200).length <= refilled, `admitted after the restart: ${after.join(', ')} (${refilled} refilled)`);
+  assert.equal(after.filter((s) => s !== 200 && s !== 503).length, 0);
 });
