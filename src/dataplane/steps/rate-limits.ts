@@ -42,7 +42,7 @@ export function compileRateLimit(policyId: string, limit: RateLimitPolicy | unde
 export interface RateLimiterOptions {
   /** The answer to a limited request (--limit-status-code). Default 503, as ingress-nginx. */
   statusCode: number;
-  /** Client buckets of limit-rps/limit-rpm (36 bytes each) of tables made here. Default 65536. */
+  /** Client buckets of limit-rps/limit-rpm (16 bytes each) of tables made here. Default 65536. */
   bucketSlots: number;
   /** Client counters of limit-connections (12 bytes each) of tables made here. Default 65536. */
   connectionSlots: number;

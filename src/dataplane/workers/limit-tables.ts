@@ -10,7 +10,7 @@ import { ConnectionSlots, connectionSlotsBytes, recoverConnectionSlots } from '.
 import { bucketStoreBytes, createBucketStore, recoverBucketStore, type BucketStore } from '../steps/rate-limit-store.ts';
 
 export interface LimitTables {
-  /** Client buckets of limit-rps/limit-rpm (36 bytes each). */
+  /** Client buckets of limit-rps/limit-rpm (16 bytes each). */
   readonly bucketSlots: number;
   /** Client counters of limit-connections (8 bytes each, plus 4 per owner). */
   readonly connectionSlots: number;
