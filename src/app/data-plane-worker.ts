@@ -33,6 +33,7 @@ const lag = registerEventLoopLag(metrics.registry);
 const thread = await startDataPlane(config, logger, {
   metrics,
   version: data.version,
+  limits: { tables: data.limits, owner: data.id },
   ...(data.maxConnections === undefined ? {} : { maxConnections: data.maxConnections }),
 });
 

@@ -24,6 +24,7 @@ import { registerBackendMetrics, registerCertificateMetrics, type CertificateExp
 import { createOtlpTracing, type OtlpTracing } from '../observability/otlp-tracing.ts';
 import { registerRouteMetrics } from '../observability/route-metrics.ts';
 import { TrafficObserver, type TrafficView } from '../observability/traffic-observer.ts';
+import type { LimitTables } from '../dataplane/workers/limit-tables.ts';
 import { openAccessLog } from './open-access-log.ts';
 import { createTrustedProxyMatcher } from './trusted-proxies.ts';
 
@@ -57,6 +58,8 @@ export interface DataPlaneThreadOptions {
   accessLogWrite?: (line: string) => void;
   /** This thread's share of --max-connections (each worker accepts on its own socket). */
   maxConnections?: number;
+  /** The per-client limit tables every worker shares, and this worker's owner number in them. Default: the DataPlane's own. */
+  limits?: { tables: LimitTables; owner: number };
 }
 
 export async function startDataPlane(config: Config, logger: Logger, options: DataPlaneThreadOptions): Promise<DataPlaneThread> {
@@ -86,7 +89,7 @@ export async function startDataPlane(config: Config, logger: Logger, options: Da
     },
     timeouts: config.timeouts,
     upstream: { queueSize: config.upstreamQueue.size, queueTimeoutMs: config.upstreamQueue.timeoutMs },
-    rateLimits: { statusCode: config.limits.limitStatusCode },
+    rateLimits: { statusCode: config.limits.limitStatusCode, ...(options.limits === undefined ? {} : { tables: options.limits.tables, owner: options.limits.owner }) },
     ...(isTrustedProxy === undefined ? {} : { isTrustedProxy }),
   });
   const https: HttpsListener = createHttpsListener({

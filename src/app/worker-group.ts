@@ -3,8 +3,8 @@
 // that dies (with backoff, while the others keep serving), and drains them all on shutdown.
 //
 // Threads rather than processes: one process to supervise and scrape, tables handed over by
-// structured clone without a pipe, and state that must agree (the affinity cookie key; per-client
-// limits through SharedCounterTable) shared in memory. Each worker accepts on its own
+// structured clone without a pipe, and state that must agree (the affinity cookie key; the
+// per-client limit tables, workers/limit-tables.ts) shared in memory. Each worker accepts on its own
 // SO_REUSEPORT socket, so the kernel spreads connections without a hand-off through this thread.
 
 import { randomBytes } from 'node:crypto';
@@ -12,6 +12,8 @@ import { Worker } from 'node:worker_threads';
 import type { Config } from '../config/config.ts';
 import type { Secret } from '../core/model.ts';
 import type { RouteTable } from '../core/route-table.ts';
+import { createLimitTables, releaseLimitsOf } from '../dataplane/workers/limit-tables.ts';
+import { DEFAULT_RATE_LIMITER } from '../dataplane/steps/rate-limits.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { DataPlaneViews } from './start-data-plane.ts';
 import type { ApplyMessage, FromWorker, ToWorker, WorkerData } from './worker-messages.ts';
@@ -89,6 +91,9 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
   const affinityKey = new SharedArrayBuffer(keyBytes.length);
   new Uint8Array(affinityKey).set(keyBytes);
   const { sessionAffinityKey: _key, ...plainConfig } = config; // Buffers do not clone as Buffers
+  // One set of per-client limit tables for every worker, for the process's life: a client's requests
+  // count together whichever worker accepted them, and a restarted worker attaches the same counts.
+  const limits = createLimitTables({ bucketSlots: DEFAULT_RATE_LIMITER.bucketSlots, connectionSlots: DEFAULT_RATE_LIMITER.connectionSlots, owners: size, shared: true });
   // Each worker accepts on its own socket: --max-connections is shared out between them.
   const maxConnections = config.limits.maxConnections === undefined ? undefined : Math.max(1, Math.ceil(config.limits.maxConnections / size));
 
@@ -125,6 +130,7 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
         id: slot.id,
         config: plainConfig,
         affinityKey,
+        limits,
         version,
         ports,
         ...(maxConnections === undefined ? {} : { maxConnections }),
@@ -170,6 +176,10 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
       });
       worker.on('exit', (code) => {
         if (slot.worker === worker) slot.worker = undefined;
+        // Its requests in progress died with it, and it may have died inside a bucket write: its
+        // share comes off the shared tables before anything (its replacement) attaches as its owner.
+        const released = releaseLimitsOf(limits, slot.id);
+        if (released.requests > 0 || released.buckets > 0) log.info('released the limit counts of an exited data-plane worker', { worker: slot.id, ...released });
         // Its unanswered questions are answered now (left out) rather than after the timeout.
         for (const [id, p] of pending) {
           if (p.worker !== worker) continue;

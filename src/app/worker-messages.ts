@@ -1,10 +1,11 @@
 // What the control plane and its data-plane worker threads say to each other (--workers N).
-// Everything is structured-cloned: plain data only. The affinity key travels in a
-// SharedArrayBuffer, written once by the primary before the first worker starts.
+// Everything is structured-cloned: plain data only. The affinity key and the per-client limit
+// tables travel in SharedArrayBuffers made once by the primary before the first worker starts.
 
 import type { Config } from '../config/config.ts';
 import type { Secret } from '../core/model.ts';
 import type { RouteTable } from '../core/route-table.ts';
+import type { LimitTables } from '../dataplane/workers/limit-tables.ts';
 import type { DataPlaneViews } from './start-data-plane.ts';
 
 export interface WorkerData {
@@ -14,6 +15,8 @@ export interface WorkerData {
   config: Omit<Config, 'sessionAffinityKey'>;
   /** The affinity cookie HMAC key, shared by every worker (random per process, or --session-affinity-key-file). */
   affinityKey: SharedArrayBuffer;
+  /** limit-rps/-rpm buckets and limit-connections counts, one memory for every worker (it attaches as owner `id`). */
+  limits: LimitTables;
   version: string;
   /** Ports to bind (the first worker's bound ports once known, so that port 0 works). */
   ports: { http: number; https: number };

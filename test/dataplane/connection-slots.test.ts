@@ -1,11 +1,11 @@
 // The limit-connections table: counts per key up to the limit, releases, never takes a busy slot
 // (a full neighbourhood refuses, as nginx limit_conn does when its zone is full), and works the same
-// over a SharedArrayBuffer (what worker threads would share) and a private buffer.
+// over a SharedArrayBuffer (what worker threads share) and a private buffer, with each owner's share taken off when it dies.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { hash32 } from '../../src/dataplane/proxy/balancers.ts';
-import { ConnectionSlots, connectionSlotsBytes, OVER_LIMIT, TABLE_FULL } from '../../src/dataplane/steps/connection-slots.ts';
-import { bucketStoreBytes, createLocalBucketStore } from '../../src/dataplane/steps/rate-limit-store.ts';
+import { ConnectionSlots, connectionSlotsBytes, OVER_LIMIT, recoverConnectionSlots, TABLE_FULL } from '../../src/dataplane/steps/connection-slots.ts';
+import { bucketStoreBytes, createBucketStore } from '../../src/dataplane/steps/rate-limit-store.ts';
 
 test('counts up to the limit, then refuses; a release lets one more in', () => {
   const slots = new ConnectionSlots(64);
@@ -41,10 +41,32 @@ test('the tables lie over a given buffer, SharedArrayBuffer included, and refuse
   assert.equal(a.inProgress(), 0);
   assert.throws(() => new ConnectionSlots(16, new ArrayBuffer(8)), RangeError);
   const buckets = new SharedArrayBuffer(bucketStoreBytes(16));
-  const s1 = createLocalBucketStore(16, buckets);
-  assert.ok(s1.compareAndSwap(3, 0, 7, 1000, 5, 5));
-  const into = { version: 0, key: 0, excess: 0, stamp: 0, seen: 0 };
-  createLocalBucketStore(16, buckets).read(3, into);
-  assert.deepEqual(into, { version: 1, key: 7, excess: 1000, stamp: 5, seen: 5 });
-  assert.throws(() => createLocalBucketStore(16, new ArrayBuffer(10)), RangeError);
+  const s1 = createBucketStore(16, buckets);
+  assert.ok(s1.compareAndSwap(3, 0, 0xffff_fff7, 1234.5));
+  const into = { version: 0, key: 0, emptyAt: 0 };
+  assert.ok(createBucketStore(16, buckets, 2).read(3, into));
+  assert.deepEqual(into, { version: 1024, key: 0xffff_fff7, emptyAt: 1234.5 });
+  assert.equal(s1.compareAndSwap(3, 0, 7, 1), false, 'an old version loses');
+  assert.throws(() => createBucketStore(16, new ArrayBuffer(10)), RangeError);
+});
+
+test('each owner counts its own share: a dead owner\'s requests come off, the others\' stay', () => {
+  const buffer = new SharedArrayBuffer(connectionSlotsBytes(16, 3));
+  const one = new ConnectionSlots(16, buffer, 1, 3);
+  const two = new ConnectionSlots(16, buffer, 2, 3);
+  const a = hash32('10.0.0.1');
+  const b = hash32('10.0.0.2');
+  const held = [one.acquire(a, 4), one.acquire(a, 4), one.acquire(b, 4), two.acquire(a, 4)];
+  assert.ok(held.every((s) => s >= 0));
+  assert.equal(one.acquire(a, 3), OVER_LIMIT, 'three of a in progress, from two owners');
+  one.release(held[2]!, b);
+  assert.equal(recoverConnectionSlots(16, buffer, 1, 3), 2, 'owner 1 still held two of a');
+  assert.equal(recoverConnectionSlots(16, buffer, 1, 3), 0, 'and only once');
+  assert.equal(two.inProgress(), 1, 'owner 2\'s request of a stays counted');
+  assert.ok(two.acquire(a, 2) >= 0);
+  assert.equal(two.acquire(a, 2), OVER_LIMIT);
+  assert.equal(recoverConnectionSlots(16, buffer, 2, 3), 2);
+  assert.equal(one.inProgress(), 0);
+  assert.throws(() => new ConnectionSlots(16, buffer, 4, 3), RangeError);
+  assert.throws(() => new ConnectionSlots(16, buffer, 1, 2), RangeError, 'a buffer sized for another number of owners');
 });

@@ -204,7 +204,7 @@ test('many distinct clients: the tables keep their size, nothing leaks, every ne
   // Ten times more clients than slots: buckets are evicted (a client only starts over), and
   // connection slots are reused once their requests end.
   assert.equal(count(statuses, 200), clients, `refused: ${statuses.length - count(statuses, 200)}`);
-  assert.equal(main.dp.rateLimiter.bucketSlots, SMALL_TABLES);
+  assert.equal(main.dp.rateLimiter.tables.bucketSlots, SMALL_TABLES);
   assert.equal(main.dp.rateLimiter.connections.size, SMALL_TABLES);
   await waitFor(() => main.dp.rateLimiter.connections.inProgress() === 0, 10_000, 'released');
 });

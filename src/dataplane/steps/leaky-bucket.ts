@@ -1,9 +1,17 @@
 // nginx's limit_req as ingress-nginx configures it (`limit_req zone=... burst=rate×multiplier
-// nodelay`), over a BucketStore: a leaky bucket per key whose `excess` (in thousandths of a request)
-// drains at the rate; a request adds 1000; it is refused when the result would be over
-// burst × 1000, and then the bucket is left as it was (nginx does not charge refused requests).
-// With nodelay, admitted requests are never delayed. A client's first request is always admitted
-// and, as in nginx, leaves the bucket empty: 1 + burst requests pass at once, then one per 1/rate.
+// nodelay`), over a BucketStore. nginx keeps per key an `excess` (requests over the rate, draining
+// at the rate) and the time of the last admitted request; a request makes it
+// max(0, excess - drained + 1) and is refused when that is over burst, leaving the bucket as it was
+// (nginx does not charge refused requests); with nodelay admitted requests are never delayed. A
+// client's first request is always admitted and leaves the bucket empty: 1 + burst requests pass
+// at once, then one per 1/rate.
+//
+// The same bucket is kept here as one number, the time at which it will be empty again:
+// emptyAt = last + excess / rate (the "theoretical arrival time" of GCRA). A request at `now`
+// makes it max(now, emptyAt + 1/rate) and is admitted when that is at most burst / rate ahead of
+// now — exactly nginx's rule, as one word pair a compare-and-swap can change across threads. An
+// empty bucket and no bucket are the same state, so a refused request writes nothing, and
+// eviction can prefer the bucket that is empty soonest: it loses the least.
 
 import { mix32 } from '../proxy/balancers.ts';
 import type { BucketSlot, BucketStore } from './rate-limit-store.ts';
@@ -15,66 +23,79 @@ export interface LeakyBucketRule {
   burst: number;
 }
 
-/** Bounded retries of a lost compare-and-swap (only a shared store can lose one). */
+/**
+ * Bounded retries of a lost compare-and-swap (only a store shared by worker threads can lose one:
+ * each loss means another thread wrote, or was writing, the same slot meanwhile).
+ */
 const MAX_SWAPS = 8;
+/**
+ * Float sums of intervals land a hair off the exact boundary (1/3 s three times is not always 1 s):
+ * a bucket within this of full still admits. A thousandth of a request (nginx's unit), at most 1 µs:
+ * below any clock's resolution here, so it only absorbs rounding.
+ */
+const MAX_SLACK_MS = 0.001;
 
 export class LeakyBucketLimiter {
   readonly #store: BucketStore;
-  readonly #slot: BucketSlot = { version: 0, key: 0, excess: 0, stamp: 0, seen: 0 };
-  readonly #other: BucketSlot = { version: 0, key: 0, excess: 0, stamp: 0, seen: 0 };
+  readonly #slot: BucketSlot = { version: 0, key: 0, emptyAt: 0 };
+  readonly #other: BucketSlot = { version: 0, key: 0, emptyAt: 0 };
 
   constructor(store: BucketStore) {
     this.#store = store;
   }
 
   /**
-   * Whether admit() would admit now, without charging or touching anything: with two limits
-   * (limit-rps and limit-rpm), the first is asked this way so a request the second refuses is
-   * charged to neither, as nginx accounts several limit_req only when all pass.
+   * Whether admit() would admit now, without charging anything: with two limits (limit-rps and
+   * limit-rpm), the first is asked this way so a request the second refuses is charged to neither,
+   * as nginx accounts several limit_req only when all pass.
    */
   wouldAdmit(key: number, rule: LeakyBucketRule, nowMs: number): boolean {
     const store = this.#store;
     const a = this.#slot;
-    store.read(key % store.size, a);
+    // A slot that cannot be read (stuck in another thread's write) refuses: never unlimited.
+    if (!store.read(key % store.size, a)) return false;
     if (a.version === 0 || a.key !== key) {
-      store.read(mix32(key ^ 0x9e3779b9) % store.size, a);
+      if (!store.read(mix32(key ^ 0x9e3779b9) % store.size, a)) return false;
       if (a.version === 0 || a.key !== key) return true;
     }
-    const excess = Math.max(0, a.excess - rule.ratePerSecond * Math.max(0, nowMs - a.stamp) + 1000);
-    return excess <= rule.burst * 1000;
+    return this.#next(a.emptyAt, rule, nowMs) !== undefined;
   }
 
-  /** Admits or refuses one request of the bucket `key` (an unsigned 32-bit hash) at `nowMs`. */
+  /** Admits (and charges) or refuses one request of the bucket `key` (an unsigned 32-bit hash) at `nowMs`. */
   admit(key: number, rule: LeakyBucketRule, nowMs: number): boolean {
     const store = this.#store;
     const first = key % store.size;
-    const second = mix32(key ^ 0x9e3779b9) % store.size;
+    const a = this.#slot;
+    const b = this.#other;
     for (let attempt = 0; attempt < MAX_SWAPS; attempt++) {
-      const a = this.#slot;
-      const b = this.#other;
-      store.read(first, a);
-      store.read(second, b);
-      let index: number;
-      let slot: BucketSlot;
-      let known: boolean;
-      if (a.version !== 0 && a.key === key) [index, slot, known] = [first, a, true];
-      else if (b.version !== 0 && b.key === key) [index, slot, known] = [second, b, true];
-      // A new bucket: an empty candidate, else the one seen longest ago.
-      else if (a.version === 0 || (b.version !== 0 && a.seen <= b.seen)) [index, slot, known] = [first, a, false];
-      else [index, slot, known] = [second, b, false];
-      let excess = 0;
-      if (known) {
-        const elapsed = Math.max(0, nowMs - slot.stamp);
-        excess = Math.max(0, slot.excess - rule.ratePerSecond * elapsed + 1000);
-        if (excess > rule.burst * 1000) {
-          // Refused: not charged (nginx leaves excess and last as they were), but seen now.
-          if (store.compareAndSwap(index, slot.version, key, slot.excess, slot.stamp, nowMs)) return false;
-          continue;
-        }
+      if (!store.read(first, a)) return false;
+      let index = first;
+      let slot = a;
+      let known = a.version !== 0 && a.key === key;
+      if (!known) {
+        const second = mix32(key ^ 0x9e3779b9) % store.size;
+        if (!store.read(second, b)) return false;
+        if (b.version !== 0 && b.key === key) [index, slot, known] = [second, b, true];
+        // A new bucket: an empty candidate, else the one that is empty soonest.
+        else if (a.version !== 0 && (b.version === 0 || b.emptyAt < a.emptyAt)) [index, slot] = [second, b];
       }
-      if (store.compareAndSwap(index, slot.version, key, excess, nowMs, nowMs)) return true;
+      let emptyAt = nowMs; // a client's first request leaves its bucket empty, as in nginx
+      if (known) {
+        const next = this.#next(slot.emptyAt, rule, nowMs);
+        // Refused: the bucket stays as it was.
+        if (next === undefined) return false;
+        emptyAt = next;
+      }
+      if (store.compareAndSwap(index, slot.version, key, emptyAt)) return true;
     }
-    // Contention beyond reason (a shared store only): admit rather than refuse a client for another's race.
-    return true;
+    // Contention beyond reason (a shared store only): refuse rather than serve this client unlimited.
+    return false;
+  }
+
+  /** The bucket's next emptyAt if a request at nowMs is admitted; undefined when it is refused. */
+  #next(emptyAt: number, rule: LeakyBucketRule, nowMs: number): number | undefined {
+    const interval = 1000 / rule.ratePerSecond;
+    const next = Math.max(nowMs, emptyAt + interval);
+    return next - nowMs <= rule.burst * interval + Math.min(MAX_SLACK_MS, interval / 1000) ? next : undefined;
   }
 }

@@ -3,15 +3,17 @@
 // runs limit_req and limit_conn in its preaccess phase, before the access phase (allow/deny,
 // auth_basic, auth_request). Keys are the Ingress ('ns/name', the policy id: ingress-nginx names
 // its zones after the Ingress, so all its paths share them) and the client address the data plane
-// computed (trusted proxies honoured). State lives in two fixed-size tables owned by the data
-// plane, so it survives table swaps and memory does not grow with the number of clients.
+// computed (trusted proxies honoured). State lives in two fixed-size tables (workers/limit-tables.ts)
+// outside the route table, so it survives table swaps, memory does not grow with the number of
+// clients, and every data-plane worker thread attached to the same tables counts a client's
+// requests together. The compiled limits and whitelists come with each worker's table.
 
 import type { RateLimitPolicy } from '../../core/policy.ts';
 import { createCidrMatcher } from '../http/cidr-matcher.ts';
 import { hash32, mix32 } from '../proxy/balancers.ts';
-import { ConnectionSlots, OVER_LIMIT } from './connection-slots.ts';
+import { attachLimitTables, createLimitTables, type LimitTables } from '../workers/limit-tables.ts';
+import { type ConnectionSlots, OVER_LIMIT } from './connection-slots.ts';
 import { LeakyBucketLimiter, type LeakyBucketRule } from './leaky-bucket.ts';
-import { createLocalBucketStore } from './rate-limit-store.ts';
 
 /** A policy's limits, compiled once per table (every route of the Ingress shares it). */
 export interface CompiledRateLimit {
@@ -40,15 +42,29 @@ export function compileRateLimit(policyId: string, limit: RateLimitPolicy | unde
 export interface RateLimiterOptions {
   /** The answer to a limited request (--limit-status-code). Default 503, as ingress-nginx. */
   statusCode: number;
-  /** Client buckets of limit-rps/limit-rpm (40 bytes each). Default 65536. */
+  /** Client buckets of limit-rps/limit-rpm (16 bytes each) of tables made here. Default 65536. */
   bucketSlots: number;
-  /** Client counters of limit-connections (8 bytes each). Default 65536. */
+  /** Client counters of limit-connections (12 bytes each) of tables made here. Default 65536. */
   connectionSlots: number;
-  /** Backing buffers (a SharedArrayBuffer lets worker threads share the tables). Default: private. */
-  bucketBuffer?: ArrayBuffer | SharedArrayBuffer;
-  connectionBuffer?: ArrayBuffer | SharedArrayBuffer;
-  /** The limiter's clock, in milliseconds. Default performance.timeOrigin + performance.now(). */
+  /**
+   * Tables made elsewhere and attached here (--workers N: the control plane's SharedArrayBuffers,
+   * one for every worker; their sizes win). Default: private tables of the sizes above.
+   */
+  tables?: LimitTables;
+  /** This thread's owner number in `tables` (the worker id, 1..tables.owners). Default 1. */
+  owner?: number;
+  /** The limiter's clock, in milliseconds. Default monotonicMs(). */
   now?: () => number;
+}
+
+// CLOCK_MONOTONIC in milliseconds: performance.now() counts from this thread's start, so it is
+// moved to the system's origin once (hrtime reads the same clock), giving one time for every
+// thread of the process that no wall-clock step can move. Each worker computes its own offset.
+const monotonicOffsetMs = Number(process.hrtime.bigint()) / 1e6 - performance.now();
+
+/** Milliseconds on the system's monotonic clock: the same in every thread (the limiter's clock). */
+export function monotonicMs(): number {
+  return performance.now() + monotonicOffsetMs;
 }
 
 export const DEFAULT_RATE_LIMITER: Readonly<RateLimiterOptions> = Object.freeze({ statusCode: 503, bucketSlots: 65_536, connectionSlots: 65_536 });
@@ -70,17 +86,18 @@ export class RateLimiter {
   readonly statusCode: number;
   readonly buckets: LeakyBucketLimiter;
   readonly connections: ConnectionSlots;
-  readonly bucketSlots: number;
+  readonly tables: LimitTables;
   readonly #now: () => number;
 
   constructor(options: Partial<RateLimiterOptions> = {}) {
     const o = { ...DEFAULT_RATE_LIMITER, ...options };
     this.statusCode = o.statusCode;
-    this.bucketSlots = o.bucketSlots;
-    this.buckets = new LeakyBucketLimiter(createLocalBucketStore(o.bucketSlots, o.bucketBuffer));
-    this.connections = new ConnectionSlots(o.connectionSlots, o.connectionBuffer);
-    // Wall-clock based (not process-relative) so workers sharing a table agree on time.
-    this.#now = o.now ?? (() => performance.timeOrigin + performance.now());
+    this.tables = o.tables ?? createLimitTables({ bucketSlots: o.bucketSlots, connectionSlots: o.connectionSlots, owners: 1, shared: false });
+    const attached = attachLimitTables(this.tables, o.owner ?? 1);
+    this.buckets = new LeakyBucketLimiter(attached.buckets);
+    this.connections = attached.connections;
+    // One clock for every thread sharing the tables: a bucket stamped by one worker drains right in another.
+    this.#now = o.now ?? monotonicMs;
   }
 
   /** Checks (and, when admitted, charges) one request of `clientAddress` against `limit`. */
@@ -97,7 +114,9 @@ export class RateLimiter {
       // Both must pass; neither is charged when one refuses.
       if (!this.buckets.wouldAdmit(rpsKey, rps, now)) return this.#refuse('limit-rps', rps);
       if (!this.buckets.admit(rpmKey, rpm, now)) return this.#refuse('limit-rpm', rpm);
-      this.buckets.admit(rpsKey, rps, now);
+      // Another worker may have used the last of the rps burst since wouldAdmit: then refuse
+      // (this request stays charged to rpm; never served over the rps limit).
+      if (!this.buckets.admit(rpsKey, rps, now)) return this.#refuse('limit-rps', rps);
     } else if (rps !== undefined) {
       if (!this.buckets.admit(rpsKey, rps, now)) return this.#refuse('limit-rps', rps);
     } else if (rpm !== undefined) {

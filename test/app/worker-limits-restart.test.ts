@@ -1,0 +1,105 @@
+// Per-client limits when a data-plane worker dies (--workers 2, in-process: a thread cannot be ended
+// from outside the process). The request it held open stops counting against limit-connections the
+// moment it is gone (otherwise that client would be refused for good), and the buckets it charged
+// stay charged: its replacement attaches the same tables and refuses the client over its limit.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { parseCommandLine } from '../../src/config/parse-command-line.ts';
+import { startGatehouse, type RunningGatehouse } from '../../src/app/start-gatehouse.ts';
+import { createLogger } from '../../src/observability/logger.ts';
+import { startEchoBackend } from '../support/echo-backend.ts';
+import { httpRequest, json } from '../support/http-client.ts';
+import { RawConnection } from '../support/raw-http.ts';
+import { waitFor } from '../support/spawn-gatehouse.ts';
+
+interface WorkerRow {
+  id: number;
+  state: string;
+  restarts: number;
+  generation: number;
+  requestsTotal?: number;
+  inFlightRequests?: number;
+}
+
+test('a worker that dies: its held request stops counting, the buckets it charged stay charged for its replacement', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'gatehouse-worker-limits-'));
+  const backend = await startEchoBackend({ address: '127.0.0.2', name: 'pod' });
+  let gh: RunningGatehouse | undefined;
+  let held: RawConnection | undefined;
+  t.after(async () => {
+    held?.destroy();
+    await gh?.shutdown('test over');
+    await backend.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const ingress = (name: string, annotations: Record<string, string>): unknown => ({
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, annotations },
+    spec: { rules: [{ host: `${name}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } }] } }] },
+  });
+  writeFileSync(
+    join(dir, 'app.yaml'),
+    [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }] } },
+      {
+        apiVersion: 'discovery.k8s.io/v1',
+        kind: 'EndpointSlice',
+        metadata: { name: 'web-0', labels: { 'kubernetes.io/service-name': 'web' } },
+        addressType: 'IPv4',
+        ports: [{ name: 'http', port: backend.port }],
+        endpoints: [{ addresses: [backend.address], conditions: { ready: true } }],
+      },
+      ingress('conn', { 'nginx.ingress.kubernetes.io/limit-connections': '1' }),
+      // 1 + 5 at once, then one a minute: nothing refills while the test runs.
+      ingress('rpm', { 'nginx.ingress.kubernetes.io/limit-rpm': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '5' }),
+    ].map((d) => stringify(d)).join('---\n'),
+  );
+  const cli = parseCommandLine(['serve', '--manifests', dir, '--workers', '2', '--access-log', 'off', '--drain-seconds', '5', '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
+  assert.equal(cli.kind, 'run');
+  if (cli.kind !== 'run') return;
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({ level: 'info', write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+  gh = await startGatehouse(cli.config, logger);
+  const running = gh;
+  const workers = async (): Promise<WorkerRow[]> => json<{ list: WorkerRow[] }>(await httpRequest(running.ports.admin, { path: '/debug/workers' })).list;
+  await waitFor('readiness', async () => (await httpRequest(running.ports.admin, { path: '/readyz' })).status === 200, 30_000);
+  const get = (host: string): Promise<number> => httpRequest(running.ports.http, { host, headers: { connection: 'close' } }).then((r) => r.status);
+
+  const burstAt = Date.now();
+  const burst: number[] = [];
+  for (let i = 0; i < 8; i++) burst.push(await get('rpm.example.com'));
+  assert.deepEqual(burst, [200, 200, 200, 200, 200, 200, 503, 503]);
+
+  held = await RawConnection.connect({ port: running.ports.http, timeoutMs: 90_000 });
+  await held.send('GET /?echo-delay-ms=60000 HTTP/1.1\r\nHost: conn.example.com\r\n\r\n');
+  await waitFor('the held request in progress', async () => (await workers()).some((w) => w.inFlightRequests === 1), 10_000);
+  const holder = (await workers()).find((w) => w.inFlightRequests === 1)!.id;
+  assert.equal(await get('conn.example.com'), 503, 'limit-connections 1 is held');
+
+  await running.workers!.terminate(holder);
+  // Its request died with it; the other worker serves at once, and the client is not refused.
+  await waitFor('the dead worker\'s request released', async () => (await get('conn.example.com')) === 200, 10_000);
+  assert.ok(lines.some((l) => l['msg'] === 'released the limit counts of an exited data-plane worker' && l['worker'] === holder && l['requests'] === 1));
+
+  await waitFor('the worker serving again', async () => {
+    const w = (await workers()).find((r) => r.id === holder)!;
+    return w.state === 'serving' && w.restarts === 1 && w.generation > 0;
+  }, 30_000);
+  // The replacement attached the same buckets: the client is still over its limit there.
+  const before = (await workers()).find((w) => w.id === holder)!.requestsTotal ?? 0;
+  const after: number[] = [];
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < 5; i++) after.push(await get('rpm.example.com'));
+    if (((await workers()).find((w) => w.id === holder)!.requestsTotal ?? 0) >= before + 3) break;
+  }
+  assert.ok(((await workers()).find((w) => w.id === holder)!.requestsTotal ?? 0) >= before + 3, 'the restarted worker answered some');
+  // One request a minute refills: none unless this machine made the test last that long.
+  const refilled = Math.floor((Date.now() - burstAt) / 60_000);
+  assert.ok(after.filter((s) => s === 200).length <= refilled, `admitted after the restart: ${after.join(', ')} (${refilled} refilled)`);
+  assert.equal(after.filter((s) => s !== 200 && s !== 503).length, 0);
+});
