@@ -18,6 +18,7 @@ import { DataPlane } from '../../src/dataplane/data-plane.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { makeCa, makeLeaf, type TestCa } from '../support/certs.ts';
 import { listenOnEveryTransport, waitFor, type TransportListeners } from '../support/data-plane-fixture.ts';
+import { h2Get } from '../support/http-client.ts';
 import { routeTable } from '../support/route-tables.ts';
 
 type Msg = { text: string; n?: number; delayMs?: number };
@@ -240,18 +241,7 @@ test('without backend-protocol, gRPC reaches the gRPC server as HTTP/1.1 and fai
 test('H2C: a plain node:http2 backend gets HTTP/2 with prior knowledge; its trailers reach an HTTP/2 client', async () => {
   const session = h2connect(`http://127.0.0.1:${listeners.h2c}`);
   try {
-    const result = await new Promise<{ status: number; body: string; trailers: Record<string, unknown> }>((resolve, reject) => {
-      const stream = session.request({ ':path': '/', ':authority': 'h2c.example.com', te: 'trailers' });
-      let status = 0;
-      let trailers: Record<string, unknown> = {};
-      const chunks: Buffer[] = [];
-      stream.on('response', (h) => (status = Number(h[':status'])));
-      stream.on('trailers', (t) => (trailers = t));
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString(), trailers }));
-      stream.on('error', reject);
-      stream.end();
-    });
+    const result = await h2Get(session, { ':path': '/', ':authority': 'h2c.example.com', te: 'trailers' });
     assert.equal(result.status, 200);
     assert.equal(result.body, 'h2c says hi to h2c.example.com');
     assert.equal(result.trailers['x-checksum'], 'abc123');

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { DataPlane } from '../../src/dataplane/data-plane.ts';
 import { listenOnEveryTransport, type TransportListeners } from '../support/data-plane-fixture.ts';
 import { startRawBackend, type RawBackend } from '../support/raw-backend.ts';
+import { h2Get } from '../support/http-client.ts';
 import { routeTable } from '../support/route-tables.ts';
 
 let backend: RawBackend;
@@ -77,18 +78,7 @@ test('an HTTP/1.1 backend\'s chunked trailers reach an HTTP/1.1 client', async (
 test('an HTTP/1.1 backend\'s chunked trailers reach an HTTP/2 client', async () => {
   const session = h2connect(`http://127.0.0.1:${listeners.h2c}`);
   try {
-    const r = await new Promise<{ status: number; body: string; trailers: Record<string, unknown> }>((resolve, reject) => {
-      const stream = session.request({ ':path': '/trailers', ':authority': 'h1.test', te: 'trailers' });
-      const chunks: Buffer[] = [];
-      let status = 0;
-      let trailers: Record<string, unknown> = {};
-      stream.on('response', (h) => (status = Number(h[':status'])));
-      stream.on('trailers', (t) => (trailers = t));
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString(), trailers }));
-      stream.on('error', reject);
-      stream.end();
-    });
+    const r = await h2Get(session, { ':path': '/trailers', ':authority': 'h1.test', te: 'trailers' });
     assert.equal(r.status, 200);
     assert.equal(r.body, 'hello');
     assert.equal(r.trailers['x-checksum'], 'abc123');

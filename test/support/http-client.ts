@@ -1,6 +1,7 @@
 // A small HTTP/1.1 client for tests: one request, the whole response collected. The Host header is
 // set explicitly (routing tests need arbitrary hosts on 127.0.0.1).
 import { request, type Agent, type IncomingHttpHeaders } from 'node:http';
+import type { ClientHttp2Session, OutgoingHttpHeaders } from 'node:http2';
 import type { Readable } from 'node:stream';
 
 export interface HttpResult {
@@ -58,4 +59,26 @@ export function httpRequest(port: number, o: HttpRequestOptions = {}): Promise<H
 /** The JSON body of a response, typed by the caller. */
 export function json<T>(r: HttpResult): T {
   return JSON.parse(r.body.toString('utf8')) as T;
+}
+
+export interface H2Result {
+  status: number;
+  body: string;
+  trailers: Record<string, unknown>;
+}
+
+/** One request without a body over an HTTP/2 session, collected whole with its trailers. */
+export function h2Get(session: ClientHttp2Session, headers: OutgoingHttpHeaders): Promise<H2Result> {
+  return new Promise((resolve, reject) => {
+    const stream = session.request(headers);
+    let status = 0;
+    let trailers: Record<string, unknown> = {};
+    const chunks: Buffer[] = [];
+    stream.on('response', (h) => (status = Number(h[':status'])));
+    stream.on('trailers', (t) => (trailers = t));
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => resolve({ status, body: Buffer.concat(chunks).toString(), trailers }));
+    stream.on('error', reject);
+    stream.end();
+  });
 }
