@@ -7,11 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { parseCommandLine } from '../../src/config/parse-command-line.ts';
 import { startGatehouse, type RunningGatehouse } from '../../src/app/start-gatehouse.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startEchoBackend } from '../support/echo-backend.ts';
+import { manifestYaml, webIngress, webService } from '../support/manifest-docs.ts';
 import { httpRequest, json } from '../support/http-client.ts';
 import { RawConnection } from '../support/raw-http.ts';
 import { waitFor } from '../support/spawn-gatehouse.ts';
@@ -36,28 +36,14 @@ test('a worker that dies: its held request stops counting, the buckets it charge
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const ingress = (name: string, annotations: Record<string, string>): unknown => ({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, annotations },
-    spec: { rules: [{ host: `${name}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } }] } }] },
-  });
   writeFileSync(
     join(dir, 'app.yaml'),
-    [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }] } },
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'web-0', labels: { 'kubernetes.io/service-name': 'web' } },
-        addressType: 'IPv4',
-        ports: [{ name: 'http', port: backend.port }],
-        endpoints: [{ addresses: [backend.address], conditions: { ready: true } }],
-      },
-      ingress('conn', { 'nginx.ingress.kubernetes.io/limit-connections': '1' }),
+    manifestYaml([
+      ...webService(backend),
+      webIngress('conn', { 'nginx.ingress.kubernetes.io/limit-connections': '1' }),
       // 1 + 5 at once, then one a minute: nothing refills while the test runs.
-      ingress('rpm', { 'nginx.ingress.kubernetes.io/limit-rpm': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '5' }),
-    ].map((d) => stringify(d)).join('---\n'),
+      webIngress('rpm', { 'nginx.ingress.kubernetes.io/limit-rpm': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '5' }),
+    ]),
   );
   const cli = parseCommandLine(['serve', '--manifests', dir, '--workers', '2', '--access-log', 'off', '--drain-seconds', '5', '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
   assert.equal(cli.kind, 'run');

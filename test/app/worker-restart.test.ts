@@ -6,11 +6,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { parseCommandLine } from '../../src/config/parse-command-line.ts';
 import { startGatehouse, type RunningGatehouse } from '../../src/app/start-gatehouse.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { startEchoBackend } from '../support/echo-backend.ts';
+import { manifestYaml, webIngress, webService } from '../support/manifest-docs.ts';
 import { httpRequest, json } from '../support/http-client.ts';
 import { waitFor } from '../support/spawn-gatehouse.ts';
 
@@ -31,26 +31,7 @@ test('a worker that dies is restarted with the table; the other keeps serving me
     await backend.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  writeFileSync(
-    join(dir, 'app.yaml'),
-    [
-      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }] } },
-      {
-        apiVersion: 'discovery.k8s.io/v1',
-        kind: 'EndpointSlice',
-        metadata: { name: 'web-0', labels: { 'kubernetes.io/service-name': 'web' } },
-        addressType: 'IPv4',
-        ports: [{ name: 'http', port: backend.port }],
-        endpoints: [{ addresses: [backend.address], conditions: { ready: true } }],
-      },
-      {
-        apiVersion: 'networking.k8s.io/v1',
-        kind: 'Ingress',
-        metadata: { name: 'web' },
-        spec: { rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } }] } }] },
-      },
-    ].map((d) => stringify(d)).join('---\n'),
-  );
+  writeFileSync(join(dir, 'app.yaml'), manifestYaml([...webService(backend), webIngress('web', {}, 'web.example.com')]));
   const cli = parseCommandLine(['serve', '--manifests', dir, '--workers', '2', '--access-log', 'off', '--drain-seconds', '5', '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
   assert.equal(cli.kind, 'run');
   if (cli.kind !== 'run') return;

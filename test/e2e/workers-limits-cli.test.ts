@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stringify } from 'yaml';
 import { startEchoBackend, type EchoBackend } from '../support/echo-backend.ts';
+import { manifestYaml, webIngress, webService } from '../support/manifest-docs.ts';
 import { httpRequest, json } from '../support/http-client.ts';
 import { RawConnection } from '../support/raw-http.ts';
 import { startGatehouseProcess, waitFor, type StartedGatehouse } from '../support/spawn-gatehouse.ts';
@@ -23,28 +23,12 @@ interface WorkerRow {
 }
 
 function manifests(backend: EchoBackend): string {
-  const ingress = (name: string, annotations: Record<string, string>): unknown => ({
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name, annotations },
-    spec: { rules: [{ host: `${name}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { name: 'http' } } } }] } }] },
-  });
-  return [
-    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web' }, spec: { ports: [{ name: 'http', port: 80 }] } },
-    {
-      apiVersion: 'discovery.k8s.io/v1',
-      kind: 'EndpointSlice',
-      metadata: { name: 'web-0', labels: { 'kubernetes.io/service-name': 'web' } },
-      addressType: 'IPv4',
-      ports: [{ name: 'http', port: backend.port }],
-      endpoints: [{ addresses: [backend.address], conditions: { ready: true } }],
-    },
+  return manifestYaml([
+    ...webService(backend),
     // 1 + 30 at once, then one a second.
-    ingress('rps', { 'nginx.ingress.kubernetes.io/limit-rps': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '30' }),
-    ingress('conn', { 'nginx.ingress.kubernetes.io/limit-connections': '3' }),
-  ]
-    .map((d) => stringify(d))
-    .join('---\n');
+    webIngress('rps', { 'nginx.ingress.kubernetes.io/limit-rps': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '30' }),
+    webIngress('conn', { 'nginx.ingress.kubernetes.io/limit-connections': '3' }),
+  ]);
 }
 
 test('--workers 2: limit-rps and limit-connections count one client on both workers together', async (t) => {
