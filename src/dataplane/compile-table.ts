@@ -21,6 +21,7 @@ import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstre
 import { compileUpstreamEdits, type UpstreamEdits } from './steps/upstream-edits.ts';
 import { compileRateLimit, type CompiledRateLimit } from './steps/rate-limits.ts';
 import { compileClientCertificate, hostClientCertificate, type CompiledClientCertificate } from './steps/client-certificate.ts';
+import { compileCustomErrors, compileSharedCustomErrors, type CompiledCustomErrors, type SharedCustomErrors } from './steps/custom-errors.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -54,6 +55,8 @@ export interface RouteTarget {
   readonly canary?: CompiledCanary;
   /** mtls: the host asks for client certificates (steps/client-certificate.ts); per host, as nginx's ssl_verify_client. */
   readonly clientCertificate: CompiledClientCertificate | undefined;
+  /** custom-http-errors: answers with these statuses come from the error backend (steps/custom-errors.ts); undefined when none. */
+  readonly customErrors: CompiledCustomErrors | undefined;
 }
 
 export interface CompiledTable {
@@ -85,6 +88,9 @@ interface CompiledHost {
   readonly hasTls: boolean;
   readonly clientCertificate: CompiledClientCertificate | undefined;
 }
+
+/** The picker key of error backends: never a policy key (those are Ingress keys, with a '/'). */
+const CUSTOM_ERRORS_POLICY = '--custom-http-errors';
 
 export function endpointKey(e: Pick<Endpoint, 'address' | 'port'>): string {
   return `${e.address}:${e.port}`;
@@ -130,6 +136,20 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return externalAuths.get(policyId);
   };
 
+  // custom-http-errors: one error-backend picker per error backend, shared by the policies that use it.
+  const customErrors = new Map<string, SharedCustomErrors | undefined>();
+  const customErrorsFor = (policyId: string, policy: RoutePolicy, routeBackend: Backend): CompiledCustomErrors | undefined => {
+    const ce = policy.customErrors;
+    if (ce === undefined) return undefined;
+    let shared = customErrors.get(policyId);
+    if (shared === undefined) {
+      const errorBackend = table.backends[ce.backend] ?? missingBackend(ce.backend);
+      shared = compileSharedCustomErrors(ce, errorBackend, pickerFor(errorBackend, CUSTOM_ERRORS_POLICY, DEFAULT_POLICY));
+      customErrors.set(policyId, shared);
+    }
+    return compileCustomErrors(shared, policyId, routeBackend);
+  };
+
   // One compiled backend protocol per policy; settings the TLS library refuses refuse the routes.
   const upstreams = new Map<string, CompiledUpstream | { error: string }>();
   const upstreamFor = (policyId: string, policy: RoutePolicy): CompiledUpstream | { error: string } => {
@@ -162,6 +182,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       upstreamEdits: compileUpstreamEdits(route, policy),
       rateLimit: rateLimitFor(policyId, policy),
       clientCertificate,
+      customErrors: customErrorsFor(policyId, policy, backend),
     };
   };
 

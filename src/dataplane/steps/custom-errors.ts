@@ -1,0 +1,49 @@
+// custom-http-errors compiled for the request path (ingress-nginx's `proxy_intercept_errors on` +
+// `error_page CODE = @custom_<backend>_CODE`): which statuses a route's answer is replaced for, the
+// error backend and its endpoint picker, and the route facts ingress-nginx's `@custom_` location
+// sends along ($namespace, $ingress_name, $service_name, $service_port). Built once per table;
+// undefined for a route without custom-http-errors, so such routes pay one field check.
+// What happens per request: proxy/custom-error-request.ts (the decision and the request) and
+// proxy/custom-error-page.ts (the second dispatch).
+
+import type { CustomErrorsPolicy } from '../../core/policy.ts';
+import type { Backend } from '../../core/route-table.ts';
+import type { EndpointPicker } from '../proxy/endpoint-picker.ts';
+
+export interface CompiledCustomErrors {
+  /** 1 at the index of each listed status (400 to 599), 0 elsewhere: one array read per answer. */
+  readonly codes: Uint8Array;
+  /** The error backend (the default-backend annotation's Service, else --default-backend's). */
+  readonly backend: Backend;
+  readonly picker: EndpointPicker;
+  /** X-Namespace, X-Ingress-Name, X-Service-Name, X-Service-Port of the route, as name/value pairs. */
+  readonly routeHeaders: readonly string[];
+}
+
+/** The part every route of a policy shares. */
+export interface SharedCustomErrors {
+  readonly codes: Uint8Array;
+  readonly backend: Backend;
+  readonly picker: EndpointPicker;
+}
+
+export function compileSharedCustomErrors(policy: CustomErrorsPolicy, backend: Backend, picker: EndpointPicker): SharedCustomErrors {
+  const codes = new Uint8Array(600);
+  for (const code of policy.codes) if (code >= 400 && code <= 599) codes[code] = 1;
+  return { codes, backend, picker };
+}
+
+/**
+ * One route's view: `ingress` is its Ingress key ('ns/name', the policy key), `routeBackend` the
+ * Service the route sends to (for a canary request, the canary's: the one that answered).
+ */
+export function compileCustomErrors(shared: SharedCustomErrors, ingress: string, routeBackend: Backend): CompiledCustomErrors {
+  const slash = ingress.indexOf('/');
+  const routeHeaders = [
+    'x-namespace', ingress.slice(0, slash),
+    'x-ingress-name', ingress.slice(slash + 1),
+    'x-service-name', routeBackend.service,
+    'x-service-port', String(routeBackend.servicePort),
+  ];
+  return { ...shared, routeHeaders };
+}
