@@ -179,7 +179,8 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       basicAuth: basicAuthFor(policyId, policy),
       externalAuth: externalAuthFor(policyId, policy),
       upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
-      upstreamEdits: compileUpstreamEdits(route, policy),
+      // The default-backend annotation's Service answering for the path: ingress-nginx's X-Code headers (not for a canary's target).
+      upstreamEdits: compileUpstreamEdits(route, policy, route?.standsInFor !== undefined && route.backend === backendId ? { ingress: route.ingress, ...route.standsInFor } : undefined),
       rateLimit: rateLimitFor(policyId, policy),
       clientCertificate,
       customErrors: customErrorsFor(policyId, policy, backend),

@@ -99,6 +99,11 @@ before(async () => {
       annotations: { [`${N}custom-http-errors`]: '404', [`${N}default-backend`]: 'error-pages', [`${N}proxy-read-timeout`]: '1' },
       rules: [rule('slow.example.com', ['/', 'Prefix', 'app', 'http'])],
     }),
+    // No custom-http-errors: the annotation's Service answers for the path without endpoints, told so with X-Code 503.
+    ingress('fallback', {
+      annotations: { [`${N}default-backend`]: 'error-pages' },
+      rules: [rule('fallback.example.com', ['/', 'Prefix', 'empty', 80])],
+    }),
     ingress('idle', {
       annotations: { [`${N}custom-http-errors`]: '404', [`${N}default-backend`]: 'idle-pages' },
       rules: [rule('idle.example.com', ['/', 'Prefix', 'app', 'http'])],
@@ -241,6 +246,23 @@ for (const t of TRANSPORTS) {
     assert.equal(asked.length, 1);
   });
 }
+
+test("default-backend: the annotation's Service answers for a path without endpoints, with ingress-nginx's X-Code 503 headers", async () => {
+  for (const t of TRANSPORTS) {
+    const { result: r, asked } = await pagesAsked(() => plane.curl(t, 'fallback.example.com', '/orders/9?x=1', ['-H', 'Accept: text/html', '-H', 'X-Code: 200', '-H', 'X-Service-Name: spoofed']));
+    assert.equal(r.status, 503, `${t}: the error backend answers X-Code's status`);
+    assert.equal(asked.length, 1);
+    const got = asked[0]!;
+    assert.equal(got.url, '/orders/9?x=1', 'the request as it is: the path goes to that Service in the place of its own');
+    assert.equal(got.headers['x-code'], '503', "the client's X-Code never passes");
+    assert.equal(got.headers['x-format'], 'text/html');
+    assert.equal(got.headers['x-namespace'], 'default');
+    assert.equal(got.headers['x-ingress-name'], 'fallback');
+    assert.equal(got.headers['x-service-name'], 'empty', "the path's own Service");
+    assert.equal(got.headers['x-service-port'], '80');
+    assert.ok(typeof got.headers['x-request-id'] === 'string' && got.headers['x-request-id'].length > 0);
+  }
+});
 
 test('an error backend that never answers: the original answer after the read timeout, no hang', async () => {
   const r = await plane.curl('http1', 'slow.example.com', '/hang?echo-status=404');
