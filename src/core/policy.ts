@@ -303,6 +303,8 @@ export interface CustomErrorsPolicy {
    * has a ready endpoint, else --default-backend's (core/resolve-custom-errors.ts).
    */
   backend: string;
+  /** disable-proxy-intercept-errors: the backend's answers are relayed; only Gatehouse's own 502/503/504 are replaced. */
+  ownAnswersOnly?: true;
 }
 
 export interface RoutePolicy {

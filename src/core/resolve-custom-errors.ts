@@ -62,7 +62,7 @@ export function resolveCustomErrors(
       continue;
     }
     backends.set(backend.id, backend);
-    policy.customErrors = { codes: setting.codes, backend: backend.id };
+    policy.customErrors = { codes: setting.codes, backend: backend.id, ...(setting.ownAnswersOnly ? { ownAnswersOnly: true as const } : {}) };
   }
   return { backends, diagnostics };
 }

@@ -95,6 +95,7 @@ test('check report: every mapped ingress-nginx name is honoured and says which g
     if (mapping.name === 'proxy-redirect-to') companions[`${NGINX}proxy-redirect-from`] = 'http://backend/';
     // The burst multiplier and the whitelist need a limit.
     if (mapping.name === 'limit-burst-multiplier' || mapping.name === 'limit-whitelist') companions[`${NGINX}limit-rps`] = '10';
+    if (mapping.name === 'disable-proxy-intercept-errors') companions[`${NGINX}custom-http-errors`] = '404';
     const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value }, true);
     const finding = r.ingresses[0]!.annotations.find((a) => a.key === NGINX + mapping.name)!;
     assert.equal(finding.outcome, 'honoured', `${mapping.name}: ${finding.reason}`);

@@ -112,6 +112,18 @@ test('without an error backend, or on a gRPC backend, custom-http-errors is a wa
   assert.match(grpc.diagnostics.find((x) => x.code === 'AnnotationNoEffect')!.message, /GRPC, whose errors travel as grpc-status trailers/);
 });
 
+test('disable-proxy-intercept-errors: only Gatehouse\'s own answers; alone, it has no effect', () => {
+  const on = build({ [`${N}custom-http-errors`]: '404,502', [`${N}default-backend`]: 'error-pages', [`${N}disable-proxy-intercept-errors`]: 'true' });
+  assert.deepEqual(on.table.policies['default/web']!.customErrors, { codes: [404, 502], backend: 'default/error-pages:8080', ownAnswersOnly: true });
+  const off = build({ [`${N}custom-http-errors`]: '404', [`${N}default-backend`]: 'error-pages', [`${N}disable-proxy-intercept-errors`]: 'false' });
+  assert.deepEqual(off.table.policies['default/web']!.customErrors, { codes: [404], backend: 'default/error-pages:8080' });
+  const alone = build({ [`${N}disable-proxy-intercept-errors`]: 'true' });
+  assert.deepEqual(alone.diagnostics.map((d) => `${d.code} ${d.field}`), [`AnnotationNoEffect metadata.annotations["${N}disable-proxy-intercept-errors"]`]);
+  // With a custom-http-errors that does not parse, no second word about it.
+  const broken = build({ [`${N}custom-http-errors`]: 'x', [`${N}disable-proxy-intercept-errors`]: 'true' });
+  assert.deepEqual(broken.diagnostics.map((d) => d.code), ['AnnotationActionInvalid']);
+});
+
 test('a canary Ingress cannot set its own error pages: its requests get the main Ingress\'s', () => {
   const objects: KubeObject[] = [
     ...APP,

@@ -15,6 +15,7 @@ const ce = compileCustomErrors(shared, 'shop/storefront', routeBackend);
 
 const BASE: CustomErrorFacts = {
   status: 404,
+  fromBackend: true,
   method: 'GET',
   upgrade: false,
   contentType: undefined,
@@ -48,8 +49,15 @@ test('which answers are replaced', () => {
     ['gRPC with a subtype', { contentType: 'application/grpc+proto' }, false],
     ['gRPC-Web', { contentType: 'Application/GRPC-web-text' }, false],
     ['JSON', { contentType: 'application/json' }, true],
+    ["Gatehouse's own answer", { fromBackend: false, status: 503 }, true],
   ];
   for (const [name, facts, replaced] of cases) assert.equal(customErrorRequest(ce, { ...BASE, ...facts }) !== undefined, replaced, name);
+  // disable-proxy-intercept-errors: the backend's answers are relayed, Gatehouse's own still replaced.
+  const own = compileCustomErrors(compileSharedCustomErrors({ codes: [404, 502, 503], backend: pagesBackend.id, ownAnswersOnly: true }, pagesBackend, createEndpointPicker(pagesBackend, DEFAULT_POLICY)), 'shop/storefront', routeBackend);
+  assert.equal(customErrorRequest(own, { ...BASE, status: 404, fromBackend: true }), undefined);
+  assert.equal(customErrorRequest(own, { ...BASE, status: 502, fromBackend: true }), undefined);
+  assert.equal(customErrorRequest(own, { ...BASE, status: 502, fromBackend: false })?.method, 'GET');
+  assert.equal(customErrorRequest(own, { ...BASE, status: 504, fromBackend: false }), undefined, 'not listed');
 });
 
 test('the request: GET (HEAD for HEAD) of / with the query, and ingress-nginx\'s headers', () => {

@@ -36,6 +36,7 @@ function companions(spec: AnnotationSpec): Record<string, string> {
   if (spec.name === 'x-forwarded-prefix') return { 'gatehouse.dev/rewrite-target': '/$1' };
   if (spec.name === 'proxy-redirect-from') return { 'gatehouse.dev/proxy-redirect-to': '/' };
   if (spec.name === 'proxy-redirect-to') return { 'gatehouse.dev/proxy-redirect-from': 'http://backend/' };
+  if (spec.name === 'disable-proxy-intercept-errors') return { 'gatehouse.dev/custom-http-errors': '404' };
   return {};
 }
 

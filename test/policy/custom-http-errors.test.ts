@@ -99,6 +99,10 @@ before(async () => {
       annotations: { [`${N}custom-http-errors`]: '404', [`${N}default-backend`]: 'error-pages', [`${N}proxy-read-timeout`]: '1' },
       rules: [rule('slow.example.com', ['/', 'Prefix', 'app', 'http'])],
     }),
+    ingress('own', {
+      annotations: { [`${N}custom-http-errors`]: '404,502', [`${N}default-backend`]: 'error-pages', [`${N}disable-proxy-intercept-errors`]: 'true' },
+      rules: [rule('own.example.com', ['/', 'Prefix', 'app', 'http'], ['/gone', 'Prefix', 'dead', 80])],
+    }),
     // No custom-http-errors: the annotation's Service answers for the path without endpoints, told so with X-Code 503.
     ingress('fallback', {
       annotations: { [`${N}default-backend`]: 'error-pages' },
@@ -264,10 +268,40 @@ test("default-backend: the annotation's Service answers for a path without endpo
   }
 });
 
+test("disable-proxy-intercept-errors: the backend's 404 is relayed, Gatehouse's own 502 still replaced", async () => {
+  for (const t of TRANSPORTS) {
+    let { result: r, asked } = await pagesAsked(() => plane.curl(t, 'own.example.com', '/x?echo-status=404'));
+    assert.equal(r.status, 404);
+    assert.equal(r.headers['x-backend'], 'app');
+    assert.equal(asked.length, 0);
+    ({ result: r, asked } = await pagesAsked(() => plane.curl(t, 'own.example.com', '/gone')));
+    assert.equal(r.status, 502);
+    assert.equal(r.headers['x-error-page'], 'yes');
+    assert.equal(asked[0]?.headers['x-code'], '502');
+  }
+});
+
 test('an error backend that never answers: the original answer after the read timeout, no hang', async () => {
   const r = await plane.curl('http1', 'slow.example.com', '/hang?echo-status=404');
   assert.equal(r.status, 404);
   assert.equal(r.headers['x-backend'], 'app', "the backend's own answer");
+});
+
+test('a client that leaves while the error backend is asked: the request is aborted, the next ones are served', async () => {
+  for (const t of TRANSPORTS) {
+    const from = pages.requests.length;
+    await assert.rejects(plane.curl(t, 'pages.example.com', '/hang?echo-status=404', ['--max-time', '1']), /curl/);
+    const r = await plane.curl(t, 'pages.example.com', '/after?echo-status=404');
+    assert.equal(r.status, 404);
+    assert.equal(page(r.body).page, 'custom');
+    assert.equal(pages.requests.length, from + 1, 'the held request never counted as answered');
+  }
+  const from = plane.lines.length;
+  await assert.rejects(plane.curl('http1', 'pages.example.com', '/hang-again?echo-status=404', ['--max-time', '1']), /curl/);
+  await waitFor(() => plane.lines.slice(from).some((l) => l['msg'] === 'access' && l['path'] === '/hang-again'), 10_000, 'the access line of the abandoned request');
+  const line = plane.lines.slice(from).find((l) => l['msg'] === 'access' && l['path'] === '/hang-again')!;
+  assert.equal(line['status'], 499);
+  assert.equal(line['aborted'], true);
 });
 
 test('the access log says when the error backend could not answer, and the status sent', async () => {

@@ -62,6 +62,7 @@ export interface AnnotationValues {
   limitBurstMultiplier: number;
   limitWhitelist: CidrBlock[];
   customHttpErrors: number[];
+  disableProxyInterceptErrors: boolean;
 }
 
 export type AnnotationField = keyof AnnotationValues;
@@ -360,6 +361,11 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'status-codes' }, default: 'none (answers are relayed as they are)', example: '404,503',
     doc: 'When a route of the Ingress would answer one of these statuses (the backend\'s answer, or Gatehouse\'s own 502, 503 when no endpoint is ready, or 504), the error backend is asked instead and its answer is relayed, status included: the Service of the Ingress\'s `nginx.ingress.kubernetes.io/default-backend` annotation, else the `--default-backend` Service, as ingress-nginx\'s `error_page` to its `@custom_` locations. Without an error backend it has no effect (`AnnotationNoEffect`) and the answers are relayed as they are. A value that does not parse refuses the Ingress (every route answers 503): error pages often hide what a backend\'s own error page would show.',
   },
+  {
+    name: 'disable-proxy-intercept-errors', field: 'disableProxyInterceptErrors', group: 'Error pages',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'With `custom-http-errors`: the backend\'s answers are relayed as they are, whatever their status; only Gatehouse\'s own answers with a listed status (502, 503 when no endpoint is ready, 504) come from the error backend, as ingress-nginx\'s `proxy_intercept_errors off`. Without `custom-http-errors` it has no effect (`AnnotationNoEffect`).',
+  },
 ];
 
 export interface NginxMapping {
@@ -438,6 +444,7 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'limit-burst-multiplier', field: 'limitBurstMultiplier', type: BURST_MULTIPLIER, protection: true, note: 'same (at least 1: a value ingress-nginx would replace by the default refuses the Ingress)' },
   { name: 'limit-whitelist', field: 'limitWhitelist', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses)' },
   { name: 'custom-http-errors', field: 'customHttpErrors', type: { kind: 'status-codes' }, action: true, note: 'same codes (400 to 599), with the default-backend annotation\'s Service (else --default-backend) answering; a bad value refuses the Ingress' },
+  { name: 'disable-proxy-intercept-errors', field: 'disableProxyInterceptErrors', type: { kind: 'bool' }, note: 'same' },
 ];
 
 /**

@@ -61,6 +61,8 @@ type Sources = Partial<Record<AnnotationField, string>>;
 export interface CustomHttpErrorsSetting {
   codes: number[];
   key: string;
+  /** disable-proxy-intercept-errors: the backend's answers are relayed; only Gatehouse's own are replaced. */
+  ownAnswersOnly: boolean;
 }
 
 export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; diagnostics: Diagnostic[]; customHttpErrors?: CustomHttpErrorsSetting } {
@@ -142,8 +144,12 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   const policy = assemblePolicy(values, sources, report, failed);
   if (refused !== undefined) policy.refused = refused;
   const codes = values.customHttpErrors;
-  if (codes === undefined) return { policy, diagnostics };
-  return { policy, diagnostics, customHttpErrors: { codes, key: sources.customHttpErrors! } };
+  if (codes === undefined) {
+    const key = sources.disableProxyInterceptErrors;
+    if (key !== undefined && !failed.has('customHttpErrors')) report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: there is no custom-http-errors`);
+    return { policy, diagnostics };
+  }
+  return { policy, diagnostics, customHttpErrors: { codes, key: sources.customHttpErrors!, ownAnswersOnly: values.disableProxyInterceptErrors === true } };
 }
 
 /** How an unparsable value of this annotation refuses the Ingress, if it does. */

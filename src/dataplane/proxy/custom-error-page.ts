@@ -40,6 +40,7 @@ export function replaceAnswer(ex: ProxyExchange, ce: CompiledCustomErrors, statu
   const headers = ex.headers;
   const request = customErrorRequest(ce, {
     status,
+    fromBackend,
     method: ex.method,
     upgrade: ex.upgrade,
     contentType: headers['content-type'],

@@ -14,13 +14,16 @@
 // Gatehouse sends GET (HEAD for HEAD, so the answer stays body-less) and never the request body:
 // the body was streamed to the route's backend and is gone (nginx's named location would keep the
 // method). Not intercepted: upgrade requests (WebSocket: the backend's refusal is relayed as it is)
-// and gRPC requests (their errors are trailers; an HTML page would be no gRPC answer).
+// and gRPC requests (their errors are trailers; an HTML page would be no gRPC answer); with
+// disable-proxy-intercept-errors (nginx's `proxy_intercept_errors off`), the backend's answers.
 
 import type { CompiledCustomErrors } from '../steps/custom-errors.ts';
 
 export interface CustomErrorFacts {
   /** The status being replaced (the backend's, or Gatehouse's own 502/503/504). */
   readonly status: number;
+  /** The backend's answer (false: Gatehouse's own); disable-proxy-intercept-errors relays the backend's. */
+  readonly fromBackend: boolean;
   readonly method: string;
   readonly upgrade: boolean;
   /** The request's Content-Type and Accept, as received. */
@@ -53,7 +56,7 @@ const OWN = new Set(['host', 'content-length', 'transfer-encoding', 'x-code', 'x
 
 export function customErrorRequest(ce: CompiledCustomErrors, f: CustomErrorFacts): CustomErrorRequest | undefined {
   if (f.status < 400 || f.status > 599 || ce.codes[f.status] !== 1) return undefined;
-  if (f.upgrade) return undefined;
+  if (f.upgrade || (f.fromBackend && ce.ownAnswersOnly)) return undefined;
   if (f.contentType !== undefined && isGrpc(f.contentType)) return undefined;
   const headers: string[] = ['host', f.authority];
   const base = f.upstreamHeaders;

@@ -13,6 +13,8 @@ import type { EndpointPicker } from '../proxy/endpoint-picker.ts';
 export interface CompiledCustomErrors {
   /** 1 at the index of each listed status (400 to 599), 0 elsewhere: one array read per answer. */
   readonly codes: Uint8Array;
+  /** disable-proxy-intercept-errors: only Gatehouse's own answers are replaced, never the backend's. */
+  readonly ownAnswersOnly: boolean;
   /** The error backend (the default-backend annotation's Service, else --default-backend's). */
   readonly backend: Backend;
   readonly picker: EndpointPicker;
@@ -23,6 +25,7 @@ export interface CompiledCustomErrors {
 /** The part every route of a policy shares. */
 export interface SharedCustomErrors {
   readonly codes: Uint8Array;
+  readonly ownAnswersOnly: boolean;
   readonly backend: Backend;
   readonly picker: EndpointPicker;
 }
@@ -30,7 +33,7 @@ export interface SharedCustomErrors {
 export function compileSharedCustomErrors(policy: CustomErrorsPolicy, backend: Backend, picker: EndpointPicker): SharedCustomErrors {
   const codes = new Uint8Array(600);
   for (const code of policy.codes) if (code >= 400 && code <= 599) codes[code] = 1;
-  return { codes, backend, picker };
+  return { codes, ownAnswersOnly: policy.ownAnswersOnly === true, backend, picker };
 }
 
 /**
