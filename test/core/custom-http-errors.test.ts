@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { parseStatusCodes } from '../../src/core/annotations/parse-status-codes.ts';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
+import { explainRequest, type ExplainContext } from '../../src/core/explain-request.ts';
 import type { KubeObject } from '../../src/core/model.ts';
 import { endpoint, ingress, options, rule, service, slice, snapshotOf } from './fixtures.ts';
 
@@ -136,4 +137,26 @@ test('a canary Ingress cannot set its own error pages: its requests get the main
   assert.equal(result.table.policies['default/web-canary'], undefined);
   assert.deepEqual(result.table.policies['default/web']!.customErrors, { codes: [404], backend: 'default/error-pages:8080' });
   assert.ok(result.diagnostics.some((d) => d.code === 'CanarySettingIgnored' && d.field === `metadata.annotations["${N}custom-http-errors"]`));
+});
+
+test('gatehouse explain says which statuses go to which error backend, and when the default-backend stands in', () => {
+  const objects: KubeObject[] = [
+    ...APP,
+    service('empty', [{ port: 80 }]),
+    ingress('web', {
+      annotations: { [`${N}custom-http-errors`]: '503,404', [`${N}default-backend`]: 'error-pages' },
+      rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80], ['/empty', 'Prefix', 'empty', 80])],
+    }),
+  ];
+  const build = buildRouteTable(snapshotOf(objects), options());
+  const context: ExplainContext = { httpsPort: 443, defaults: { connectTimeoutMs: 5000, readTimeoutMs: 60_000, sendTimeoutMs: 60_000 }, diagnostics: build.diagnostics };
+  const ask = (path: string) =>
+    explainRequest(build.table, { scheme: 'http', hostHeader: 'a.example.com', rawTarget: path, target: { ok: true, path, query: '' } }, context).policy!.lines.filter((l) => l.setting === 'custom-http-errors' || l.setting === 'default-backend');
+  assert.deepEqual(ask('/'), [
+    { setting: 'custom-http-errors', value: '404,503', source: 'annotation', applies: true, note: "the backend's answers and Gatehouse's own (502, 503, 504) with these statuses are replaced by the answer of default/error-pages:8080" },
+  ]);
+  assert.deepEqual(ask('/empty').map((l) => `${l.setting}: ${l.note ?? ''}`), [
+    'default-backend: answers in the place of empty:80 (no ready endpoint), told so with X-Code: 503',
+    "custom-http-errors: the backend's answers and Gatehouse's own (502, 503, 504) with these statuses are replaced by the answer of default/error-pages:8080",
+  ]);
 });
