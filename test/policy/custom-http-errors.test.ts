@@ -5,7 +5,7 @@
 // 502 and 503), the others relayed untouched, HEAD, no request body to the error backend, the error
 // backend down or without endpoints (the original answer, never a loop), a long error body, upgrades.
 import assert from 'node:assert/strict';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
@@ -13,50 +13,10 @@ import type { KubeObject } from '../../src/core/model.ts';
 import { endpoint, ingress, options, rule, service, slice, snapshotOf } from '../core/fixtures.ts';
 import { waitFor } from '../support/data-plane-fixture.ts';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
+import { startErrorPagesBackend, type ErrorPagesBackend, type PageRequest } from '../support/error-pages-backend.ts';
 import { startPlane, TRANSPORTS, type Plane } from './redirects-cors-plane.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
-
-interface PageRequest {
-  method: string;
-  url: string;
-  headers: IncomingMessage['headers'];
-  bodyBytes: number;
-}
-
-/** The error-pages backend: answers with the status of X-Code (200 without), a JSON page of what it got. */
-interface ErrorPages {
-  port: number;
-  requests: PageRequest[];
-  close(): Promise<void>;
-}
-
-async function startErrorPages(address: string): Promise<ErrorPages> {
-  const requests: PageRequest[] = [];
-  const server: Server = createServer((req, res) => {
-    let bodyBytes = 0;
-    req.on('data', (c: Buffer) => (bodyBytes += c.length));
-    req.on('end', () => {
-      // A page that never comes: the request is held until the proxy gives up on it.
-      if (String(req.headers['x-original-uri']).includes('hang')) return;
-      const got: PageRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, bodyBytes };
-      requests.push(got);
-      const code = Number(req.headers['x-code'] ?? 200);
-      const body = Buffer.from(JSON.stringify({ page: 'custom', ...got }));
-      res.writeHead(code, { 'content-type': 'application/json', 'content-length': body.length, 'x-error-page': 'yes', connection: 'x-hop', 'x-hop': 'dropped' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, address, () => resolve()));
-  return {
-    port: (server.address() as AddressInfo).port,
-    requests,
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
-  };
-}
 
 /** A port on 127.0.0.4 that nothing listens on (connections are refused). */
 async function closedPort(): Promise<number> {
@@ -68,13 +28,13 @@ async function closedPort(): Promise<number> {
 }
 
 let app: EchoBackend;
-let pages: ErrorPages;
+let pages: ErrorPagesBackend;
 let plane: Plane;
 let flagPlane: Plane;
 
 before(async () => {
   app = await startEchoBackend({ address: '127.0.0.2', name: 'app' });
-  pages = await startErrorPages('127.0.0.3');
+  pages = await startErrorPagesBackend('127.0.0.3');
   const dead = await closedPort();
   const objects: KubeObject[] = [
     service('app', [{ name: 'http', port: 80 }]),
