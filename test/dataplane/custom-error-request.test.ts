@@ -87,3 +87,13 @@ test('the request: GET (HEAD for HEAD) of / with the query, and ingress-nginx\'s
   assert.equal(fields(customErrorRequest(ce, { ...BASE, clientIp: '' })!.headers)['x-forwarded-for'], undefined);
   assert.deepEqual(fields(customErrorRequest(ce, { ...BASE, status: 503, upstreamHeaders: undefined })!.headers)['x-code'], ['503']);
 });
+
+test('route facts that are not Kubernetes names are sent empty, never as written', () => {
+  const odd: Backend = { ...routeBackend, service: 'web\r\nX-Evil: 1', servicePort: 'http port' };
+  const h = fields(customErrorRequest(compileCustomErrors(shared, 'shop/store front', odd), BASE)!.headers);
+  assert.deepEqual(h['x-service-name'], ['']);
+  assert.deepEqual(h['x-service-port'], ['']);
+  assert.deepEqual(h['x-ingress-name'], ['']);
+  assert.deepEqual(h['x-namespace'], ['shop']);
+  assert.deepEqual(h['x-evil'], undefined);
+});

@@ -41,12 +41,19 @@ export function compileSharedCustomErrors(policy: CustomErrorsPolicy, backend: B
  * Service the route sends to (for a canary request, the canary's: the one that answered).
  */
 export function compileCustomErrors(shared: SharedCustomErrors, ingress: string, routeBackend: Backend): CompiledCustomErrors {
+  return { ...shared, routeHeaders: routeFactHeaders(ingress, routeBackend.service, routeBackend.servicePort) };
+}
+
+/**
+ * X-Namespace, X-Ingress-Name, X-Service-Name and X-Service-Port as name/value pairs. The values
+ * are Kubernetes names, which the API server validates but a manifest file may not: anything but
+ * a name's characters (letters, digits, '-', '.', '_') is sent as an empty value, never as written.
+ */
+export function routeFactHeaders(ingress: string, service: string, port: number | string): string[] {
   const slash = ingress.indexOf('/');
-  const routeHeaders = [
-    'x-namespace', ingress.slice(0, slash),
-    'x-ingress-name', ingress.slice(slash + 1),
-    'x-service-name', routeBackend.service,
-    'x-service-port', String(routeBackend.servicePort),
-  ];
-  return { ...shared, routeHeaders };
+  return ['x-namespace', nameValue(ingress.slice(0, slash)), 'x-ingress-name', nameValue(ingress.slice(slash + 1)), 'x-service-name', nameValue(service), 'x-service-port', nameValue(String(port))];
+}
+
+function nameValue(text: string): string {
+  return text.length <= 253 && /^[A-Za-z0-9._-]*$/.test(text) ? text : '';
 }

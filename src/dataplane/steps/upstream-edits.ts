@@ -13,6 +13,7 @@ import type { ProxyRedirectPolicy, RoutePolicy } from '../../core/policy.ts';
 import { compileRegexPath } from '../../core/regex-path.ts';
 import { rewriteApplies, rewritePath } from '../../core/rewrite-path.ts';
 import type { Route } from '../../core/route-table.ts';
+import { routeFactHeaders } from './custom-errors.ts';
 
 /** The path's own Service when the default-backend annotation's answers in its place (Route.standsInFor). */
 export interface StandIn {
@@ -55,8 +56,7 @@ export function compileUpstreamEdits(route: Pick<Route, 'path' | 'match'> | unde
   const host = policy.upstreamVhost;
   const redirect = policy.proxyRedirect;
   if (standIn !== undefined) {
-    const slash = standIn.ingress.indexOf('/');
-    const standInHeaders = ['x-code', '503', 'x-namespace', standIn.ingress.slice(0, slash), 'x-ingress-name', standIn.ingress.slice(slash + 1), 'x-service-name', standIn.service, 'x-service-port', String(standIn.port)];
+    const standInHeaders = ['x-code', '503', ...routeFactHeaders(standIn.ingress, standIn.service, standIn.port)];
     return { rewrite, forwardedPrefix, host, redirect, standInHeaders };
   }
   if (rewrite === undefined && host === undefined && redirect === undefined) return undefined;
