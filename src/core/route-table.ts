@@ -58,12 +58,13 @@ export interface Route {
   standsInFor?: { service: string; port: number | string };
 }
 
-/** A default backend claim; `refused` as on Route when its backend does not resolve. */
+/** A default backend claim; `refused` and `standsInFor` as on Route. */
 export interface DefaultBackendRef {
   backend: string;
   policy: string;
   ingress: string;
   refused?: string;
+  standsInFor?: { service: string; port: number | string };
 }
 
 export interface VirtualHost {
@@ -119,7 +120,7 @@ export interface RouteTable {
   /** SSL passthrough hosts, sorted by host; absent when no Ingress asks for passthrough. */
   passthrough?: PassthroughHost[];
   /** Catch-all for requests matching no virtual host: oldest Ingress defaultBackend, else --default-backend. */
-  defaultBackend?: { backend: string; policy: string; ingress?: string; refused?: string };
+  defaultBackend?: { backend: string; policy: string; ingress?: string; refused?: string; standsInFor?: { service: string; port: number | string } };
 }
 
 export interface IngressStatusIntent {

@@ -160,3 +160,21 @@ test('gatehouse explain says which statuses go to which error backend, and when 
     "custom-http-errors: the backend's answers and Gatehouse's own (502, 503, 504) with these statuses are replaced by the answer of default/error-pages:8080",
   ]);
 });
+
+test("the default-backend annotation's Service standing in records what it stands in for, on paths and on spec.defaultBackend", () => {
+  const objects: KubeObject[] = [
+    ...APP,
+    service('empty', [{ name: 'web', port: 80 }]),
+    ingress('web', {
+      annotations: { [`${N}default-backend`]: 'error-pages' },
+      defaultBackend: { service: { name: 'empty', port: { name: 'web' } } },
+      rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80], ['/empty', 'Prefix', 'empty', 'web'], ['/gone', 'Prefix', 'gone', 8080])],
+    }),
+  ];
+  const { table } = buildRouteTable(snapshotOf(objects), options());
+  const vhost = table.virtualHosts.find((v) => v.host === 'a.example.com')!;
+  const standIns = vhost.routes.map((r) => `${r.path} → ${r.backend}${r.standsInFor === undefined ? '' : ` for ${r.standsInFor.service}:${r.standsInFor.port}`}`);
+  assert.deepEqual(standIns.sort(), ['/ → default/app:80', '/empty → default/error-pages:8080 for empty:web', '/gone → default/error-pages:8080 for gone:8080']);
+  assert.deepEqual(vhost.defaultBackend, { backend: 'default/error-pages:8080', policy: 'default/web', ingress: 'default/web', standsInFor: { service: 'empty', port: 'web' } });
+  assert.deepEqual(table.defaultBackend?.standsInFor, { service: 'empty', port: 'web' }, 'the catch-all copy too');
+});

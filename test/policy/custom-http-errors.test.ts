@@ -10,7 +10,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { KubeObject } from '../../src/core/model.ts';
-import { endpoint, ingress, options, rule, service, slice, snapshotOf } from '../core/fixtures.ts';
+import { endpoint, ingress, options, rule, service, serviceBackend, slice, snapshotOf } from '../core/fixtures.ts';
 import { waitFor } from '../support/data-plane-fixture.ts';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
 import { startErrorPagesBackend, type ErrorPagesBackend, type PageRequest } from '../support/error-pages-backend.ts';
@@ -67,6 +67,12 @@ before(async () => {
     ingress('fallback', {
       annotations: { [`${N}default-backend`]: 'error-pages' },
       rules: [rule('fallback.example.com', ['/', 'Prefix', 'empty', 80])],
+    }),
+    // Its spec.defaultBackend has no endpoint: the annotation's Service answers for it, told so the same way.
+    ingress('fallback-default', {
+      annotations: { [`${N}default-backend`]: 'error-pages' },
+      defaultBackend: serviceBackend('empty', 80),
+      rules: [rule('fallback2.example.com', ['/only', 'Prefix', 'app', 'http'])],
     }),
     ingress('idle', {
       annotations: { [`${N}custom-http-errors`]: '404', [`${N}default-backend`]: 'idle-pages' },
@@ -225,6 +231,16 @@ test("default-backend: the annotation's Service answers for a path without endpo
     assert.equal(got.headers['x-service-name'], 'empty', "the path's own Service");
     assert.equal(got.headers['x-service-port'], '80');
     assert.ok(typeof got.headers['x-request-id'] === 'string' && got.headers['x-request-id'].length > 0);
+    // The Ingress's spec.defaultBackend in the same situation.
+    const { result: d, asked: dAsked } = await pagesAsked(() => plane.curl(t, 'fallback2.example.com', '/elsewhere'));
+    assert.equal(d.status, 503);
+    assert.equal(dAsked[0]?.headers['x-code'], '503');
+    assert.equal(dAsked[0]?.headers['x-ingress-name'], 'fallback-default');
+    assert.equal(dAsked[0]?.headers['x-service-name'], 'empty');
+    // Its own path is served by its own Service, untouched.
+    const own = await plane.curl(t, 'fallback2.example.com', '/only');
+    assert.equal(own.status, 200);
+    assert.equal((JSON.parse(own.body) as EchoReply).headers['x-code'], undefined);
   }
 });
 
