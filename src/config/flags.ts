@@ -71,7 +71,7 @@ export const FLAGS: readonly FlagSpec[] = [
   { name: 'enable-ssl-passthrough', type: 'boolean', group: 'Routing', defaultText: 'false', commands: ROUTING,
     help: 'Serve the ssl-passthrough annotation: TLS connections for its hosts are piped unchanged to the backend of the host\'s / path. Off, an Ingress that asks for passthrough is refused (503), never served terminated.' },
   { name: 'default-backend', type: 'string', value: 'NAMESPACE/SERVICE:PORT', group: 'Routing', defaultText: 'none (404)', commands: ROUTING,
-    help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend. PORT is a number or a port name.' },
+    help: 'Controller-wide default backend for requests that match no rule and no Ingress default backend, and the error backend of custom-http-errors for Ingresses without a default-backend annotation. PORT is a number or a port name.' },
   { name: 'session-affinity-key-file', type: 'string', value: 'PATH', group: 'Routing', defaultText: 'a random key per process', commands: BOTH,
     help: 'File holding the key (at least 16 bytes) of the session-affinity cookie HMAC. Give every replica the same key (a mounted Secret) so a cookie issued by one replica pins the client on all of them.' },
   { name: 'default-tls-secret', type: 'string', value: 'NAMESPACE/NAME', group: 'Routing', defaultText: 'a self-signed certificate made at start', commands: BOTH,

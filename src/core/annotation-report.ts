@@ -169,7 +169,7 @@ function refusesIngress(code: string): boolean {
 
 function honouredBecause(key: string): string | undefined {
   if (BASIC_AUTH_KEYS.has(key)) return "basic authentication with the Secret's credentials (401 without them)";
-  if (key === DEFAULT_BACKEND_ANNOTATION) return "the Service that answers for this Ingress's paths whose own backend cannot be resolved or has no ready endpoint";
+  if (key === DEFAULT_BACKEND_ANNOTATION) return "the Service that answers for this Ingress's paths whose own backend cannot be resolved or has no ready endpoint, and the error pages of custom-http-errors";
   if (SNIPPET_KEYS.has(key)) return 'read through the safe snippet subset: its header and return directives became typed settings';
   if (key.startsWith(NGINX_PREFIX)) {
     const already = NGINX_ALREADY_SO.find((m) => m.name === key.slice(NGINX_PREFIX.length));
@@ -270,6 +270,7 @@ function policyNotes(policy: RoutePolicy, tls: boolean): string[] {
     notes.push(`headers: ${parts.join('; ')}`);
   }
   if (policy.externalAuth !== undefined) notes.push(`external authentication by ${authTemplateText(policy.externalAuth.url)}`);
+  if (policy.customErrors !== undefined) notes.push(`error pages for ${policy.customErrors.codes.join(', ')} from ${policy.customErrors.backend}`);
   return notes;
 }
 

@@ -1,6 +1,6 @@
 // The last step: put the processed parts together as a RouteTable whose every list and record
 // is in a fixed order, so the same snapshot always serialises to the same bytes. Only backends
-// that a route or default backend uses are kept.
+// that a route, a default backend or an error page (custom-http-errors) uses are kept.
 
 import { compareStrings } from './compare-strings.ts';
 import type { RoutePolicy } from './policy.ts';
@@ -24,7 +24,7 @@ export function assembleTable(parts: TableParts): RouteTable {
   const virtualHosts = assembleVirtualHosts(parts);
   const table: RouteTable = {
     virtualHosts,
-    backends: sortedRecord(pick(parts.backends, usedBackends(virtualHosts, parts.catchAll))),
+    backends: sortedRecord(pick(parts.backends, usedBackends(virtualHosts, parts.catchAll, parts.policies))),
     policies: sortedRecord(parts.policies),
     certificates: sortedRecord(parts.certificates),
     sni: parts.sni,
@@ -46,7 +46,7 @@ function assembleVirtualHosts(parts: TableParts): VirtualHost[] {
   });
 }
 
-function usedBackends(virtualHosts: readonly VirtualHost[], catchAll: RouteTable['defaultBackend']): Set<string> {
+function usedBackends(virtualHosts: readonly VirtualHost[], catchAll: RouteTable['defaultBackend'], policies: ReadonlyMap<string, RoutePolicy>): Set<string> {
   const used = new Set<string>();
   for (const vhost of virtualHosts) {
     for (const route of vhost.routes) {
@@ -56,6 +56,7 @@ function usedBackends(virtualHosts: readonly VirtualHost[], catchAll: RouteTable
     if (vhost.defaultBackend) used.add(vhost.defaultBackend.backend);
   }
   if (catchAll) used.add(catchAll.backend);
+  for (const policy of policies.values()) if (policy.customErrors !== undefined) used.add(policy.customErrors.backend);
   return used;
 }
 

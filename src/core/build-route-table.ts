@@ -19,6 +19,7 @@ import { objectKey } from './model.ts';
 import { DEFAULT_POLICY } from './policy.ts';
 import { reportLegacyIngress } from './report-legacy-ingress.ts';
 import { resolveAnnotationDefaultBackend } from './resolve-annotation-default-backend.ts';
+import { resolveCustomErrors, type CustomErrorsIngress } from './resolve-custom-errors.ts';
 import type { BackendContext } from './resolve-backend.ts';
 import { CONTROLLER_DEFAULT_POLICY, resolveDefaultBackends, type IngressWithHosts } from './resolve-default-backends.ts';
 import { resolveTls } from './resolve-tls.ts';
@@ -37,6 +38,7 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
   const backends = new Map<string, Backend>();
   const candidates: RouteCandidate[] = [];
   const withHosts: IngressWithHosts[] = [];
+  const errorPages: CustomErrorsIngress[] = [];
   // Canary Ingresses first: they get no policy of their own (canary/canary-ingress-settings.ts).
   const canaryOf = selection.admitted.map((ingress) => parseCanary(ingress));
   const canaries = new Set<string>();
@@ -44,7 +46,7 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
     if (canaryOf[i]!.canary) canaries.add(objectKey(ingress.metadata));
   });
   // Policies next: whether an Ingress asks for regex paths decides how its hosts' paths are read.
-  const { policies, diagnostics: policyDiagnostics } = collectPolicies(
+  const { policies, diagnostics: policyDiagnostics, customHttpErrors } = collectPolicies(
     selection.admitted,
     snapshot.secrets,
     {
@@ -72,13 +74,17 @@ export function buildRouteTable(snapshot: Snapshot, options: BuildOptions): Buil
     for (const [id, backend] of routes.backends) backends.set(id, backend);
     const own = canary.canary ? withoutDefaultBackend(ingress) : ingress;
     withHosts.push({ ingress: own, hosts: distinctHosts(ruleHosts), ...(fallback.backend ? { fallback: fallback.backend } : {}) });
+    if (customHttpErrors.has(objectKey(ingress.metadata))) errorPages.push({ ingress, ...(fallback.backend ? { fallback: fallback.backend } : {}) });
   });
+  // custom-http-errors: each Ingress's error backend (the default-backend annotation's, else the flag's).
+  const customErrors = resolveCustomErrors(errorPages, customHttpErrors, policies, options.defaultBackend, context);
+  for (const [id, backend] of customErrors.backends) backends.set(id, backend);
   const merged = mergeRoutes(candidates);
   const defaults = resolveDefaultBackends(withHosts, options.defaultBackend, context);
   const tls = resolveTls(withHosts, snapshot.secrets, options);
   if (defaults.catchAll?.policy === CONTROLLER_DEFAULT_POLICY) policies.set(CONTROLLER_DEFAULT_POLICY, { ...DEFAULT_POLICY });
   for (const [id, backend] of defaults.backends) backends.set(id, backend);
-  diagnostics.push(...merged.diagnostics, ...defaults.diagnostics, ...tls.diagnostics, ...policyDiagnostics);
+  diagnostics.push(...merged.diagnostics, ...defaults.diagnostics, ...tls.diagnostics, ...policyDiagnostics, ...customErrors.diagnostics);
   const table = assembleTable({
     routesByHost: merged.byHost,
     defaultsByHost: defaults.byHost,

@@ -6,7 +6,7 @@
 
 import { ignoredCanarySettings } from './canary/canary-ingress-settings.ts';
 import type { Diagnostic } from './diagnostics.ts';
-import { parseIngressPolicy } from './annotations/parse-ingress-policy.ts';
+import { parseIngressPolicy, type CustomHttpErrorsSetting } from './annotations/parse-ingress-policy.ts';
 import { resolveBackendProtocol, type BackendProtocolOptions } from './annotations/resolve-backend-protocol.ts';
 import { resolveBasicAuth, type BasicAuthOptions } from './annotations/resolve-basic-auth.ts';
 import { combineHeaderEdits, resolveSnippets, type SnippetMode } from './snippets/resolve-snippets.ts';
@@ -21,8 +21,10 @@ export function collectPolicies(
   secrets: ReadonlyMap<string, Secret>,
   options: BasicAuthOptions & BackendProtocolOptions & Partial<ClientCertificateOptions> & { snippets?: SnippetMode },
   canaries: ReadonlySet<string> = new Set(),
-): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[] } {
+): { policies: Map<string, RoutePolicy>; diagnostics: Diagnostic[]; customHttpErrors: Map<string, CustomHttpErrorsSetting> } {
   const policies = new Map<string, RoutePolicy>();
+  /** custom-http-errors by Ingress key: joins the policy once its error backend is resolved (resolve-custom-errors.ts). */
+  const customHttpErrors = new Map<string, CustomHttpErrorsSetting>();
   const diagnostics: Diagnostic[] = [];
   for (const ingress of ingresses) {
     // A canary has no policy of its own: its requests get the main Ingress's (canary/).
@@ -52,7 +54,8 @@ export function collectPolicies(
     if (tlsAuth.clientCertificate !== undefined) policy.clientCertificate = tlsAuth.clientCertificate;
     if (tlsAuth.refused !== undefined && (policy.refused === undefined || tlsAuth.refused.annotation < policy.refused.annotation)) policy.refused = tlsAuth.refused;
     policies.set(objectKey(ingress.metadata), policy);
+    if (parsed.customHttpErrors !== undefined) customHttpErrors.set(objectKey(ingress.metadata), parsed.customHttpErrors);
     diagnostics.push(...parsed.diagnostics, ...auth.diagnostics, ...snippets.diagnostics, ...external.diagnostics, ...backend.diagnostics, ...tlsAuth.diagnostics);
   }
-  return { policies, diagnostics };
+  return { policies, diagnostics, customHttpErrors };
 }

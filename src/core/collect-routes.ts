@@ -82,6 +82,8 @@ export function collectRoutes(ingress: Ingress, rank: number, hosts: RuleHosts, 
       } else if (fallback !== undefined) {
         // ingress-nginx: the annotation's Service answers when the path's own has no active endpoint.
         route.backend = fallback.id;
+        const written = entry.backend.service;
+        route.standsInFor = { service: written?.name ?? '', port: written?.port?.number ?? written?.port?.name ?? '' };
         result.backends.set(fallback.id, fallback);
       } else {
         route.backend = writtenBackendId(entry.backend, ingress.metadata.namespace);

@@ -16,7 +16,7 @@ export interface DiagnosticCodeInfo {
 }
 
 export const DIAGNOSTIC_CODES = {
-  AnnotationActionInvalid: { severity: 'error', refusesIngress: true, summary: 'A redirect or CORS annotation (which changes what the routes answer) has a value that does not parse: every route of the Ingress answers 503 rather than answer something the Ingress did not ask for.' },
+  AnnotationActionInvalid: { severity: 'error', refusesIngress: true, summary: 'A redirect, CORS, rewrite or custom-http-errors annotation (which changes what the routes answer) has a value that does not parse: every route of the Ingress answers 503 rather than answer something the Ingress did not ask for.' },
   AnnotationForeignController: { severity: 'warning', summary: 'An annotation of another ingress controller (legacy ingress.kubernetes.io/, nginx.org/, haproxy.org/, Traefik, AWS ALB...) that asks for no protection; Gatehouse does not read it.' },
   AnnotationInvalid: { severity: 'error', summary: 'An annotation value does not parse as its type (duration, size, number, enum, cookie name...); it is ignored and the default applies.' },
   AnnotationNoEffect: { severity: 'warning', summary: 'A valid annotation cannot take effect with the other annotations of the Ingress (e.g. a session-cookie setting without cookie affinity).' },

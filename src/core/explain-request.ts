@@ -395,6 +395,14 @@ function explainUpstreamEdits(policy: RoutePolicy, route: Route | undefined, pat
   }
   if (policy.upstreamVhost !== undefined) lines.push({ setting: 'upstream-vhost', value: policy.upstreamVhost, source: 'annotation', applies: true, note: 'the Host header sent upstream' });
   if (policy.proxyRedirect !== undefined) lines.push({ setting: 'proxy-redirect', value: `${policy.proxyRedirect.from} → ${policy.proxyRedirect.to}`, source: 'annotation', applies: true, note: 'Location and Refresh headers starting with it are rewritten' });
+  if (route?.standsInFor !== undefined) {
+    lines.push({ setting: 'default-backend', value: route.backend, source: 'annotation', applies: true, note: `answers in the place of ${route.standsInFor.service}:${route.standsInFor.port} (no ready endpoint), told so with X-Code: 503` });
+  }
+  const errors = policy.customErrors;
+  if (errors !== undefined) {
+    const which = errors.ownAnswersOnly === true ? "Gatehouse's own answers (502, 503, 504)" : "the backend's answers and Gatehouse's own (502, 503, 504)";
+    lines.push({ setting: 'custom-http-errors', value: errors.codes.join(','), source: 'annotation', applies: true, note: `${which} with these statuses are replaced by the answer of ${errors.backend}` });
+  }
   return lines;
 }
 

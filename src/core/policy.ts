@@ -290,6 +290,23 @@ export interface ClientCertificatePolicy {
   errorPage?: string;
 }
 
+/**
+ * ingress-nginx custom-http-errors: a route's answer with one of `codes` (the backend's, or
+ * Gatehouse's own 502/503/504) is replaced by the error backend's answer to a request carrying
+ * X-Code and the other headers of ingress-nginx's `@custom_` locations (dataplane/proxy/custom-error-request.ts).
+ */
+export interface CustomErrorsPolicy {
+  /** Sorted, distinct, 400 to 599. */
+  codes: number[];
+  /**
+   * The error backend (a RouteTable.backends id): the default-backend annotation's Service when it
+   * has a ready endpoint, else --default-backend's (core/resolve-custom-errors.ts).
+   */
+  backend: string;
+  /** disable-proxy-intercept-errors: the backend's answers are relayed; only Gatehouse's own 502/503/504 are replaced. */
+  ownAnswersOnly?: true;
+}
+
 export interface RoutePolicy {
   /** Set when an annotation cannot be honoured: the Ingress's routes answer 503, never forward. */
   refused?: PolicyRefusal;
@@ -343,6 +360,8 @@ export interface RoutePolicy {
   /** upstream-vhost: the Host header sent upstream. */
   upstreamVhost?: string;
   proxyRedirect?: ProxyRedirectPolicy;
+  /** custom-http-errors with its error backend; absent when there is none (core/resolve-custom-errors.ts). */
+  customErrors?: CustomErrorsPolicy;
 }
 
 export const DEFAULT_POLICY: RoutePolicy = Object.freeze({

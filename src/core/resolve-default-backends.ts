@@ -56,8 +56,10 @@ function claimForIngress({ ingress, hosts, fallback }: IngressWithHosts, context
   // default-backend annotation's Service answers): its requests never go to someone else's backend.
   const usable = resolved.backend !== undefined && (fallback === undefined || resolved.backend.endpoints.some((e) => e.ready));
   const backend = usable ? resolved.backend : fallback;
+  // The annotation's Service in the place of spec.defaultBackend's: told so with X-Code: 503, as ingress-nginx does.
+  const standsInFor = backend !== undefined && backend === fallback ? { service: ref.service?.name ?? '', port: ref.service?.port.number ?? ref.service?.port.name ?? '' } : undefined;
   const claim: DefaultBackendRef = backend
-    ? { backend: backend.id, policy: key, ingress: key }
+    ? { backend: backend.id, policy: key, ingress: key, ...(standsInFor === undefined ? {} : { standsInFor }) }
     : { backend: writtenBackendId(ref, ingress.metadata.namespace), policy: key, ingress: key, refused: resolved.diagnostics.find((d) => d.severity === 'error')?.code ?? 'BackendMissing' };
   let used = false;
   for (const host of hosts) {

@@ -50,14 +50,21 @@ export interface Route {
   policy: string; // key into RouteTable.policies (the Ingress 'ns/name')
   /** A canary Ingress for the same host and path takes some of this route's requests (canary/). */
   canary?: RouteCanary;
+  /**
+   * The Service (and port, as written) the path names, when the `default-backend` annotation's
+   * Service answers in its place (it cannot be resolved or has no ready endpoint): ingress-nginx then
+   * tells that Service with X-Code: 503 and the path's X-Service-Name/-Port (dataplane/steps/upstream-edits.ts).
+   */
+  standsInFor?: { service: string; port: number | string };
 }
 
-/** A default backend claim; `refused` as on Route when its backend does not resolve. */
+/** A default backend claim; `refused` and `standsInFor` as on Route. */
 export interface DefaultBackendRef {
   backend: string;
   policy: string;
   ingress: string;
   refused?: string;
+  standsInFor?: { service: string; port: number | string };
 }
 
 export interface VirtualHost {
@@ -113,7 +120,7 @@ export interface RouteTable {
   /** SSL passthrough hosts, sorted by host; absent when no Ingress asks for passthrough. */
   passthrough?: PassthroughHost[];
   /** Catch-all for requests matching no virtual host: oldest Ingress defaultBackend, else --default-backend. */
-  defaultBackend?: { backend: string; policy: string; ingress?: string; refused?: string };
+  defaultBackend?: { backend: string; policy: string; ingress?: string; refused?: string; standsInFor?: { service: string; port: number | string } };
 }
 
 export interface IngressStatusIntent {

@@ -18,9 +18,10 @@ import { compileExternalAuth, type CompiledExternalAuth } from './steps/external
 import { compileCanary, type CompiledCanary } from './steps/canary.ts';
 import { compileSourceRanges, type SourceRangeCheck } from './steps/source-range.ts';
 import { compileUpstream, HTTP1_UPSTREAM, type CompiledUpstream } from './upstream/upstream-protocol.ts';
-import { compileUpstreamEdits, type UpstreamEdits } from './steps/upstream-edits.ts';
+import { compileUpstreamEdits, type StandIn, type UpstreamEdits } from './steps/upstream-edits.ts';
 import { compileRateLimit, type CompiledRateLimit } from './steps/rate-limits.ts';
 import { compileClientCertificate, hostClientCertificate, type CompiledClientCertificate } from './steps/client-certificate.ts';
+import { compileCustomErrors, compileSharedCustomErrors, type CompiledCustomErrors, type SharedCustomErrors } from './steps/custom-errors.ts';
 
 /** What a request is sent to: a route (or a default backend) with everything needed to forward. */
 export interface RouteTarget {
@@ -54,6 +55,8 @@ export interface RouteTarget {
   readonly canary?: CompiledCanary;
   /** mtls: the host asks for client certificates (steps/client-certificate.ts); per host, as nginx's ssl_verify_client. */
   readonly clientCertificate: CompiledClientCertificate | undefined;
+  /** custom-http-errors: answers with these statuses come from the error backend (steps/custom-errors.ts); undefined when none. */
+  readonly customErrors: CompiledCustomErrors | undefined;
 }
 
 export interface CompiledTable {
@@ -85,6 +88,9 @@ interface CompiledHost {
   readonly hasTls: boolean;
   readonly clientCertificate: CompiledClientCertificate | undefined;
 }
+
+/** The picker key of error backends: never a policy key (those are Ingress keys, with a '/'). */
+const CUSTOM_ERRORS_POLICY = '--custom-http-errors';
 
 export function endpointKey(e: Pick<Endpoint, 'address' | 'port'>): string {
   return `${e.address}:${e.port}`;
@@ -130,6 +136,20 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return externalAuths.get(policyId);
   };
 
+  // custom-http-errors: one error-backend picker per error backend, shared by the policies that use it.
+  const customErrors = new Map<string, SharedCustomErrors | undefined>();
+  const customErrorsFor = (policyId: string, policy: RoutePolicy, routeBackend: Backend): CompiledCustomErrors | undefined => {
+    const ce = policy.customErrors;
+    if (ce === undefined) return undefined;
+    let shared = customErrors.get(policyId);
+    if (shared === undefined) {
+      const errorBackend = table.backends[ce.backend] ?? missingBackend(ce.backend);
+      shared = compileSharedCustomErrors(ce, errorBackend, pickerFor(errorBackend, CUSTOM_ERRORS_POLICY, DEFAULT_POLICY));
+      customErrors.set(policyId, shared);
+    }
+    return compileCustomErrors(shared, policyId, routeBackend);
+  };
+
   // One compiled backend protocol per policy; settings the TLS library refuses refuse the routes.
   const upstreams = new Map<string, CompiledUpstream | { error: string }>();
   const upstreamFor = (policyId: string, policy: RoutePolicy): CompiledUpstream | { error: string } => {
@@ -138,7 +158,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     return u;
   };
 
-  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route, split?: RouteCanary, clientCertificate?: CompiledClientCertificate): RouteTarget => {
+  const targetFor = (routeId: string, backendId: string, policyId: string, hostTls: boolean, refused: string | undefined, route?: Route, split?: RouteCanary, clientCertificate?: CompiledClientCertificate, defaultStandIn?: StandIn): RouteTarget => {
     const backend = table.backends[backendId] ?? missingBackend(backendId);
     const policy = table.policies[policyId] ?? DEFAULT_POLICY;
     const upstream = upstreamFor(policyId, policy);
@@ -159,9 +179,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       basicAuth: basicAuthFor(policyId, policy),
       externalAuth: externalAuthFor(policyId, policy),
       upstream: 'error' in upstream ? HTTP1_UPSTREAM : upstream,
-      upstreamEdits: compileUpstreamEdits(route, policy),
+      // The default-backend annotation's Service answering for the path: ingress-nginx's X-Code headers (not for a canary's target).
+      upstreamEdits: compileUpstreamEdits(route, policy, route?.standsInFor !== undefined && route.backend === backendId ? { ingress: route.ingress, ...route.standsInFor } : defaultStandIn),
       rateLimit: rateLimitFor(policyId, policy),
       clientCertificate,
+      customErrors: customErrorsFor(policyId, policy, backend),
     };
   };
 
@@ -173,7 +195,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       vh.routes.map((r) => ({ path: r.path, match: r.match, value: targetFor(r.id, r.backend, r.policy, hasTls, r.refused, r, r.canary, cc) })),
     );
     const d = vh.defaultBackend;
-    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused, undefined, undefined, cc) : undefined;
+    const defaultTarget = d ? targetFor(`default:${d.ingress}`, d.backend, d.policy, hasTls, d.refused, undefined, undefined, cc, standInOf(d)) : undefined;
     return { matcher, defaultTarget, hasTls, clientCertificate: cc };
   };
 
@@ -187,7 +209,7 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
     else exact.set(vh.host, compiled);
   }
   const td = table.defaultBackend;
-  const tableDefault = td ? targetFor(td.ingress ? `default:${td.ingress}` : 'default', td.backend, td.policy, false, td.refused) : undefined;
+  const tableDefault = td ? targetFor(td.ingress ? `default:${td.ingress}` : 'default', td.backend, td.policy, false, td.refused, undefined, undefined, undefined, standInOf(td)) : undefined;
   const hasWildcards = wildcard.size > 0;
 
   // The table's default backend reached from a TLS host still redirects to HTTPS: the twin target
@@ -235,6 +257,11 @@ export function compileTable(table: RouteTable, options: CompileOptions = {}): C
       return fallback === undefined ? undefined : withHostCertificate(fallback, h);
     },
   };
+}
+
+/** A default backend answered by the default-backend annotation's Service in its place. */
+function standInOf(d: { ingress?: string; standsInFor?: { service: string; port: number | string } }): StandIn | undefined {
+  return d.standsInFor === undefined || d.ingress === undefined ? undefined : { ingress: d.ingress, ...d.standsInFor };
 }
 
 function missingBackend(id: string): Backend {

@@ -10,14 +10,15 @@ import { CONTROLLER, endpoint, ingress, ingressClass, options, rule, secret, ser
 
 const APP = service('app', [{ port: 80 }]);
 
-function report(objects: KubeObject[], watchIngressWithoutClass = true): CheckReport {
+/** `errorBackend`: --default-backend names the app Service (custom-http-errors needs an error backend). */
+function report(objects: KubeObject[], watchIngressWithoutClass = true, errorBackend = false): CheckReport {
   const snapshot = snapshotOf(objects);
-  const result = buildRouteTable(snapshot, options({ watchIngressWithoutClass }));
+  const result = buildRouteTable(snapshot, options({ watchIngressWithoutClass, ...(errorBackend ? { defaultBackend: { namespace: 'default', service: 'app', port: 80 } } : {}) }));
   return annotationReport(snapshot, result, { controllerName: CONTROLLER, watchIngressWithoutClass });
 }
 
-function withAnnotations(annotations: Record<string, string>): CheckReport {
-  return report([ingress('web', { annotations, rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80])] }), APP]);
+function withAnnotations(annotations: Record<string, string>, errorBackend = false): CheckReport {
+  return report([ingress('web', { annotations, rules: [rule('a.example.com', ['/', 'Prefix', 'app', 80])] }), APP], true, errorBackend);
 }
 
 const NGINX = NGINX_PREFIX;
@@ -44,6 +45,9 @@ const cases: { name: string; annotations: Record<string, string>; key: string; o
   { name: 'a FastCGI backend', annotations: { [`${NGINX}backend-protocol`]: 'FCGI' }, key: `${NGINX}backend-protocol`, outcome: 'refuses', code: 'BackendProtocolUnsupported', verdict: 'refused' },
   { name: 'backend verification without a Secret', annotations: { [`${NGINX}backend-protocol`]: 'HTTPS', [`${NGINX}proxy-ssl-verify`]: 'on' }, key: `${NGINX}proxy-ssl-verify`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
   { name: 'a source range that does not parse', annotations: { [`${NGINX}allowlist-source-range`]: '10.0.0.0/33' }, key: `${NGINX}allowlist-source-range`, outcome: 'refuses', code: 'AnnotationProtectionInvalid', verdict: 'refused' },
+  { name: 'custom-http-errors with its error backend', annotations: { [`${NGINX}custom-http-errors`]: '404,503', [`${NGINX}default-backend`]: 'app' }, key: `${NGINX}custom-http-errors`, outcome: 'honoured', verdict: 'honoured' },
+  { name: 'custom-http-errors without an error backend', annotations: { [`${NGINX}custom-http-errors`]: '404,503' }, key: `${NGINX}custom-http-errors`, outcome: 'ignored', code: 'AnnotationNoEffect', verdict: 'ignored' },
+  { name: 'custom-http-errors that does not parse', annotations: { [`${NGINX}custom-http-errors`]: '404,200', [`${NGINX}default-backend`]: 'app' }, key: `${NGINX}custom-http-errors`, outcome: 'refuses', code: 'AnnotationActionInvalid', verdict: 'refused' },
   { name: 'cert-manager', annotations: { 'cert-manager.io/cluster-issuer': 'letsencrypt' }, key: 'cert-manager.io/cluster-issuer', outcome: 'other', verdict: 'honoured' },
 ];
 
@@ -69,7 +73,7 @@ test('check report: every gatehouse.dev annotation of the schema, at its documen
   const temporal = ['temporal-redirect', 'temporal-redirect-code'].map((n) => GATEHOUSE_PREFIX + n);
   const alone = Object.fromEntries(temporal.map((k) => [k, annotations[k]!]));
   for (const k of temporal) delete annotations[k];
-  const r = withAnnotations(annotations);
+  const r = withAnnotations(annotations, true);
   const notHonoured = r.ingresses[0]!.annotations.filter((a) => a.outcome !== 'honoured');
   assert.deepEqual(notHonoured, []);
   assert.equal(r.ingresses[0]!.annotations.length, ANNOTATIONS.length - temporal.length);
@@ -91,7 +95,8 @@ test('check report: every mapped ingress-nginx name is honoured and says which g
     if (mapping.name === 'proxy-redirect-to') companions[`${NGINX}proxy-redirect-from`] = 'http://backend/';
     // The burst multiplier and the whitelist need a limit.
     if (mapping.name === 'limit-burst-multiplier' || mapping.name === 'limit-whitelist') companions[`${NGINX}limit-rps`] = '10';
-    const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value });
+    if (mapping.name === 'disable-proxy-intercept-errors') companions[`${NGINX}custom-http-errors`] = '404';
+    const r = withAnnotations({ ...companions, [NGINX + mapping.name]: value }, true);
     const finding = r.ingresses[0]!.annotations.find((a) => a.key === NGINX + mapping.name)!;
     assert.equal(finding.outcome, 'honoured', `${mapping.name}: ${finding.reason}`);
     assert.match(finding.reason, new RegExp(`^read as gatehouse\\.dev/${spec.name} `));
@@ -180,4 +185,9 @@ test('check report: client certificates (auth-tls-*) are honoured with their Sec
   assert.equal(refused.verdict, 'refused');
   const a = refused.ingresses[0]!.annotations.find((x) => x.key === `${NGINX}auth-tls-secret`)!;
   assert.deepEqual([a.outcome, a.code], ['refuses', 'ClientCertSecretNotFound']);
+});
+
+test('check report: a route with custom-http-errors says which statuses go to which error backend', () => {
+  const r = withAnnotations({ [`${NGINX}custom-http-errors`]: '503,404' }, true);
+  assert.deepEqual(r.ingresses[0]!.routes[0]!.notes, ['error pages for 404, 503 from default/app:80']);
 });

@@ -36,6 +36,7 @@ function companions(spec: AnnotationSpec): Record<string, string> {
   if (spec.name === 'x-forwarded-prefix') return { 'gatehouse.dev/rewrite-target': '/$1' };
   if (spec.name === 'proxy-redirect-from') return { 'gatehouse.dev/proxy-redirect-to': '/' };
   if (spec.name === 'proxy-redirect-to') return { 'gatehouse.dev/proxy-redirect-from': 'http://backend/' };
+  if (spec.name === 'disable-proxy-intercept-errors') return { 'gatehouse.dev/custom-http-errors': '404' };
   return {};
 }
 
@@ -81,6 +82,8 @@ function invalidValues(type: ValueType): string[] {
       return ['', 'a b', 'http://x.example.com', 'x.example.com/', 'x.example.com:0', 'x.example.com:99999', 'user@x.example.com', 'x_y.example.com', '[::1', '$host'];
     case 'proxy-redirect':
       return ['', 'a b', '~^http://(.*)$', '/$1', 'http://x/|y', '/a#b', `/${'a'.repeat(1100)}`];
+    case 'status-codes':
+      return ['', ' ', ',', ' , ', '200', '399', '600', '302', '4O4', '404 503', '0404', '-404', '404.0', '1e3', 'abc', '404;503', '40', '4044', `${'404,'.repeat(300)}404`];
     case 'cidr-list':
       return ['', ' ', '10.0.0.0/8,', ',10.0.0.1', '10.0.0.0/33', '10.0.0.256', '010.0.0.1', '10.0.0.0/', '10.0.0.0/8/8', 'fe80::1%eth0', '2001:db8::/129', 'example.com', '10.0.0.0/-1', '10.0.0.0 /8', '1.2.3', '::1::2', `${'10.0.0.1,'.repeat(2000)}10.0.0.1`];
   }

@@ -35,6 +35,7 @@ function companions(name: string): Record<string, string> {
   if (name === 'proxy-redirect-to') return { [`${N}proxy-redirect-from`]: 'http://backend.local/' };
   if (name === 'proxy-redirect-from') return { [`${N}proxy-redirect-to`]: 'https://example.com/' };
   if (name === 'rewrite-target') return { [`${N}use-regex`]: 'true' };
+  if (name === 'custom-http-errors') return { [`${N}default-backend`]: 'error-pages' };
   if (name.startsWith('global-rate-limit-')) return { [`${N}global-rate-limit`]: '100' };
   if (name.startsWith('influxdb-')) return { [`${N}enable-influxdb`]: 'true' };
   if (name.startsWith('upstream-hash-by-subset')) return { [`${N}upstream-hash-by`]: '$request_uri' };

@@ -61,11 +61,13 @@ export interface AnnotationValues {
   limitConnections: number;
   limitBurstMultiplier: number;
   limitWhitelist: CidrBlock[];
+  customHttpErrors: number[];
+  disableProxyInterceptErrors: boolean;
 }
 
 export type AnnotationField = keyof AnnotationValues;
 
-export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers' | 'Rewrites and upstream' | 'Rate limits';
+export type AnnotationGroup = 'Session affinity' | 'Load balancing' | 'Health and retries' | 'Timeouts and limits' | 'TLS' | 'Access control' | 'Redirects' | 'CORS' | 'Headers' | 'Rewrites and upstream' | 'Rate limits' | 'Error pages';
 
 export interface AnnotationSpec {
   /** The key is `gatehouse.dev/<name>`. */
@@ -354,6 +356,16 @@ export const ANNOTATIONS: readonly AnnotationSpec[] = [
     type: { kind: 'cidr-list' }, default: 'none', example: '10.0.0.0/8, 192.0.2.7',
     doc: 'Client addresses (CIDRs, IPv4 and IPv6) that `limit-rps`, `limit-rpm` and `limit-connections` do not apply to. The client address is the one the data plane computes (with `--trusted-proxies`, the right-most untrusted X-Forwarded-For hop).',
   },
+  {
+    name: 'custom-http-errors', field: 'customHttpErrors', group: 'Error pages', action: true,
+    type: { kind: 'status-codes' }, default: 'none (answers are relayed as they are)', example: '404,503',
+    doc: 'When a route of the Ingress would answer one of these statuses (the backend\'s answer, or Gatehouse\'s own 502, 503 when no endpoint is ready, or 504), the error backend is asked instead and its answer is relayed, status included: the Service of the Ingress\'s `nginx.ingress.kubernetes.io/default-backend` annotation, else the `--default-backend` Service, as ingress-nginx\'s `error_page` to its `@custom_` locations. Without an error backend it has no effect (`AnnotationNoEffect`) and the answers are relayed as they are. A value that does not parse refuses the Ingress (every route answers 503): error pages often hide what a backend\'s own error page would show.',
+  },
+  {
+    name: 'disable-proxy-intercept-errors', field: 'disableProxyInterceptErrors', group: 'Error pages',
+    type: { kind: 'bool' }, default: 'false', example: 'true',
+    doc: 'With `custom-http-errors`: the backend\'s answers are relayed as they are, whatever their status; only Gatehouse\'s own answers with a listed status (502, 503 when no endpoint is ready, 504) come from the error backend, as ingress-nginx\'s `proxy_intercept_errors off`. Without `custom-http-errors` it has no effect (`AnnotationNoEffect`).',
+  },
 ];
 
 export interface NginxMapping {
@@ -431,6 +443,8 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'limit-connections', field: 'limitConnections', type: LIMIT, protection: true, note: 'same' },
   { name: 'limit-burst-multiplier', field: 'limitBurstMultiplier', type: BURST_MULTIPLIER, protection: true, note: 'same (at least 1: a value ingress-nginx would replace by the default refuses the Ingress)' },
   { name: 'limit-whitelist', field: 'limitWhitelist', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses)' },
+  { name: 'custom-http-errors', field: 'customHttpErrors', type: { kind: 'status-codes' }, action: true, note: 'same codes (400 to 599), with the default-backend annotation\'s Service (else --default-backend) answering; a bad value refuses the Ingress' },
+  { name: 'disable-proxy-intercept-errors', field: 'disableProxyInterceptErrors', type: { kind: 'bool' }, note: 'same' },
 ];
 
 /**
@@ -448,7 +462,6 @@ export const NGINX_NOT_MAPPED: readonly { name: string; why: string }[] = [
   { name: 'upstream-hash-by-subset', why: 'consistent-hash uses every endpoint' },
   { name: 'service-upstream', why: 'traffic always goes straight to pod endpoints' },
   { name: 'client-body-buffer-size', why: 'request bodies are streamed to the backend, never buffered' },
-  { name: 'custom-http-errors', why: "error pages from another Service are not supported yet: the backend's own error answers are relayed" },
   { name: 'custom-headers', why: 'it names a ConfigMap, which Gatehouse does not read; use gatehouse.dev/response-headers' },
   { name: 'http2-push-preload', why: 'HTTP/2 server push is not supported (browsers removed it)' },
   { name: 'proxy-cookie-domain', why: 'Set-Cookie headers are relayed as the backend sent them' },

@@ -54,7 +54,18 @@ type RefusalCode = 'AnnotationProtectionInvalid' | 'AnnotationProtectionUnsuppor
 /** Which annotation key gave each field its value (for diagnostics about combinations). */
 type Sources = Partial<Record<AnnotationField, string>>;
 
-export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; diagnostics: Diagnostic[] } {
+/**
+ * custom-http-errors as parsed, with the key that set it: its error backend is resolved with the
+ * Services (core/resolve-custom-errors.ts), so it joins the policy there.
+ */
+export interface CustomHttpErrorsSetting {
+  codes: number[];
+  key: string;
+  /** disable-proxy-intercept-errors: the backend's answers are relayed; only Gatehouse's own are replaced. */
+  ownAnswersOnly: boolean;
+}
+
+export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; diagnostics: Diagnostic[]; customHttpErrors?: CustomHttpErrorsSetting } {
   const object = objectRef(ingress);
   const diagnostics: Diagnostic[] = [];
   const report = (code: DiagnosticCode, key: string, message: string): void => {
@@ -132,7 +143,13 @@ export function parseIngressPolicy(ingress: Ingress): { policy: RoutePolicy; dia
   }
   const policy = assemblePolicy(values, sources, report, failed);
   if (refused !== undefined) policy.refused = refused;
-  return { policy, diagnostics };
+  const codes = values.customHttpErrors;
+  if (codes === undefined) {
+    const key = sources.disableProxyInterceptErrors;
+    if (key !== undefined && !failed.has('customHttpErrors')) report('AnnotationNoEffect', key, `${quoteValue(key)} has no effect: there is no custom-http-errors`);
+    return { policy, diagnostics };
+  }
+  return { policy, diagnostics, customHttpErrors: { codes, key: sources.customHttpErrors!, ownAnswersOnly: values.disableProxyInterceptErrors === true } };
 }
 
 /** How an unparsable value of this annotation refuses the Ingress, if it does. */

@@ -10,6 +10,7 @@ import { MAX_CORS_ENTRIES, MAX_CORS_LIST_LENGTH, parseCorsOrigins, parseTokenLis
 import { MAX_HEADER_LINES, MAX_HEADER_LINES_LENGTH, parseHeaderLines, parseHeaderNames } from '../snippets/header-lines.ts';
 import { TEMPLATE_VARIABLES } from '../snippets/value-template.ts';
 import { MAX_REDIRECT_LENGTH, parseAppRoot, parseRedirectUrl, REDIRECT_VARIABLES } from './redirect-url.ts';
+import { MAX_STATUS_CODES_LENGTH, parseStatusCodes } from './parse-status-codes.ts';
 import { MAX_UPSTREAM_VALUE_LENGTH, parseForwardedPrefix, parseProxyRedirect, parseRewriteTarget, parseUpstreamVhost } from './upstream-values.ts';
 
 export type ValueType =
@@ -47,7 +48,9 @@ export type ValueType =
   /** host[:port] (upstream-values.ts). */
   | { kind: 'upstream-vhost' }
   /** off, default, or a URL prefix (upstream-values.ts). */
-  | { kind: 'proxy-redirect' };
+  | { kind: 'proxy-redirect' }
+  /** Comma-separated HTTP status codes from 400 to 599 (parse-status-codes.ts). */
+  | { kind: 'status-codes' };
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; reason: string };
 
@@ -58,6 +61,7 @@ export function maxValueLength(type: ValueType): number {
   if (type.kind === 'cors-origins' || type.kind === 'token-list') return MAX_CORS_LIST_LENGTH;
   if (type.kind === 'header-lines' || type.kind === 'header-names') return MAX_HEADER_LINES_LENGTH;
   if (type.kind === 'rewrite-target' || type.kind === 'forwarded-prefix' || type.kind === 'proxy-redirect') return MAX_UPSTREAM_VALUE_LENGTH;
+  if (type.kind === 'status-codes') return MAX_STATUS_CODES_LENGTH;
   return DEFAULT_MAX_VALUE_LENGTH;
 }
 
@@ -258,6 +262,8 @@ export function parseValue(type: ValueType, text: string): Parsed<unknown> {
       return parseUpstreamVhost(text);
     case 'proxy-redirect':
       return parseProxyRedirect(text);
+    case 'status-codes':
+      return parseStatusCodes(text);
   }
 }
 
@@ -306,6 +312,8 @@ export function describeType(type: ValueType): string {
       return '`host[:port]` (a DNS name, an IPv4 address or a bracketed IPv6 address)';
     case 'proxy-redirect':
       return `\`off\`, \`default\`, or text of letters, digits and \`-._~/:,?&=\`, at most ${MAX_UPSTREAM_VALUE_LENGTH} characters`;
+    case 'status-codes':
+      return `comma-separated HTTP status codes from 400 to 599, at most ${MAX_STATUS_CODES_LENGTH} characters`;
   }
 }
 

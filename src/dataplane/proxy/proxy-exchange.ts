@@ -48,6 +48,7 @@ import { editUpstreamRequest } from '../steps/upstream-edits.ts';
 import { isGrpcStatusHead } from './relay-trailers.ts';
 import type { RateLimiter } from '../steps/rate-limits.ts';
 import { classifyUpstreamError, ProxyAbort } from './upstream-error.ts';
+import { replaceAnswer, type CustomErrorPage } from './custom-error-page.ts';
 import type { UpstreamDispatcher, UpstreamPools } from './upstream-pools.ts';
 import type { QueuedDispatch, UpstreamQueue } from './upstream-queue.ts';
 
@@ -136,6 +137,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   releaseLimit: (() => void) | undefined = undefined;
   /** The path and query sent upstream when a rewrite changed it (steps/upstream-edits.ts). */
   upstreamPath: string | undefined = undefined;
+  /** custom-http-errors: the answer is being replaced by the error backend's (custom-error-page.ts). */
+  errorPage: CustomErrorPage | undefined = undefined;
   #cookies: Map<string, string> | undefined = undefined;
 
   constructor(rt: ExchangeRuntime, scheme: 'http' | 'https', client: ClientSide) {
@@ -325,9 +328,9 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     const endpoint = target.picker.pick(this);
     if (endpoint === undefined) {
       // On a retry with no other endpoint left, the client gets the original failure.
-      if (this.failed.length > 0) return this.respondPlain(this.retryStatus, false);
+      if (this.failed.length > 0) return this.respondFailure(this.retryStatus, false);
       this.error = 'no ready endpoint';
-      return this.respondPlain(503, false);
+      return this.respondFailure(503, false);
     }
     this.endpoint = endpoint;
     const opts = this.rt.options;
@@ -483,12 +486,16 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     // Typed response header edits (steps/header-edits.ts).
     const edits = target.policy.headerEdits;
     if (edits !== undefined) this.headFields = editResponseHeaders(this.headFields, statusCode, edits, templateContextOf(this));
+    // custom-http-errors: a listed status is replaced by the error backend's answer (custom-error-page.ts).
+    const ce = target.customErrors;
+    if (ce !== undefined && ce.codes[statusCode] === 1 && replaceAnswer(this, ce, statusCode, true)) return;
     // Written with the first body byte, at the end, or by the sweep: not yet (see the top of the file).
     holdHead(this);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.clientGone) return;
+    if (this.errorPage !== undefined) return this.errorPage.originalData(controller, chunk);
     if (!this.responseStarted && !this.writeHeldHead()) return this.refuseHead(controller);
     this.bytesOut += chunk.length;
     if (!this.client.write(chunk)) controller.pause();
@@ -499,6 +506,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.releaseSlot();
     this.upstreamDone = true;
     this.upstreamEndedAt = performance.now();
+    if (this.errorPage !== undefined) {
+      this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
+      if (!this.clientGone) this.errorPage.originalEnded(true);
+      return;
+    }
     // gRPC's trailers-only answer (a status, no body nor trailers): where the client side can, the head ends the stream.
     if (!this.clientGone && !this.responseStarted && !hasFields(trailers) && isGrpcStatusHead(this.headFields)) {
       releaseHead(this);
@@ -533,6 +545,11 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     this.upstreamEndedAt = performance.now();
     const failure = classifyUpstreamError(err);
     if (this.clientGone) return this.release('aborted');
+    // The answer being replaced by an error page was cut (too long to keep, or failed): ask all the same.
+    if (this.errorPage !== undefined) {
+      this.release(this.headStatus >= 500 ? 'http-5xx' : 'ok');
+      return this.errorPage.originalEnded(false);
+    }
     notifyUpstreamFailed(this.rt.options.observer, this, err);
     this.release(failure.outcome);
     const code = (err as { code?: unknown }).code;
@@ -556,7 +573,8 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
         this.upstreamDone = false;
         return this.forward();
       }
-      return this.respondPlain(this.limit === 'max-body-size' ? 413 : failure.status, this.hasBody);
+      if (this.limit === 'max-body-size') return this.respondPlain(413, this.hasBody);
+      return this.respondFailure(failure.status, this.hasBody);
     }
     this.abortClient();
   }
@@ -642,6 +660,7 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
 
   clientClosed(completed: boolean, limit?: string): void {
     this.auth?.abort?.abort();
+    this.errorPage?.clientClosed();
     if (this.waiting) {
       // Still waiting for a connection: leave the queue, nothing was sent upstream.
       this.slot?.cancel(this);
@@ -674,6 +693,16 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
   abortClient(): void {
     this.aborted = true;
     this.client.abort('error');
+  }
+
+  /**
+   * Gatehouse's own answer to a failure to forward (503 no ready endpoint, 502/504 upstream errors):
+   * with custom-http-errors listing it, the error backend answers instead (custom-error-page.ts).
+   */
+  respondFailure(status: number, close: boolean): void {
+    const ce = this.target?.customErrors;
+    if (ce !== undefined && this.errorPage === undefined && ce.codes[status] === 1 && replaceAnswer(this, ce, status, false)) return;
+    this.respondPlain(status, close);
   }
 
   respondPlain(status: number, close: boolean, extra?: string[], ownBody?: Buffer): void {

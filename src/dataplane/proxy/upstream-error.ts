@@ -17,7 +17,7 @@ const RESETS = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'ECONNABORTED']
 /** Thrown into a dispatch by the proxy itself. */
 export class ProxyAbort extends Error {
   readonly code: string;
-  constructor(code: 'ERR_SEND_TIMEOUT' | 'ERR_CLIENT_ABORTED' | 'ERR_CLIENT_SEND_TIMEOUT' | 'ERR_BODY_TOO_LARGE' | 'ERR_BAD_RESPONSE_HEADER', message: string) {
+  constructor(code: 'ERR_SEND_TIMEOUT' | 'ERR_CLIENT_ABORTED' | 'ERR_CLIENT_SEND_TIMEOUT' | 'ERR_BODY_TOO_LARGE' | 'ERR_BAD_RESPONSE_HEADER' | 'ERR_ERROR_PAGE_REPLACED', message: string) {
     super(message);
     this.code = code;
   }
