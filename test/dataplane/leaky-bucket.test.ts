@@ -82,3 +82,12 @@ test('a lost compare-and-swap is retried on fresh state', () => {
   const limiter = new LeakyBucketLimiter(store);
   assert.equal(admitted(limiter, hash32('x'), rps(1, 1), 0, 5), 2);
 });
+
+test('limit-burst-multiplier 0: one request at a time, then one per interval (nginx burst=0)', () => {
+  const limiter = new LeakyBucketLimiter(createBucketStore(64));
+  const key = hash32('no-burst');
+  const rule = rps(10, 0);
+  assert.equal(admitted(limiter, key, rule, 1_000, 20), 1);
+  assert.equal(admitted(limiter, key, rule, 1_099, 5), 0, 'less than one interval later');
+  assert.equal(admitted(limiter, key, rule, 1_100, 5), 1, 'one interval (100 ms) later');
+});

@@ -203,7 +203,7 @@ test('rate limits are enforced now: limit-rps, limit-rpm, limit-connections no l
     ['nginx.ingress.kubernetes.io/limit-rps', 'five'],
     ['nginx.ingress.kubernetes.io/limit-rpm', '-1'],
     ['nginx.ingress.kubernetes.io/limit-connections', '1.5'],
-    ['nginx.ingress.kubernetes.io/limit-burst-multiplier', '0'],
+    ['nginx.ingress.kubernetes.io/limit-burst-multiplier', '-1'],
     ['nginx.ingress.kubernetes.io/limit-whitelist', '10.0.0.0/33'],
     ['gatehouse.dev/limit-rps', '10r/s'],
   ] as const) {
@@ -212,4 +212,8 @@ test('rate limits are enforced now: limit-rps, limit-rpm, limit-connections no l
     assert.equal(diagnostics[0]?.code, 'AnnotationProtectionInvalid', key);
     assert.equal(diagnostics[0]?.severity, 'error', key);
   }
+  // limit-burst-multiplier 0: no burst (ingress-nginx writes burst=0), stricter than the default, honoured.
+  const noBurst = parse({ 'nginx.ingress.kubernetes.io/limit-rps': '5', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '0' });
+  assert.equal(noBurst.policy.refused, undefined);
+  assert.equal(noBurst.policy.rateLimit?.burstMultiplier, 0);
 });

@@ -100,7 +100,8 @@ const REDIRECT_CODE = { kind: 'int', min: 0, max: 999 } as const;
 const CORS_MAX_AGE = { kind: 'int', min: 0, max: 2_147_483_647 } as const;
 /** A rate or a concurrency limit; `0` is no limit, as in ingress-nginx. */
 const LIMIT = { kind: 'int', min: 0, max: 1_000_000 } as const;
-const BURST_MULTIPLIER = { kind: 'int', min: 1, max: 1_000 } as const;
+// 0 is no burst at all (ingress-nginx writes `burst=0`): stricter, so honoured.
+const BURST_MULTIPLIER = { kind: 'int', min: 0, max: 1_000 } as const;
 export const DEFAULT_BURST_MULTIPLIER = 5;
 
 export const MAX_RETRIES = 5;
@@ -441,7 +442,7 @@ export const NGINX_ANNOTATIONS: readonly NginxMapping[] = [
   { name: 'limit-rps', field: 'limitRps', type: LIMIT, protection: true, note: 'same' },
   { name: 'limit-rpm', field: 'limitRpm', type: LIMIT, protection: true, note: 'same' },
   { name: 'limit-connections', field: 'limitConnections', type: LIMIT, protection: true, note: 'same' },
-  { name: 'limit-burst-multiplier', field: 'limitBurstMultiplier', type: BURST_MULTIPLIER, protection: true, note: 'same (at least 1: a value ingress-nginx would replace by the default refuses the Ingress)' },
+  { name: 'limit-burst-multiplier', field: 'limitBurstMultiplier', type: BURST_MULTIPLIER, protection: true, note: 'same (0: no burst, as ingress-nginx writes it; a negative value, which breaks nginx\'s configuration, refuses the Ingress)' },
   { name: 'limit-whitelist', field: 'limitWhitelist', type: { kind: 'cidr-list' }, protection: true, note: 'same (comma-separated CIDRs and addresses)' },
   { name: 'custom-http-errors', field: 'customHttpErrors', type: { kind: 'status-codes' }, action: true, note: 'same codes (400 to 599), with the default-backend annotation\'s Service (else --default-backend) answering; a bad value refuses the Ingress' },
   { name: 'disable-proxy-intercept-errors', field: 'disableProxyInterceptErrors', type: { kind: 'bool' }, note: 'same' },
