@@ -1,5 +1,5 @@
 // --listen-sockets on the built CLI: every traffic port is bound by that many sockets (the admin
-// port by one), and they all serve; the default binds 32 on Linux.
+// port by one), and they all serve; the default binds 128 on Linux, shared out over --workers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -52,4 +52,13 @@ test(`the default binds ${LINUX_LISTEN_SOCKETS} sockets per traffic port on Linu
   assert.equal(listeningSocketCount(gh.ports.http), LINUX_LISTEN_SOCKETS);
   assert.equal(listeningSocketCount(gh.ports.https), LINUX_LISTEN_SOCKETS);
   assert.deepEqual(await statuses(`http://127.0.0.1:${gh.ports.http}/`, 4, false), Array(4).fill('404'));
+});
+
+test('--workers 2 --listen-sockets 6: each worker binds three, six in all, all serving', async (t) => {
+  const gh = await startGatehouseProcess(['--manifests', manifests, '--workers', '2', '--listen-sockets', '6']);
+  t.after(() => gh.stop());
+  await ready(gh);
+  assert.equal(listeningSocketCount(gh.ports.http), 6);
+  assert.equal(listeningSocketCount(gh.ports.https), 6);
+  assert.deepEqual(await statuses(`http://127.0.0.1:${gh.ports.http}/`, 12, false), Array(12).fill('404'));
 });
