@@ -42,6 +42,8 @@ export interface CasesOptions {
   keep: boolean;
   /** Appended to every Gatehouse command line (--gatehouse-args), to compare a setting. */
   gatehouseArgs: string[];
+  /** Node's own arguments for Gatehouse (--gatehouse-node-args), e.g. a V8 flag. */
+  gatehouseNodeArgs: string[];
 }
 
 interface BenchCase {
@@ -102,7 +104,7 @@ export async function runCases(options: CasesOptions): Promise<void> {
         continue;
       }
       const nginx = await startNginxProxy(work, c, backendPort, cert);
-      const gatehouse = await startGatehouse(work, cli, c, backendPort, cert, options.gatehouseArgs);
+      const gatehouse = await startGatehouse(work, cli, c, backendPort, cert, options.gatehouseArgs, options.gatehouseNodeArgs);
       const n: Run[] = [];
       const g: Run[] = [];
       try {
@@ -236,7 +238,7 @@ async function startNginxProxy(work: string, c: BenchCase, backendPort: number, 
   return { port, child: await startNginx(work, `proxy-${c.name}`, proxyConfig(work, c, port, backendPort, cert)) };
 }
 
-async function startGatehouse(work: string, cli: string, c: BenchCase, backendPort: number, cert: { cert: string; key: string }, extraArgs: readonly string[]): Promise<Target> {
+async function startGatehouse(work: string, cli: string, c: BenchCase, backendPort: number, cert: { cert: string; key: string }, extraArgs: readonly string[], nodeArgs: readonly string[]): Promise<Target> {
   const manifests = join(work, `manifests-${c.name}`);
   mkdirSync(manifests, { recursive: true });
   const docs: unknown[] = [
@@ -273,6 +275,7 @@ async function startGatehouse(work: string, cli: string, c: BenchCase, backendPo
     spawn(
       process.execPath,
       [
+        ...nodeArgs,
         cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
         '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1', '--workers', String(c.workers),
         ...(c.log ? ['--access-log-file', join(work, `gatehouse-access-${c.name}.log`)] : ['--access-log', 'off']),

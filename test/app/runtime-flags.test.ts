@@ -3,27 +3,27 @@
 // that exit at once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DEFAULT_SEMI_SPACE_MB, effectiveSemiSpaceMb, relaunchFor, RELAUNCHED_ENV, semiSpaceMbOf } from '../../src/app/runtime-flags.ts';
+import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_SEMI_SPACE_MB, effectiveSemiSpaceMb, relaunchFor, RELAUNCHED_ENV, semiSpaceMbOf } from '../../src/app/runtime-flags.ts';
 
 const argv = (...rest: string[]): string[] => ['/usr/bin/node', '/app/dist/src/cli.js', ...rest];
 
 test('serve with nothing set: the V8 flag first, the original arguments after, MALLOC_ARENA_MAX and the marker in the environment', () => {
   const r = relaunchFor(argv('serve', '--manifests', 'm'), ['--enable-source-maps'], { PATH: '/bin' });
-  assert.deepEqual(r?.args, [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`, '--enable-source-maps', '/app/dist/src/cli.js', 'serve', '--manifests', 'm']);
+  assert.deepEqual(r?.args, [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`, `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`, '--enable-source-maps', '/app/dist/src/cli.js', 'serve', '--manifests', 'm']);
   assert.deepEqual(r?.env, { PATH: '/bin', MALLOC_ARENA_MAX: '2', [RELAUNCHED_ENV]: '1' });
   assert.notEqual(relaunchFor(argv('demo'), [], {}), undefined);
 });
 
 test('the user\'s own choices win: NODE_OPTIONS or node\'s arguments, and MALLOC_ARENA_MAX', () => {
-  const viaOptions = relaunchFor(argv('serve'), [], { NODE_OPTIONS: '--max-semi-space-size=16' });
-  assert.deepEqual(viaOptions?.args, ['/app/dist/src/cli.js', 'serve']);
+  const viaOptions = relaunchFor(argv('serve'), ['--heap-growing-percent=100'], { NODE_OPTIONS: '--max-semi-space-size=16' });
+  assert.deepEqual(viaOptions?.args, ['--heap-growing-percent=100', '/app/dist/src/cli.js', 'serve']);
   assert.equal(viaOptions?.env['MALLOC_ARENA_MAX'], '2');
-  const viaArgs = relaunchFor(argv('serve'), ['--max-semi-space-size', '8'], { MALLOC_ARENA_MAX: '4' });
+  const viaArgs = relaunchFor(argv('serve'), ['--max-semi-space-size', '8', '--heap-growing-percent=30'], { MALLOC_ARENA_MAX: '4' });
   assert.equal(viaArgs, undefined);
-  assert.equal(relaunchFor(argv('serve'), ['--max_semi_space_size=8'], { MALLOC_ARENA_MAX: '4' }), undefined);
+  assert.equal(relaunchFor(argv('serve'), ['--max_semi_space_size=8', '--heap_growing_percent=30'], { MALLOC_ARENA_MAX: '4' }), undefined);
   const arenaOnly = relaunchFor(argv('serve'), [], { MALLOC_ARENA_MAX: '8' });
   assert.equal(arenaOnly?.env['MALLOC_ARENA_MAX'], '8');
-  assert.equal(arenaOnly?.args[0], `--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`);
+  assert.deepEqual(arenaOnly?.args.slice(0, 2), [`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`, `--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`]);
 });
 
 test('never twice, never for check, explain, help or a missing command', () => {

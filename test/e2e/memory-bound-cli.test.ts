@@ -1,5 +1,5 @@
 // The built CLI bounds its own memory (app/runtime-flags.ts): `serve` re-executes itself once, same
-// pid, with --max-semi-space-size and MALLOC_ARENA_MAX; its young generation stays within that bound
+// pid, with --max-semi-space-size, --heap-growing-percent and MALLOC_ARENA_MAX; its young generation stays within that bound
 // under load; and tens of thousands of proxied requests (keep-alive and new connections, access log
 // on) leave no growth of the kind a per-request leak makes. Bounds catch a leak or a lost bound,
 // never a performance figure.
@@ -10,7 +10,7 @@ import { Agent, createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_SEMI_SPACE_MB } from '../../src/app/runtime-flags.ts';
+import { DEFAULT_HEAP_GROWING_PERCENT, DEFAULT_SEMI_SPACE_MB } from '../../src/app/runtime-flags.ts';
 import { startGatehouseProcess, waitFor } from '../support/spawn-gatehouse.ts';
 
 const HOST = 'mem.example.com';
@@ -86,6 +86,7 @@ test('serve re-executes with the memory bounds, keeps the young generation small
   // The process that serves is the one spawned (execve keeps the pid), now with the bounds.
   const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   assert.ok(cmdline.includes(`--max-semi-space-size=${DEFAULT_SEMI_SPACE_MB}`), cmdline.join(' '));
+  assert.ok(cmdline.includes(`--heap-growing-percent=${DEFAULT_HEAP_GROWING_PERCENT}`), cmdline.join(' '));
   const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
   assert.ok(environ.includes('MALLOC_ARENA_MAX=2'));
   await waitFor('a 200 through the route', async () => (await get(gh.ports.http, false).catch(() => ({ status: 0 }))).status === 200, 20_000);
