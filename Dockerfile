@@ -24,5 +24,8 @@ COPY --from=build /app/dist ./dist
 # Root-owned files, numeric non-root user: the process cannot modify its own code.
 USER 1000:1000
 EXPOSE 8080 8443 9090
+# `serve` re-executes itself once with --max-semi-space-size, --heap-growing-percent and
+# MALLOC_ARENA_MAX (its memory bound,
+# docs/dataplane.md#memory); NODE_OPTIONS=--max-semi-space-size=N in the pod chooses another bound.
 ENTRYPOINT ["node", "dist/src/cli.js"]
 CMD ["serve"]

@@ -24,7 +24,7 @@ import { freePort, killAll, latency, median, processTreeKiB, stop, track } from 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -40,6 +40,10 @@ export interface CasesOptions {
   only: string[] | undefined;
   backend: 'nginx' | 'node';
   keep: boolean;
+  /** Appended to every Gatehouse command line (--gatehouse-args), to compare a setting. */
+  gatehouseArgs: string[];
+  /** Node's own arguments for Gatehouse (--gatehouse-node-args), e.g. a V8 flag. */
+  gatehouseNodeArgs: string[];
 }
 
 interface BenchCase {
@@ -100,7 +104,7 @@ export async function runCases(options: CasesOptions): Promise<void> {
         continue;
       }
       const nginx = await startNginxProxy(work, c, backendPort, cert);
-      const gatehouse = await startGatehouse(work, cli, c, backendPort, cert);
+      const gatehouse = await startGatehouse(work, cli, c, backendPort, cert, options.gatehouseArgs, options.gatehouseNodeArgs);
       const n: Run[] = [];
       const g: Run[] = [];
       try {
@@ -123,7 +127,7 @@ export async function runCases(options: CasesOptions): Promise<void> {
         `${c.name.padEnd(14)} nginx ${median(n.map((x) => x.rps)).toFixed(0).padStart(7)} req/s p99 ${fmt(median(n.map((x) => x.p99Ms)))} failed ${sum(n.map((x) => x.failed))} | ` +
           `gatehouse ${median(g.map((x) => x.rps)).toFixed(0).padStart(7)} req/s p99 ${fmt(median(g.map((x) => x.p99Ms)))} failed ${sum(g.map((x) => x.failed))} ` +
           `RSS ${gRss.toFixed(0)} MiB (peak ${gPeak.toFixed(0)}; ${(gPeak / c.workers).toFixed(0)} per worker) | ` +
-          `ratio ${rpsRatio.toFixed(2)}x req/s, ${Number.isFinite(p99Ratio) ? p99Ratio.toFixed(2) + 'x' : 'n/a'} p99${options.rounds > 1 ? ` (per round ${g.map((x, i) => (x.rps / n[i]!.rps).toFixed(2)).join(', ')})` : ''}   goal: ${c.goal}`;
+          `ratio ${rpsRatio.toFixed(2)}x req/s, ${Number.isFinite(p99Ratio) ? p99Ratio.toFixed(2) + 'x' : 'n/a'} p99${options.rounds > 1 ? ` (per round ${g.map((x, i) => (x.rps / n[i]!.rps).toFixed(2)).join(', ')})` : ''}   goal: ${c.goal}   (load average ${loadavg()[0]!.toFixed(1)})`;
       console.log(line);
       lines.push(line);
     }
@@ -234,7 +238,7 @@ async function startNginxProxy(work: string, c: BenchCase, backendPort: number, 
   return { port, child: await startNginx(work, `proxy-${c.name}`, proxyConfig(work, c, port, backendPort, cert)) };
 }
 
-async function startGatehouse(work: string, cli: string, c: BenchCase, backendPort: number, cert: { cert: string; key: string }): Promise<Target> {
+async function startGatehouse(work: string, cli: string, c: BenchCase, backendPort: number, cert: { cert: string; key: string }, extraArgs: readonly string[], nodeArgs: readonly string[]): Promise<Target> {
   const manifests = join(work, `manifests-${c.name}`);
   mkdirSync(manifests, { recursive: true });
   const docs: unknown[] = [
@@ -271,9 +275,11 @@ async function startGatehouse(work: string, cli: string, c: BenchCase, backendPo
     spawn(
       process.execPath,
       [
+        ...nodeArgs,
         cli, 'serve', '--manifests', manifests, '--bind', '127.0.0.1', '--http-port', String(httpPort), '--https-port', String(httpsPort),
         '--admin-bind', '127.0.0.1', '--admin-port', String(adminPort), '--drain-seconds', '1', '--workers', String(c.workers),
         ...(c.log ? ['--access-log-file', join(work, `gatehouse-access-${c.name}.log`)] : ['--access-log', 'off']),
+        ...extraArgs,
       ],
       { stdio: ['ignore', log, 'inherit'] },
     ),

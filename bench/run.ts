@@ -12,6 +12,9 @@
 //   node bench/run.ts --duration 5 --connections 32 --backend node
 //   npm run bench -- --cases [--case 1w-log-c50,...] [--rounds 3] [--duration 10]
 //                                      # the cases of issue 10 against nginx (bench/cases.ts)
+//   npm run bench -- --cases --gatehouse-args '--listen-sockets 1'
+//                                      # ... with extra flags for Gatehouse (compare a setting)
+//   npm run bench -- --cases --gatehouse-node-args=--heap-growing-percent=300   # ... node's own
 //   npm run bench -- --metrics-cost --rounds 5 --duration 3 --warmup 1
 //                                      # Gatehouse with per-request metrics on vs --no-metrics,
 //                                      # both loaded at once each round: the throughput ratio (goal >= 0.95)
@@ -51,6 +54,8 @@ const { values: args } = parseArgs({
     cases: { type: 'boolean', default: false },
     ref: { type: 'string' },
     case: { type: 'string' },
+    'gatehouse-args': { type: 'string' },
+    'gatehouse-node-args': { type: 'string' },
   },
 });
 
@@ -75,7 +80,7 @@ async function main(): Promise<void> {
   if (args.cases) {
     const { runCases } = await import('./cases.ts');
     const only = args.case?.split(',').map((c) => c.trim());
-    return runCases({ duration: Number(args.duration), warmup: Number(args.warmup), rounds: Math.max(1, Number(args.rounds)), only, backend: args.backend === 'node' ? 'node' : 'nginx', keep: args.keep });
+    return runCases({ duration: Number(args.duration), warmup: Number(args.warmup), rounds: Math.max(1, Number(args.rounds)), only, backend: args.backend === 'node' ? 'node' : 'nginx', keep: args.keep, gatehouseArgs: args['gatehouse-args']?.split(' ').filter((a) => a !== '') ?? [], gatehouseNodeArgs: args['gatehouse-node-args']?.split(' ').filter((a) => a !== '') ?? [] });
   }
   if (!NGINX || !WRK) {
     console.error('bench: needs wrk and nginx on PATH (Debian: apt-get install -y wrk nginx)');

@@ -11,14 +11,24 @@ if (problem !== undefined) {
   process.exit(2);
 }
 
-import('./app/main.ts').then(
-  async ({ main }) => {
-    const code = await main(process.argv.slice(2));
-    // Exit explicitly: lingering keep-alive sockets or timers must not hold a stopped process open.
-    process.exit(code);
-  },
-  (err: unknown) => {
-    process.stderr.write(`gatehouse: cannot load: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+import('./app/runtime-flags.ts')
+  .then(({ relaunchFor }) => {
+    // serve/demo: once, re-execute with the memory bounds the user did not set (runtime-flags.ts
+    // says why they cannot be set later). execve keeps the pid and stdio; without it, run as is.
+    const relaunch = relaunchFor(process.argv, process.execArgv, process.env);
+    if (relaunch !== undefined && typeof process.execve === 'function') {
+      process.execve(process.execPath, [process.execPath, ...relaunch.args], relaunch.env);
+    }
+    return import('./app/main.ts');
+  })
+  .then(
+    async ({ main }) => {
+      const code = await main(process.argv.slice(2));
+      // Exit explicitly: lingering keep-alive sockets or timers must not hold a stopped process open.
+      process.exit(code);
+    },
+    (err: unknown) => {
+      process.stderr.write(`gatehouse: cannot load: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exit(1);
+    },
+  );

@@ -7,7 +7,6 @@ import { parseCommandLine } from '../config/parse-command-line.ts';
 import { parseExplainCommandLine, type ExplainConfig } from '../config/parse-explain-command-line.ts';
 import { stdoutLineWriter } from '../observability/line-writer.ts';
 import { createLogger, type Logger } from '../observability/logger.ts';
-import { runCheck } from './run-check.ts';
 import { runDemo } from './run-demo.ts';
 import { runExplain } from './run-explain.ts';
 import { startGatehouse } from './start-gatehouse.ts';
@@ -51,8 +50,10 @@ async function run(argv: readonly string[], io: MainIo): Promise<number> {
   // `explain` prints its answer and exits; it starts no servers and installs no signal handlers.
   if (parsed.kind === 'explain') return runExplain(explain!, io);
   const config = parsed.config;
-  // check reads once, prints a report and exits: no logger, no signals, no listeners.
-  if (config.command === 'check') return runCheck(config, io);
+  // check reads once, prints a report and exits: no logger, no signals, no listeners. Loaded only
+  // for check: it reads clusters through client-node (hundreds of modules, ~20 MiB of heap), which
+  // `serve` in manifest mode never needs (start-gatehouse.ts loads it for Kubernetes mode only).
+  if (config.command === 'check') return (await import('./run-check.ts')).runCheck(config, io);
   // The demo's banner comes first: log lines of the start are held until it is printed.
   const held = config.command === 'demo' ? holdLines(io) : undefined;
   const logger = createLogger({ level: config.logLevel, format: config.logFormat, base: { service: 'gatehouse' }, ...(held ? { write: held.write } : {}) });

@@ -144,8 +144,10 @@ export async function startDataPlane(config: Config, logger: Logger, options: Da
         config.proxyProtocol === true
           ? createFrontDoor({ proxyProtocol: true, logger, accept: (socket) => handOffToEngine((s) => dataPlane.serveHttp1(s, 'http'), socket), ...(maxConnections === undefined ? {} : { maxConnections }) })
           : undefined;
-      const http = httpFront !== undefined ? await httpFront.listen(bind, ports.http, { reusePort }) : (await dataPlane.listenHttp(bind, ports.http, { reusePort })).port;
-      const httpsPort = await https.listen(bind, ports.https, { reusePort });
+      // --listen-sockets: several sockets per port, each accepting one connection per event-loop turn.
+      const sockets = config.listenSockets;
+      const http = httpFront !== undefined ? await httpFront.listen(bind, ports.http, { reusePort, sockets }) : (await dataPlane.listenHttp(bind, ports.http, { reusePort, sockets })).port;
+      const httpsPort = await https.listen(bind, ports.https, { reusePort, sockets });
       // With --https-port 0 the redirect target is only known now.
       dataPlane.options.httpsPort = httpsPort;
       return { http, https: httpsPort };

@@ -15,6 +15,7 @@ import type { RouteTable } from '../core/route-table.ts';
 import { createLimitTables, releaseLimitsOf } from '../dataplane/workers/limit-tables.ts';
 import { DEFAULT_RATE_LIMITER } from '../dataplane/steps/rate-limits.ts';
 import type { Logger } from '../observability/logger.ts';
+import { effectiveSemiSpaceMb } from './runtime-flags.ts';
 import type { DataPlaneViews } from './start-data-plane.ts';
 import type { ApplyMessage, FromWorker, ToWorker, WorkerData } from './worker-messages.ts';
 
@@ -23,11 +24,13 @@ const WORKER_URL = new URL(`./data-plane-worker${import.meta.url.endsWith('.ts')
 
 /**
  * V8 heap limits per worker: the old generation is what a leak or a flood grows; the young one is
- * what every request allocates in (smaller: more frequent, cheaper scavenges and a smaller RSS).
- * A worker reaching the limit dies (ERR_WORKER_OUT_OF_MEMORY) and is restarted: one worker's
+ * what every request allocates in. V8 makes the young generation three semi-spaces (two, plus as
+ * much for large young objects), so a worker gets the same semi-space bound as the main thread
+ * (--max-semi-space-size, added by the CLI when the user sets none: runtime-flags.ts). A worker
+ * reaching the old-generation limit dies (ERR_WORKER_OUT_OF_MEMORY) and is restarted: one worker's
  * connections are lost instead of the process.
  */
-export const WORKER_RESOURCE_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 24 });
+export const WORKER_RESOURCE_LIMITS = Object.freeze({ maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 3 * effectiveSemiSpaceMb() });
 const ASK_TIMEOUT_MS = 5_000;
 const RESTART_BASE_MS = 100;
 const RESTART_MAX_MS = 10_000;
@@ -90,7 +93,9 @@ export function createWorkerGroup(config: Config, logger: Logger, version: strin
   const keyBytes = config.sessionAffinityKey ?? randomBytes(32);
   const affinityKey = new SharedArrayBuffer(keyBytes.length);
   new Uint8Array(affinityKey).set(keyBytes);
-  const { sessionAffinityKey: _key, ...plainConfig } = config; // Buffers do not clone as Buffers
+  const { sessionAffinityKey: _key, ...sharedConfig } = config; // Buffers do not clone as Buffers
+  // --listen-sockets is per port: each worker binds its share (the kernel spreads over them all).
+  const plainConfig = { ...sharedConfig, listenSockets: Math.max(1, Math.ceil(config.listenSockets / size)) };
   // One set of per-client limit tables for every worker, for the process's life: a client's requests
   // count together whichever worker accepted them, and a restarted worker attaches the same counts.
   const limits = createLimitTables({ bucketSlots: DEFAULT_RATE_LIMITER.bucketSlots, connectionSlots: DEFAULT_RATE_LIMITER.connectionSlots, owners: size, shared: true });

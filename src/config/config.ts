@@ -48,6 +48,8 @@ export interface Config {
   drainSeconds: number;
   /** Data-plane worker threads (--workers); 1 runs everything in one thread. */
   workers: number;
+  /** Listening sockets per traffic port and data-plane thread (--listen-sockets; dataplane/front/listen-sockets.ts). */
+  listenSockets: number;
   logLevel: LogLevel;
   logFormat: LogFormat;
   accessLog: {

@@ -56,6 +56,8 @@ export const FLAGS: readonly FlagSpec[] = [
     help: 'Every connection to the HTTP and HTTPS listeners starts with a PROXY protocol v1 or v2 header (AWS NLB, HAProxy send-proxy); the client address is taken from it. A connection without a valid header within 5 s is closed.' },
   { name: 'workers', type: 'string', value: 'N', group: 'Listeners', defaultText: 'the CPUs available (os.availableParallelism(), capped by the cgroup CPU quota)', commands: BOTH,
     help: 'Data-plane worker threads serving the same ports (SO_REUSEPORT); one control plane watches, builds and hands every worker the route table. 1 serves everything in one thread.' },
+  { name: 'listen-sockets', type: 'string', value: 'N', group: 'Listeners', defaultText: '128 on Linux, 1 elsewhere', commands: BOTH,
+    help: 'Listening sockets per traffic port, sharing it (SO_REUSEPORT); with --workers N each worker binds N-th of them (rounded up). Node accepts one connection per socket and event-loop turn: with one socket a busy data plane leaves a burst of new connections waiting in the kernel\'s queue for seconds. 1: one plain socket.' },
   { name: 'trusted-proxies', type: 'string', multiple: true, commaList: true, value: 'CIDR,...', group: 'Listeners', defaultText: 'none', commands: BOTH,
     help: 'Peers whose X-Forwarded-*/X-Real-IP headers are appended to instead of replaced (for a load balancer in front). Repeatable.' },
 

@@ -32,6 +32,7 @@ import {
 } from './parse-values.ts';
 import { readVersion } from './version.ts';
 import { defaultWorkerCount, MAX_WORKERS } from './worker-count.ts';
+import { defaultListenSockets, MAX_LISTEN_SOCKETS } from './listen-socket-count.ts';
 
 export type CommandLine =
   | { kind: 'run'; config: Config }
@@ -218,6 +219,7 @@ function buildConfig(command: Command, v: FlagValues, cwd: string, env: CommandL
     snippets: opt('snippets', (f, x) => parseChoice(f, x, ['subset', 'refuse'] as const)) ?? 'subset',
     drainSeconds: opt('drain-seconds', parseSeconds) ?? DEFAULTS.drainSeconds,
     workers: opt('workers', (f, x) => parsePositiveInt(f, x, MAX_WORKERS)) ?? defaultWorkerCount(),
+    listenSockets: opt('listen-sockets', (f, x) => parsePositiveInt(f, x, MAX_LISTEN_SOCKETS)) ?? defaultListenSockets(),
     logLevel: opt('log-level', parseLogLevel) ?? 'info',
     logFormat,
     accessLog: {

@@ -2,11 +2,12 @@
 // listeners attached to it, forwards to endpoints through pools that outlive table swaps, and drains
 // on stop. The app constructs one DataPlane; the TLS listener is built elsewhere and attached.
 import type { Http2SecureServer, Http2Server, Http2Session } from 'node:http2';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { RouteTable } from '../core/route-table.ts';
 import { compileTable, type CompiledTable } from './compile-table.ts';
+import { listenSockets } from './front/listen-sockets.ts';
 import { resolveDataPlaneOptions, type DataPlaneOptions, type ResolvedDataPlaneOptions } from './data-plane-options.ts';
 import { http1Handler, http2RequestListener, type Http2RequestListener } from './exchange/serve-exchange.ts';
 import { Http1Engine } from './http1/http1-engine.ts';
@@ -215,24 +216,24 @@ export class DataPlane {
     socket.once('close', () => this.#sockets.delete(socket));
   }
 
-  /** A plain-HTTP listener (the HTTP/1 engine) with the configured limits, listening. */
-  listenHttp(bind: string, port: number, options: { reusePort?: boolean } = {}): Promise<AddressInfo> {
-    const server = createNetServer({ noDelay: true }, (socket) => this.serveHttp1(socket, 'http'));
+  /**
+   * A plain-HTTP listener (the HTTP/1 engine) with the configured limits, listening on `sockets`
+   * sockets that share the port (front/listen-sockets.ts: one accept per socket and event-loop turn).
+   */
+  async listenHttp(bind: string, port: number, options: { reusePort?: boolean; sockets?: number } = {}): Promise<AddressInfo> {
     const maxConnections = this.options.limits.maxConnections;
-    if (maxConnections !== undefined) server.maxConnections = maxConnections;
-    this.#servers.add(server);
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error): void => {
-        this.#servers.delete(server);
-        reject(err);
-      };
-      server.once('error', onError);
-      // With --workers N every worker binds the same port (SO_REUSEPORT).
-      server.listen({ host: bind, port, ...(options.reusePort === true ? { reusePort: true } : {}) }, () => {
-        server.off('error', onError);
-        resolve(server.address() as AddressInfo);
-      });
+    // With --workers N every worker binds the same port (SO_REUSEPORT).
+    const listening = await listenSockets({
+      host: bind,
+      port,
+      count: options.sockets ?? 1,
+      reusePort: options.reusePort === true,
+      ...(maxConnections === undefined ? {} : { maxConnections }),
+      server: { noDelay: true },
+      onConnection: (socket) => this.serveHttp1(socket, 'http'),
     });
+    for (const server of listening.servers) this.#servers.add(server);
+    return listening.servers[0]!.address() as AddressInfo;
   }
 
   /**

@@ -2,6 +2,7 @@
 // read at scrape time, plus garbage-collection pauses from the runtime's 'gc' performance entries.
 // The event-loop lag gauge lives in event-loop-lag.ts.
 import { constants, PerformanceObserver, type PerformanceEntry } from 'node:perf_hooks';
+import { getHeapSpaceStatistics, type HeapSpaceInfo } from 'node:v8';
 import type { MetricsRegistry } from './metrics.ts';
 
 /** GC pause buckets (seconds), as prom-client has them. */
@@ -50,8 +51,10 @@ export function registerProcessMetrics(registry: MetricsRegistry, version: strin
     samples: () => [{ labels: [], value: startTime }],
   });
   let heap: NodeJS.MemoryUsage | undefined;
+  let spaces: HeapSpaceInfo[] = [];
   registry.onCollect(() => {
     heap = process.memoryUsage();
+    spaces = getHeapSpaceStatistics();
   });
   registry.collected({
     type: 'gauge',
@@ -64,6 +67,21 @@ export function registerProcessMetrics(registry: MetricsRegistry, version: strin
     name: 'nodejs_heap_total_bytes',
     help: 'V8 heap allocated, in bytes.',
     samples: () => [{ labels: [], value: heap?.heapTotal ?? 0 }],
+  });
+  // By space, as prom-client names it: the young generation ("new") is the one whose size the
+  // process bounds (--max-semi-space-size, docs/dataplane.md#memory); "old" is what a leak grows.
+  registry.collected({
+    type: 'gauge',
+    name: 'nodejs_heap_space_size_total_bytes',
+    help: 'V8 heap space allocated, by space (new is the young generation), in bytes.',
+    labelNames: ['space'],
+    samples: () => spaces.map((s) => ({ labels: [s.space_name.replace(/_space$/, '')], value: s.space_size })),
+  });
+  registry.collected({
+    type: 'gauge',
+    name: 'nodejs_external_memory_bytes',
+    help: 'Memory of objects outside the V8 heap (Buffers, array buffers) that JavaScript holds, in bytes.',
+    samples: () => [{ labels: [], value: heap?.external ?? 0 }],
   });
   const gc = registry.histogram({ name: 'nodejs_gc_duration_seconds', help: 'Garbage collection pauses by kind (minor, major, incremental, weakcb), in seconds.', labelNames: ['kind'], buckets: GC_BUCKETS });
   const observer = new PerformanceObserver((list) => {

@@ -8,6 +8,7 @@ import { FLAGS } from '../../src/config/flags.ts';
 import { parseCommandLine } from '../../src/config/parse-command-line.ts';
 import type { Config } from '../../src/config/config.ts';
 import { defaultWorkerCount } from '../../src/config/worker-count.ts';
+import { defaultListenSockets } from '../../src/config/listen-socket-count.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'gh-config-'));
 const file = join(dir, 'm.yaml');
@@ -48,6 +49,7 @@ test('defaults in manifest mode', () => {
     snippets: 'subset',
     drainSeconds: 15,
     workers: defaultWorkerCount(),
+    listenSockets: defaultListenSockets(),
     logLevel: 'info',
     logFormat: 'json',
     accessLog: { enabled: true, format: 'json' },

@@ -159,6 +159,9 @@ test('/metrics: per-route request series, histograms, bytes, upstream errors, re
   assert.ok(Math.abs(value('process_start_time_seconds', {}) - Date.now() / 1000) < 3600);
   assert.ok(value('nodejs_heap_used_bytes', {}) > 0);
   assert.ok(value('nodejs_heap_total_bytes', {}) >= value('nodejs_heap_used_bytes', {}));
+  assert.ok(value('nodejs_heap_space_size_total_bytes', { space: 'new' }) > 0);
+  assert.ok(value('nodejs_heap_space_size_total_bytes', { space: 'old' }) > 0);
+  assert.ok(value('nodejs_external_memory_bytes', {}) > 0);
   assert.match(text, /^# TYPE nodejs_gc_duration_seconds histogram$/m);
   assert.match(text, /^# TYPE process_cpu_seconds_total counter$/m);
   // Every family is declared once.

@@ -3,10 +3,11 @@
 // socket to `accept` (hand-off.ts for a server; the HTTPS listener's ClientHello router). Without a
 // valid header within the deadline a connection is closed: with --proxy-protocol every client is a
 // load balancer that must send one, and a connection without it would otherwise carry a wrong address.
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { Logger } from '../../observability/logger.ts';
 import { silentLogger } from '../../observability/logger.ts';
 import { rememberClientAddress } from './connection-address.ts';
+import { listenSockets, type ListeningSockets } from './listen-sockets.ts';
 import { MAX_V2_PAYLOAD, parseProxyHeader, type ProxiedAddress } from './proxy-protocol-header.ts';
 import { readPrefix, type PrefixVerdict } from './read-prefix.ts';
 
@@ -23,9 +24,10 @@ export interface FrontDoorOptions {
 }
 
 export interface FrontDoor {
-  readonly server: Server;
-  /** Resolves with the bound port. */
-  listen(bind: string, port: number, options?: { reusePort?: boolean }): Promise<number>;
+  /** The listening sockets' servers (none before listen). */
+  readonly servers: readonly Server[];
+  /** Resolves with the bound port; `sockets` listening sockets share it (listen-sockets.ts, --listen-sockets). */
+  listen(bind: string, port: number, options?: { reusePort?: boolean; sockets?: number }): Promise<number>;
   /** Stops accepting and closes the connections still being read; handed-off ones belong to their server (not waited for). */
   close(): Promise<void>;
   /** Connections closed because their PROXY header was missing, invalid or late. */
@@ -39,7 +41,8 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
   const timeoutMs = options.proxyHeaderTimeoutMs ?? DEFAULT_PROXY_HEADER_TIMEOUT_MS;
   const reading = new Set<Socket>();
   let refused = 0;
-  const server = createServer({ pauseOnConnect: false, noDelay: true }, (socket) => {
+  let listening: ListeningSockets | undefined;
+  const onConnection = (socket: Socket): void => {
     // The floor under every socket: resets and errors never reach the process.
     socket.on('error', (error: Error) => logger.debug('client socket error', { code: (error as { code?: string }).code ?? 'ERR_UNKNOWN' }));
     if (!options.proxyProtocol) {
@@ -60,31 +63,33 @@ export function createFrontDoor(options: FrontDoorOptions): FrontDoor {
       if (result.value !== undefined) rememberClientAddress(socket, result.value.address);
       options.accept(socket);
     });
-  });
-  if (options.maxConnections !== undefined) server.maxConnections = options.maxConnections;
+  };
 
   return {
-    server,
+    get servers() {
+      return listening?.servers ?? [];
+    },
     get refused() {
       return refused;
     },
-    listen(bind, port, options) {
-      return new Promise<number>((resolve, reject) => {
-        const onError = (error: Error): void => reject(error);
-        server.once('error', onError);
-        // With --workers N every worker's front door binds the same port (SO_REUSEPORT).
-        server.listen({ host: bind, port, ...(options?.reusePort === true ? { reusePort: true } : {}) }, () => {
-          server.off('error', onError);
-          const address = server.address();
-          resolve(typeof address === 'object' && address !== null ? address.port : port);
-        });
+    async listen(bind, port, listenOptions) {
+      // With --workers N every worker's front door binds the same port (SO_REUSEPORT).
+      listening = await listenSockets({
+        host: bind,
+        port,
+        count: listenOptions?.sockets ?? 1,
+        reusePort: listenOptions?.reusePort === true,
+        ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+        server: { pauseOnConnect: false, noDelay: true },
+        onConnection,
       });
+      return listening.port;
     },
     close() {
       for (const socket of reading) socket.destroy();
       // Stop listening now. net.Server's close callback would wait for every connection it ever
       // accepted, and those handed on belong to (and are drained by) the server behind.
-      if (server.listening) server.close();
+      void listening?.close();
       return Promise.resolve();
     },
   };

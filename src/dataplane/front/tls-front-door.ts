@@ -96,7 +96,9 @@ export function createTlsFrontDoor(options: TlsFrontDoorOptions & { server: NetS
     accept: (socket) => (options.passthrough === true || options.clientCertificates?.active === true ? route(socket) : handOffToTlsServer(options.server, socket)),
   });
   return {
-    server: door.server,
+    get servers() {
+      return door.servers;
+    },
     get refused() {
       return door.refused;
     },

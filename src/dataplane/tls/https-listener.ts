@@ -103,8 +103,11 @@ export interface ApplySummary {
 
 export interface HttpsListener {
   readonly server: Http2SecureServer;
-  /** Resolves with the bound port (useful with port 0). `reusePort`: every --workers thread binds the same port. */
-  listen(bind: string, port: number, options?: { reusePort?: boolean }): Promise<number>;
+  /**
+   * Resolves with the bound port (useful with port 0). `reusePort`: every --workers thread binds the
+   * same port; `sockets`: listening sockets per thread (front/listen-sockets.ts, --listen-sockets).
+   */
+  listen(bind: string, port: number, options?: { reusePort?: boolean; sockets?: number }): Promise<number>;
   /** Swaps in a new table; `secrets` is where --default-tls-secret is looked up. */
   apply(table: RouteTable, secrets?: ReadonlyMap<string, Secret>): ApplySummary;
   /** Which certificate a handshake with this server name gets ('ns/secret' or the default's id). */
