@@ -119,19 +119,13 @@ export class CustomErrorPage implements Dispatcher.DispatchHandler, QueuedDispat
     if (endpoint === undefined) return this.fallBack('no ready endpoint');
     this.endpoint = endpoint;
     const opts = ex.rt.options;
-    let pool: UpstreamDispatcher;
-    try {
-      // Plain HTTP/1.1, as ingress-nginx's `proxy_pass http://upstream_balancer` in its @custom_ locations.
-      pool = ex.rt.pools.forRequest(endpoint, ex.target?.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, HTTP1_UPSTREAM, ex.scheme, ex.host);
-    } catch {
-      return this.fallBack('ERR_POOLS_CLOSED', 'aborted');
-    }
-    this.pool = pool;
-    const queue = ex.rt.pools.queueOf(pool);
-    const admission = queue.admit(this);
-    if (admission === 'full') return this.fallBack('ERR_UPSTREAM_QUEUE_FULL', 'aborted');
-    this.slot = queue;
-    if (admission === 'queued') {
+    // Plain HTTP/1.1, as ingress-nginx's `proxy_pass http://upstream_balancer` in its @custom_ locations.
+    const way = ex.rt.pools.admit(this, endpoint, ex.target?.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, HTTP1_UPSTREAM, ex.scheme, ex.host);
+    if (way === undefined) return this.fallBack('ERR_POOLS_CLOSED', 'aborted');
+    this.pool = way.pool;
+    if (way.admission === 'full') return this.fallBack('ERR_UPSTREAM_QUEUE_FULL', 'aborted');
+    this.slot = way.queue;
+    if (way.admission === 'queued') {
       this.waiting = true;
       return;
     }

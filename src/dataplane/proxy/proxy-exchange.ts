@@ -344,22 +344,18 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
         return this.respondPlain(502, true);
       }
     }
-    let pool;
-    try {
-      // The backend protocol (backend-protocol, proxy-ssl-*) chooses the pool (upstream-pools.ts).
-      pool = this.rt.pools.forRequest(endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host, this.upgrade);
-    } catch {
+    // The backend protocol (backend-protocol, proxy-ssl-*) chooses the pool; at most its connection
+    // count go upstream at once, with a bounded wait behind (upstream-pools.ts, upstream-queue.ts).
+    const way = this.rt.pools.admit(this, endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host, this.upgrade);
+    if (way === undefined) {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';
       return this.respondPlain(503, true);
     }
-    this.pool = pool;
-    // At most the pool's connection count upstream at once, a bounded wait behind (upstream-queue.ts).
-    const queue = this.rt.pools.queueOf(pool);
-    const admission = queue.admit(this);
-    if (admission === 'full') return this.answerOverloaded('upstream-queue-size', 'ERR_UPSTREAM_QUEUE_FULL');
-    this.slot = queue;
-    if (admission === 'queued') {
+    this.pool = way.pool;
+    if (way.admission === 'full') return this.answerOverloaded('upstream-queue-size', 'ERR_UPSTREAM_QUEUE_FULL');
+    this.slot = way.queue;
+    if (way.admission === 'queued') {
       this.waiting = true;
       return;
     }

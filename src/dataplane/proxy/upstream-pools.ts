@@ -18,7 +18,7 @@ import { backendTlsConnector } from '../upstream/backend-tls-connector.ts';
 import { upstreamName, type CompiledUpstream, type UpstreamKind } from '../upstream/upstream-protocol.ts';
 import type { Endpoint } from '../../core/route-table.ts';
 import type { UpstreamPoolOptions } from '../data-plane-options.ts';
-import { UpstreamQueue } from './upstream-queue.ts';
+import { UpstreamQueue, type Admission, type QueuedDispatch } from './upstream-queue.ts';
 
 /** What the flow needs of a pool: undici's Pool, or the engine client's EngineDispatcher. */
 export interface UpstreamDispatcher {
@@ -118,6 +118,30 @@ export class UpstreamPools {
       entry.closeTimer = undefined;
     }
     return entry.pool;
+  }
+
+  /**
+   * A request's way upstream: the pool for its endpoint and backend protocol (forRequest) and its
+   * place in that pool's admission queue ('started': go now; 'queued': startUpstream() is called
+   * when a connection frees; 'full': refused). Undefined when the pools are closed (stopping).
+   */
+  admit(
+    dispatch: QueuedDispatch,
+    endpoint: Endpoint,
+    connectTimeoutMs: number,
+    upstream: CompiledUpstream,
+    scheme: 'http' | 'https',
+    host: string,
+    upgrade = false,
+  ): { pool: UpstreamDispatcher; queue: UpstreamQueue; admission: Admission } | undefined {
+    let pool: UpstreamDispatcher;
+    try {
+      pool = this.forRequest(endpoint, connectTimeoutMs, upstream, scheme, host, upgrade);
+    } catch {
+      return undefined;
+    }
+    const queue = this.queueOf(pool);
+    return { pool, queue, admission: queue.admit(dispatch) };
   }
 
   /** The admission queue in front of a pool returned by get(): one per pool, so per endpoint. */
