@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCommandLine } from '../../src/config/parse-command-line.ts';
-import { startGatehouse, type RunningGatehouse } from '../../src/app/start-gatehouse.ts';
-import { createLogger } from '../../src/observability/logger.ts';
+import type { RunningGatehouse } from '../../src/app/start-gatehouse.ts';
 import { startEchoBackend } from '../support/echo-backend.ts';
+import { startInProcessWorkers } from '../support/in-process-gatehouse.ts';
 import { manifestYaml, webIngress, webService } from '../support/manifest-docs.ts';
-import { httpRequest, json } from '../support/http-client.ts';
+import { httpRequest } from '../support/http-client.ts';
 import { RawConnection } from '../support/raw-http.ts';
 import { waitFor } from '../support/spawn-gatehouse.ts';
 
@@ -45,15 +44,11 @@ test('a worker that dies: its held request stops counting, the buckets it charge
       webIngress('rpm', { 'nginx.ingress.kubernetes.io/limit-rpm': '1', 'nginx.ingress.kubernetes.io/limit-burst-multiplier': '5' }),
     ]),
   );
-  const cli = parseCommandLine(['serve', '--manifests', dir, '--workers', '2', '--access-log', 'off', '--drain-seconds', '5', '--bind', '127.0.0.1', '--admin-bind', '127.0.0.1', '--http-port', '0', '--https-port', '0', '--admin-port', '0']);
-  assert.equal(cli.kind, 'run');
-  if (cli.kind !== 'run') return;
-  const lines: Record<string, unknown>[] = [];
-  const logger = createLogger({ level: 'info', write: (line) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
-  gh = await startGatehouse(cli.config, logger);
+  const started = await startInProcessWorkers(dir);
+  gh = started.gh;
   const running = gh;
-  const workers = async (): Promise<WorkerRow[]> => json<{ list: WorkerRow[] }>(await httpRequest(running.ports.admin, { path: '/debug/workers' })).list;
-  await waitFor('readiness', async () => (await httpRequest(running.ports.admin, { path: '/readyz' })).status === 200, 30_000);
+  const lines = started.lines;
+  const workers = (): Promise<WorkerRow[]> => started.workers<WorkerRow>();
   const get = (host: string): Promise<number> => httpRequest(running.ports.http, { host, headers: { connection: 'close' } }).then((r) => r.status);
 
   const burstAt = Date.now();
