@@ -15,14 +15,6 @@ import { httpRequest } from '../support/http-client.ts';
 import { RawConnection } from '../support/raw-http.ts';
 import { waitFor } from '../support/spawn-gatehouse.ts';
 
-interface WorkerRow {
-  id: number;
-  state: string;
-  restarts: number;
-  generation: number;
-  requestsTotal?: number;
-  inFlightRequests?: number;
-}
 
 test('a worker that dies: its held request stops counting, the buckets it charged stay charged for its replacement', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'gatehouse-worker-limits-'));
@@ -48,7 +40,7 @@ test('a worker that dies: its held request stops counting, the buckets it charge
   gh = started.gh;
   const running = gh;
   const lines = started.lines;
-  const workers = (): Promise<WorkerRow[]> => started.workers<WorkerRow>();
+  const workers = started.workers;
   const get = (host: string): Promise<number> => httpRequest(running.ports.http, { host, headers: { connection: 'close' } }).then((r) => r.status);
 
   const burstAt = Date.now();

@@ -8,12 +8,22 @@ import { createLogger } from '../../src/observability/logger.ts';
 import { httpRequest, json } from './http-client.ts';
 import { waitFor } from './spawn-gatehouse.ts';
 
+/** A row of /debug/workers. */
+export interface WorkerRow {
+  id: number;
+  state: string;
+  restarts: number;
+  generation: number;
+  requestsTotal?: number;
+  inFlightRequests?: number;
+}
+
 export interface InProcessGatehouse {
   gh: RunningGatehouse;
   /** Every log line so far, parsed. */
   lines: Record<string, unknown>[];
   /** /debug/workers' rows. */
-  workers<T>(): Promise<T[]>;
+  workers(): Promise<WorkerRow[]>;
 }
 
 export async function startInProcessWorkers(manifests: string, workers = 2): Promise<InProcessGatehouse> {
@@ -27,6 +37,6 @@ export async function startInProcessWorkers(manifests: string, workers = 2): Pro
   return {
     gh,
     lines,
-    workers: async <T>(): Promise<T[]> => json<{ list: T[] }>(await httpRequest(gh.ports.admin, { path: '/debug/workers' })).list,
+    workers: async (): Promise<WorkerRow[]> => json<{ list: WorkerRow[] }>(await httpRequest(gh.ports.admin, { path: '/debug/workers' })).list,
   };
 }
