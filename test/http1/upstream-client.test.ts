@@ -29,6 +29,8 @@ const RESPONSES: Record<string, string | ((socket: Socket) => void)> = {
     setTimeout(() => s.destroy(), 20);
   },
   '/close-before-answer': (s) => s.destroy(),
+  '/keep-alive-1s': 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=1\r\nContent-Length: 2\r\n\r\nk1',
+  '/keep-alive-3s': 'HTTP/1.1 200 OK\r\nKeep-Alive: timeout=3, max=100\r\nContent-Length: 2\r\n\r\nk3',
   '/never': () => {},
   '/big': (s) => {
     const body = Buffer.alloc(4 * 1024 * 1024, 0x61);
@@ -304,6 +306,34 @@ test('an idle connection closed by the backend is dropped from the pool, not han
     await waitUntil(() => pool.size === 0, 'the idle connection to time out');
     const r = await send(pool, { path: '/b' });
     assert.equal(r.ended, true);
+  } finally {
+    pool.close();
+  }
+});
+
+/** The connection (its number) that served `path`. */
+function connectionOf(path: string): number {
+  for (const [id, paths] of requestsByConnection) if (paths.includes(path)) return id;
+  return -1;
+}
+
+test("the backend's Keep-Alive timeout hint: a connection is not reused within a second of it", async () => {
+  const pool = newPool({ keepAliveTimeoutMs: 60_000 });
+  try {
+    // timeout=1: nothing left after the margin, so that connection is never reused.
+    assert.equal((await send(pool, { path: '/keep-alive-1s' })).ended, true);
+    const short = connectionOf('/keep-alive-1s');
+    const next = await send(pool, { path: '/after-1s-hint' });
+    assert.notEqual(Number(next.body.toString()), short, 'a connection the backend keeps idle 1 s is not reused');
+    // timeout=3: reused at once, but not after 2 s idle (3 s less the margin) however long the pool's own timeout.
+    assert.equal((await send(pool, { path: '/keep-alive-3s' })).ended, true);
+    const hinted = connectionOf('/keep-alive-3s');
+    const soon = await send(pool, { path: '/soon-after-3s-hint' });
+    assert.equal(Number(soon.body.toString()), hinted, 'reused within the hint');
+    assert.equal((await send(pool, { path: '/keep-alive-3s' })).ended, true, 'the hint again (the body read as the connection number above)');
+    await new Promise((r) => setTimeout(r, 2_100));
+    const late = await send(pool, { path: '/late-after-3s-hint' });
+    assert.notEqual(Number(late.body.toString()), hinted, 'not reused past the hint less its margin');
   } finally {
     pool.close();
   }

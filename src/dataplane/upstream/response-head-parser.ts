@@ -22,6 +22,8 @@ export interface ResponseHead {
   toClose: boolean;
   /** Whether the connection can carry another request after this response. */
   keepAlive: boolean;
+  /** The backend's `Keep-Alive: timeout=N` hint in milliseconds (-1: none): how long it keeps the connection idle. */
+  keepAliveHintMs: number;
 }
 
 export class MalformedResponse {
@@ -101,6 +103,7 @@ function parseLines(s: string, headRequest: boolean): ResponseHead | MalformedRe
   let te: string | undefined;
   let close = false;
   let keepAliveToken = false;
+  let keepAliveHintMs = -1;
   const end = s.length;
   while (i < end) {
     const first = s.charCodeAt(i);
@@ -142,6 +145,8 @@ function parseLines(s: string, headRequest: boolean): ResponseHead | MalformedRe
             if (t === 'close') close = true;
             else if (t === 'keep-alive') keepAliveToken = true;
           }
+        } else if (name.toLowerCase() === 'keep-alive') {
+          keepAliveHintMs = keepAliveTimeoutHint(value);
         }
         break;
       default:
@@ -166,7 +171,18 @@ function parseLines(s: string, headRequest: boolean): ResponseHead | MalformedRe
     toClose = true;
     keepAlive = false;
   }
-  return { status, versionMinor: minor, rawHeaders, contentLength, noBody, chunked, toClose, keepAlive };
+  return { status, versionMinor: minor, rawHeaders, contentLength, noBody, chunked, toClose, keepAlive, keepAliveHintMs };
+}
+
+/** `timeout=N` of a Keep-Alive value (RFC 2068 §19.7.1.1, still sent by Node, Apache...) in ms; -1 when absent or malformed. */
+function keepAliveTimeoutHint(value: string): number {
+  for (const part of value.split(',')) {
+    const eq = part.indexOf('=');
+    if (eq === -1 || part.slice(0, eq).trim().toLowerCase() !== 'timeout') continue;
+    const seconds = digits(part.slice(eq + 1).trim());
+    return seconds < 0 ? -1 : seconds * 1000;
+  }
+  return -1;
 }
 
 function digits(v: string): number {

@@ -104,6 +104,9 @@ export class UpstreamCall {
   }
 }
 
+/** Subtracted from a backend's Keep-Alive timeout hint, for the request that crosses its close. */
+const KEEP_ALIVE_HINT_MARGIN_MS = 1000;
+
 /** Where every upstream connection of this thread reads into (see the constructor). */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
@@ -131,11 +134,17 @@ export class UpstreamConnection implements ChunkSink {
   uses = 0;
   /** When it last became idle (Date.now()), for the pool's keep-alive sweep. */
   idleSince = 0;
+  /**
+   * How long it may stay idle: the pool's keep-alive timeout, shortened by the backend's own
+   * `Keep-Alive: timeout=N` hint (less a margin), so it is not reused just as the backend closes it.
+   */
+  idleLimitMs: number;
   /** The socket's inactivity timeout as last set (-1: never set). */
   private timeoutMs = -1;
 
   constructor(pool: UpstreamPool) {
     this.pool = pool;
+    this.idleLimitMs = pool.options.keepAliveTimeoutMs;
     // Reads land in one buffer shared by every upstream connection of the thread and are handed to
     // onRead directly, skipping the socket's Readable machinery (a push, an event and a nextTick per
     // read); onRead copies what it keeps before returning.
@@ -332,7 +341,10 @@ export class UpstreamConnection implements ChunkSink {
     this.decoder = null;
     call.done = true;
     call.conn = null;
-    const reusable = head.keepAlive && !leftover && !head.toClose;
+    // A backend that keeps idle connections for N s: ours go back to the pool for N - 1 s at most
+    // (undici's margin), none when that leaves nothing.
+    if (head.keepAliveHintMs >= 0) this.idleLimitMs = Math.min(this.pool.options.keepAliveTimeoutMs, head.keepAliveHintMs - KEEP_ALIVE_HINT_MARGIN_MS);
+    const reusable = head.keepAlive && !leftover && !head.toClose && this.idleLimitMs > 0;
     this.state = reusable ? IDLE : CLOSED;
     if (reusable) this.idleSince = Date.now();
     this.socket.resume();

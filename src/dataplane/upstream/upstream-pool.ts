@@ -64,7 +64,12 @@ export class UpstreamPool {
       handler.onResponseError(call, new UpstreamError('pool-closed', 'the endpoint was removed', 503, true));
       return call;
     }
-    const idle = this.idleConnections.pop();
+    let idle = this.idleConnections.pop();
+    // Past its idle limit (the sweep runs only every so often): the backend may be closing it now.
+    while (idle !== undefined && Date.now() - idle.idleSince >= idle.idleLimitMs) {
+      idle.destroy();
+      idle = this.idleConnections.pop();
+    }
     if (idle !== undefined) {
       idle.start(call);
       return call;
@@ -90,10 +95,9 @@ export class UpstreamPool {
 
   /** @internal the sweep: idle connections past the keep-alive timeout are closed. */
   closeIdle(now: number): void {
-    const limit = this.options.keepAliveTimeoutMs;
     for (let i = this.idleConnections.length - 1; i >= 0; i--) {
       const c = this.idleConnections[i]!;
-      if (now - c.idleSince >= limit) c.destroy(); // forget() removes it from the list
+      if (now - c.idleSince >= c.idleLimitMs) c.destroy(); // forget() removes it from the list
     }
     if (this.all.size === 0 && this.sweep !== undefined) {
       clearInterval(this.sweep);
