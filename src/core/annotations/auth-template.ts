@@ -6,7 +6,7 @@
 // a bad host is refused with a reason that names what is wrong.
 
 import type { AuthTemplatePart, AuthVariable } from '../policy.ts';
-import { isUriChar, parseAuthority } from './redirect-url.ts';
+import { parseAuthority, readVariable, urlLiteralAt } from './redirect-url.ts';
 import type { Parsed } from './value-types.ts';
 
 /** Longest URL template accepted (the checked value, before any variable is filled in). */
@@ -41,15 +41,6 @@ const SCHEME_VARIABLES: ReadonlySet<string> = new Set(['scheme', 'pass_access_sc
 /** Header and cookie names a key may read: nginx's $http_NAME (with '_' for '-') and $cookie_NAME. */
 const NAME = /^[A-Za-z0-9_]+$/;
 
-function readVariable(text: string, i: number): { name: string; end: number } {
-  let end = i;
-  while (end < text.length && /[A-Za-z0-9_]/.test(text[end]!)) end++;
-  return { name: text.slice(i, end), end };
-}
-
-function isHex(c: string | undefined): boolean {
-  return c !== undefined && /^[0-9A-Fa-f]$/.test(c);
-}
 
 function unsupported(name: string, allowed: readonly string[], extra = ''): string {
   return name.length === 0
@@ -86,15 +77,10 @@ function parseText(text: string, parts: AuthTemplatePart[], allowed: readonly Au
       i = end - 1;
       continue;
     }
-    if (ch === '%') {
-      if (!isHex(text[i + 1]) || !isHex(text[i + 2])) return 'a "%" is not followed by two hexadecimal digits';
-      literal += text.slice(i, i + 3);
-      i += 2;
-      continue;
-    }
-    if (ch === ' ') return 'contains a space (encode it as %20)';
-    if (!isUriChar(ch.charCodeAt(0))) return `contains ${JSON.stringify(ch)}, which is not allowed here`;
-    literal += ch;
+    const piece = urlLiteralAt(text, i, 'here');
+    if (typeof piece !== 'string') return piece.error;
+    literal += piece;
+    i += piece.length - 1;
   }
   flush();
   return undefined;

@@ -24,6 +24,28 @@ function isHex(c: string | undefined): boolean {
   return c !== undefined && /^[0-9A-Fa-f]$/.test(c);
 }
 
+/**
+ * The literal piece of a URL template at text[i] (not a '$'): a %XX escape or one URI character;
+ * `{ error }` when it can be neither. `where` ends the message ("in a URL", "here").
+ */
+export function urlLiteralAt(text: string, i: number, where: string): string | { error: string } {
+  const ch = text[i]!;
+  if (ch === '%') {
+    if (!isHex(text[i + 1]) || !isHex(text[i + 2])) return { error: 'a "%" is not followed by two hexadecimal digits' };
+    return text.slice(i, i + 3);
+  }
+  if (ch === ' ') return { error: 'contains a space (encode it as %20)' };
+  if (!isUriChar(ch.charCodeAt(0))) return { error: `contains ${JSON.stringify(ch)}, which is not allowed ${where}` };
+  return ch;
+}
+
+/** `$NAME` at text[i] (after the '$'): the name ([A-Za-z0-9_]*) and where it ends. */
+export function readVariable(text: string, i: number): { name: string; end: number } {
+  let end = i;
+  while (end < text.length && /[A-Za-z0-9_]/.test(text[end]!)) end++;
+  return { name: text.slice(i, end), end };
+}
+
 /** A DNS name as a redirect host: labels of letters, digits and '-', not at a label's ends. */
 export function isDnsName(host: string): boolean {
   if (host.length === 0 || host.length > 253) return false;
@@ -62,12 +84,6 @@ export function parseAuthority(text: string): Parsed<string> {
 }
 
 /** Reads `$name` at `i` (after the '$'): the variable and where the name ends. */
-function readVariable(text: string, i: number): { name: string; end: number } {
-  let end = i;
-  while (end < text.length && /[A-Za-z0-9_]/.test(text[end]!)) end++;
-  return { name: text.slice(i, end), end };
-}
-
 /** Path, query and fragment characters with variables, appended to `parts`; a reason when invalid. */
 function parseRest(text: string, parts: RedirectPart[]): string | undefined {
   let literal = '';
@@ -84,15 +100,10 @@ function parseRest(text: string, parts: RedirectPart[]): string | undefined {
       i = end - 1;
       continue;
     }
-    if (ch === '%') {
-      if (!isHex(text[i + 1]) || !isHex(text[i + 2])) return 'a "%" is not followed by two hexadecimal digits';
-      literal += text.slice(i, i + 3);
-      i += 2;
-      continue;
-    }
-    if (ch === ' ') return 'contains a space (encode it as %20)';
-    if (!isUriChar(ch.charCodeAt(0))) return `contains ${JSON.stringify(ch)}, which is not allowed in a URL`;
-    literal += ch;
+    const piece = urlLiteralAt(text, i, 'in a URL');
+    if (typeof piece !== 'string') return piece.error;
+    literal += piece;
+    i += piece.length - 1;
   }
   if (literal.length > 0) parts.push({ kind: 'text', text: literal });
   return undefined;
