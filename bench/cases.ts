@@ -21,6 +21,7 @@
 // Needs wrk, nginx and openssl (and h2load for https-h2). Everything listens on 127.0.0.x and is
 // stopped at the end, whatever happens.
 import { freePort, killAll, latency, median, processTreeKiB, stop, track } from './bench-processes.ts';
+import { BENCH_HOST, NGINX, nginxBackendConfig, nginxProxyConfig, startNginx } from './bench-nginx.ts';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -28,10 +29,9 @@ import { loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
 const H2LOAD = ['/usr/bin/h2load', '/usr/local/bin/h2load'].find((p) => existsSync(p));
-const HOST = 'bench.example.com';
+const HOST = BENCH_HOST;
 
 export interface CasesOptions {
   duration: number;
@@ -93,7 +93,7 @@ export async function runCases(options: CasesOptions): Promise<void> {
     const backend =
       options.backend === 'node'
         ? track(spawn(process.execPath, ['-e', `require('node:http').createServer({ keepAliveTimeout: 75000 }, (q, s) => { s.writeHead(200, { 'content-type': 'text/plain', 'content-length': 100 }); s.end('x'.repeat(99) + '\\n'); }).listen(${backendPort}, '127.0.0.2');`], { stdio: 'inherit' }))
-        : await startNginx(work, 'backend', backendConfig(work, backendPort));
+        : await startNginx(work, 'backend', nginxBackendConfig(work, backendPort, 'x'.repeat(99)));
     await waitForHttp('127.0.0.2', backendPort, undefined, false);
     const lines: string[] = [];
     const ratio1w: number[] = [];
@@ -160,77 +160,10 @@ function makeCertificate(work: string): { cert: string; key: string } {
   return { cert, key };
 }
 
-function backendConfig(work: string, port: number): string {
-  return `
-worker_processes 1;
-daemon off;
-pid ${work}/backend.pid;
-error_log ${work}/backend-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  ${tempPaths(work, 'backend')}
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  server {
-    listen 127.0.0.2:${port} reuseport;
-    location / { default_type text/plain; return 200 "${'x'.repeat(99)}\\n"; }
-  }
-}`;
-}
-
 function proxyConfig(work: string, c: BenchCase, port: number, backendPort: number, cert: { cert: string; key: string }): string {
   // \`listen ... http2\` rather than \`http2 on\`: Debian 12's nginx (1.22) predates the directive.
   const listen = c.tls === undefined ? `listen 127.0.0.1:${port} reuseport;` : `listen 127.0.0.1:${port} ssl${c.tls === 'h2' ? ' http2' : ''} reuseport;\n    ssl_certificate ${cert.cert};\n    ssl_certificate_key ${cert.key};\n    ssl_protocols TLSv1.3;`;
-  return `
-worker_processes ${c.workers};
-daemon off;
-pid ${work}/proxy-${c.name}.pid;
-error_log ${work}/proxy-error.log warn;
-events { worker_connections 4096; }
-http {
-  ${tempPaths(work, 'proxy')}
-  log_format json escape=json '{"time":"$time_iso8601","msg":"access","method":"$request_method","host":"$host","path":"$uri",'
-    '"status":$status,"upstream":"$upstream_addr","duration":$request_time,"bytesIn":$request_length,"bytesOut":$bytes_sent,"requestId":"$request_id"}';
-  access_log ${c.log ? `${work}/nginx-access-${c.name}.log json` : 'off'};
-  keepalive_requests 1000000;
-  upstream backend {
-    server 127.0.0.2:${backendPort};
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    ${listen}
-    server_name ${HOST};
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Request-ID $request_id;
-    }
-  }
-}`;
-}
-
-function tempPaths(work: string, name: string): string {
-  const dir = join(work, `${name}-temp`);
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o777);
-  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join('\n  ');
-}
-
-async function startNginx(work: string, name: string, config: string): Promise<ChildProcess> {
-  const file = join(work, `${name}.conf`);
-  writeFileSync(file, config);
-  const test = spawnSync(NGINX!, ['-t', '-q', '-c', file, '-p', work], { encoding: 'utf8' });
-  if (test.status !== 0) throw new Error(`nginx config for ${name} rejected:\n${test.stderr}`);
-  return track(spawn(NGINX!, ['-c', file, '-p', work], { stdio: ['ignore', 'ignore', 'inherit'] }));
+  return nginxProxyConfig(work, backendPort, { name: `proxy-${c.name}`, workers: c.workers, accessLog: c.log, listen });
 }
 
 async function startNginxProxy(work: string, c: BenchCase, backendPort: number, cert: { cert: string; key: string }): Promise<Target> {

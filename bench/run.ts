@@ -24,7 +24,8 @@
 // both log every request to a file, both set X-Forwarded-For/-Proto/-Host/-Port, X-Real-IP and
 // X-Request-ID.
 import { freePort, killAll, latency, median, processTreeKiB, stop, track } from './bench-processes.ts';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { BENCH_HOST, NGINX, nginxBackendConfig, nginxProxyConfig, startNginx } from './bench-nginx.ts';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -33,9 +34,8 @@ import { parseArgs } from 'node:util';
 import { printProfileSummary, summarizeProfile } from './profile-summary.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const NGINX = ['/usr/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const WRK = ['/usr/bin/wrk', '/usr/local/bin/wrk'].find((p) => existsSync(p));
-const HOST = 'bench.example.com';
+const HOST = BENCH_HOST;
 
 const { values: args } = parseArgs({
   options: {
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   const backendPort = await freePort('127.0.0.2');
-  const backend = args.backend === 'node' ? await startNodeBackend(backendPort) : await startNginx('backend', backendConfig(backendPort));
+  const backend = args.backend === 'node' ? await startNodeBackend(backendPort) : await startNginx(work, 'backend', nginxBackendConfig(work, backendPort, 'hello from the backend'));
   await waitForHttp('127.0.0.2', backendPort, undefined);
 
   // Both proxies stay up for the whole run; rounds alternate between them so that load from
@@ -106,7 +106,7 @@ async function main(): Promise<void> {
     }
   } else if (args.only !== 'gatehouse') {
     const port = await freePort('127.0.0.1');
-    targets.push({ name: 'nginx', port, child: await startNginx('proxy', proxyConfig(port, backendPort)) });
+    targets.push({ name: 'nginx', port, child: await startNginx(work, 'proxy', nginxProxyConfig(work, backendPort, { name: 'proxy', workers: 1, accessLog: true, listen: `listen 127.0.0.1:${port};` })) });
   }
   if (args.only !== 'nginx' && !args['metrics-cost']) {
     const port = await freePort('127.0.0.1');
@@ -149,77 +149,6 @@ async function main(): Promise<void> {
       console.log(`\nprofile: ${path}`);
     }
   }
-}
-
-function backendConfig(port: number): string {
-  return `
-worker_processes 1;
-daemon off;
-pid ${work}/backend.pid;
-error_log ${work}/backend-error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  ${tempPaths('backend')}
-  keepalive_requests 1000000;
-  keepalive_timeout 75s;
-  server {
-    listen 127.0.0.2:${port} reuseport;
-    location / { default_type text/plain; return 200 "hello from the backend\\n"; }
-  }
-}`;
-}
-
-function proxyConfig(port: number, backendPort: number): string {
-  return `
-worker_processes 1;
-daemon off;
-pid ${work}/proxy.pid;
-error_log ${work}/proxy-error.log warn;
-events { worker_connections 4096; }
-http {
-  ${tempPaths('proxy')}
-  log_format json escape=json '{"time":"$time_iso8601","msg":"access","method":"$request_method","host":"$host","path":"$uri",'
-    '"status":$status,"upstream":"$upstream_addr","duration":$request_time,"bytesIn":$request_length,"bytesOut":$bytes_sent,"requestId":"$request_id"}';
-  access_log ${work}/nginx-access.log json;
-  keepalive_requests 1000000;
-  upstream backend {
-    server 127.0.0.2:${backendPort};
-    keepalive 64;
-    keepalive_requests 1000000;
-  }
-  server {
-    listen 127.0.0.1:${port};
-    server_name ${HOST};
-    location / {
-      proxy_pass http://backend;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Host $http_host;
-      proxy_set_header X-Forwarded-For $remote_addr;
-      proxy_set_header X-Forwarded-Proto $scheme;
-      proxy_set_header X-Forwarded-Host $http_host;
-      proxy_set_header X-Forwarded-Port $server_port;
-      proxy_set_header X-Real-IP $remote_addr;
-      proxy_set_header X-Request-ID $request_id;
-    }
-  }
-}`;
-}
-
-function tempPaths(name: string): string {
-  const dir = join(work, `${name}-temp`);
-  mkdirSync(dir, { recursive: true });
-  chmodSync(dir, 0o777);
-  return ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map((t) => `${t}_temp_path ${dir}/${t};`).join('\n  ');
-}
-
-async function startNginx(name: string, config: string): Promise<ChildProcess> {
-  const file = join(work, `${name}.conf`);
-  writeFileSync(file, config);
-  const test = spawnSync(NGINX!, ['-t', '-q', '-c', file, '-p', work], { encoding: 'utf8' });
-  if (test.status !== 0) throw new Error(`nginx config for ${name} rejected:\n${test.stderr}`);
-  return track(spawn(NGINX!, ['-c', file, '-p', work], { stdio: ['ignore', 'ignore', 'inherit'] }));
 }
 
 async function startNodeBackend(port: number): Promise<ChildProcess> {
