@@ -120,12 +120,10 @@ export class CustomErrorPage implements Dispatcher.DispatchHandler, QueuedDispat
     this.endpoint = endpoint;
     const opts = ex.rt.options;
     // Plain HTTP/1.1, as ingress-nginx's `proxy_pass http://upstream_balancer` in its @custom_ locations.
-    const way = ex.rt.pools.admit(this, endpoint, ex.target?.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, HTTP1_UPSTREAM, ex.scheme, ex.host);
-    if (way === undefined) return this.fallBack('ERR_POOLS_CLOSED', 'aborted');
-    this.pool = way.pool;
-    if (way.admission === 'full') return this.fallBack('ERR_UPSTREAM_QUEUE_FULL', 'aborted');
-    this.slot = way.queue;
-    if (way.admission === 'queued') {
+    const admission = ex.rt.pools.admit(this, endpoint, ex.target?.policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, HTTP1_UPSTREAM, ex.scheme, ex.host);
+    if (admission === undefined) return this.fallBack('ERR_POOLS_CLOSED', 'aborted');
+    if (admission === 'full') return this.fallBack('ERR_UPSTREAM_QUEUE_FULL', 'aborted');
+    if (admission === 'queued') {
       this.waiting = true;
       return;
     }

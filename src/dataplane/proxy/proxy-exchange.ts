@@ -346,16 +346,14 @@ export class ProxyExchange implements PickContext, Dispatcher.DispatchHandler, H
     }
     // The backend protocol (backend-protocol, proxy-ssl-*) chooses the pool; at most its connection
     // count go upstream at once, with a bounded wait behind (upstream-pools.ts, upstream-queue.ts).
-    const way = this.rt.pools.admit(this, endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host, this.upgrade);
-    if (way === undefined) {
+    const admission = this.rt.pools.admit(this, endpoint, policy.connectTimeoutMs ?? opts.timeouts.connectTimeoutMs, target.upstream, this.scheme, this.host, this.upgrade);
+    if (admission === undefined) {
       this.release('connect-error');
       this.error = 'ERR_POOLS_CLOSED';
       return this.respondPlain(503, true);
     }
-    this.pool = way.pool;
-    if (way.admission === 'full') return this.answerOverloaded('upstream-queue-size', 'ERR_UPSTREAM_QUEUE_FULL');
-    this.slot = way.queue;
-    if (way.admission === 'queued') {
+    if (admission === 'full') return this.answerOverloaded('upstream-queue-size', 'ERR_UPSTREAM_QUEUE_FULL');
+    if (admission === 'queued') {
       this.waiting = true;
       return;
     }

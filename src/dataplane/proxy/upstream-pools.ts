@@ -27,6 +27,12 @@ export interface UpstreamDispatcher {
   destroy(): Promise<void>;
 }
 
+/** What admit() writes its answer onto: the exchange, or a custom-error page's request. */
+export interface AdmittedDispatch extends QueuedDispatch {
+  pool: UpstreamDispatcher | undefined;
+  slot: UpstreamQueue | undefined;
+}
+
 interface PoolEntry {
   pool: UpstreamDispatcher;
   queue: UpstreamQueue;
@@ -121,27 +127,31 @@ export class UpstreamPools {
   }
 
   /**
-   * A request's way upstream: the pool for its endpoint and backend protocol (forRequest) and its
-   * place in that pool's admission queue ('started': go now; 'queued': startUpstream() is called
-   * when a connection frees; 'full': refused). Undefined when the pools are closed (stopping).
+   * A request's way upstream, written onto it (no object per request): its `pool` for its endpoint
+   * and backend protocol (forRequest), and unless refused its `slot`, the pool's admission queue.
+   * 'started': go now; 'queued': startUpstream() is called when a connection frees; 'full': refused.
+   * Undefined when the pools are closed (stopping).
    */
   admit(
-    dispatch: QueuedDispatch,
+    dispatch: AdmittedDispatch,
     endpoint: Endpoint,
     connectTimeoutMs: number,
     upstream: CompiledUpstream,
     scheme: 'http' | 'https',
     host: string,
     upgrade = false,
-  ): { pool: UpstreamDispatcher; queue: UpstreamQueue; admission: Admission } | undefined {
+  ): Admission | undefined {
     let pool: UpstreamDispatcher;
     try {
       pool = this.forRequest(endpoint, connectTimeoutMs, upstream, scheme, host, upgrade);
     } catch {
       return undefined;
     }
+    dispatch.pool = pool;
     const queue = this.queueOf(pool);
-    return { pool, queue, admission: queue.admit(dispatch) };
+    const admission = queue.admit(dispatch);
+    if (admission !== 'full') dispatch.slot = queue;
+    return admission;
   }
 
   /** The admission queue in front of a pool returned by get(): one per pool, so per endpoint. */
