@@ -6,7 +6,7 @@
 // backend down or without endpoints (the original answer, never a loop), a long error body, upgrades.
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { KubeObject } from '../../src/core/model.ts';
@@ -14,6 +14,7 @@ import { endpoint, ingress, options, rule, service, serviceBackend, slice, snaps
 import { waitFor } from '../support/data-plane-fixture.ts';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
 import { startErrorPagesBackend, type ErrorPagesBackend, type PageRequest } from '../support/error-pages-backend.ts';
+import { rawExchange } from '../support/raw-http.ts';
 import { startPlane, TRANSPORTS, type Plane } from './redirects-cors-plane.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
@@ -296,21 +297,11 @@ test('the access log says when the error backend could not answer, and the statu
 
 test('a WebSocket upgrade refused with a listed status is relayed as it is (not intercepted)', async () => {
   const before = pages.requests.length;
-  const head = await new Promise<string>((resolve, reject) => {
-    const socket = connect(plane.ports.http1, '127.0.0.1');
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      data += chunk;
-      if (data.includes('refused')) {
-        socket.destroy();
-        resolve(data);
-      }
-    });
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-    socket.write('GET /ws-refuse HTTP/1.1\r\nHost: pages.example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
-  });
+  const head = (
+    await rawExchange(plane.ports.http1, 'GET /ws-refuse HTTP/1.1\r\nHost: pages.example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n', {
+      until: (received) => received.includes('refused'),
+    })
+  ).raw.toString('latin1');
   assert.match(head, /^HTTP\/1\.1 403 /);
   assert.match(head, /x-refused-by: app/i);
   assert.equal(pages.requests.length, before);

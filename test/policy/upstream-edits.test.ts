@@ -3,12 +3,12 @@
 // 127.0.0.1 (HTTP/1.1 and cleartext HTTP/2), an echo backend that reports what it received, and
 // curl as the client. A WebSocket upgrade gets the same edits. The rewrite page's table end to end.
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
 import { after, before, test } from 'node:test';
 import { buildRouteTable } from '../../src/core/build-route-table.ts';
 import type { KubeObject } from '../../src/core/model.ts';
 import { endpoint, ingress, options, rule, service, slice, snapshotOf } from '../core/fixtures.ts';
 import { startEchoBackend, type EchoBackend, type EchoReply } from '../support/echo-backend.ts';
+import { rawExchange } from '../support/raw-http.ts';
 import { startPlane, TRANSPORTS, type Plane } from './redirects-cors-plane.ts';
 
 const N = 'nginx.ingress.kubernetes.io/';
@@ -99,24 +99,14 @@ for (const t of TRANSPORTS) {
 
 test('a WebSocket upgrade is rewritten and sent with the upstream Host and X-Forwarded-Prefix', async () => {
   const before = echo.count();
-  const head = await new Promise<string>((resolve, reject) => {
-    const socket = connect(plane.ports.http1, '127.0.0.1');
-    let data = '';
-    socket.setEncoding('utf8');
-    socket.on('data', (chunk: string) => {
-      data += chunk;
-      if (data.includes('\r\n\r\n')) {
-        socket.destroy();
-        resolve(data);
-      }
-    });
-    socket.on('end', () => resolve(data));
-    socket.on('error', reject);
-    socket.write(
+  const head = (
+    await rawExchange(
+      plane.ports.http1,
       'GET /app/chat?room=1 HTTP/1.1\r\nHost: www.example.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
         'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
-    );
-  });
+      { until: (received) => received.includes('\r\n\r\n') },
+    )
+  ).raw.toString('latin1');
   assert.match(head, /^HTTP\/1\.1 101 /);
   assert.equal(echo.count(), before + 1);
   const seen = echo.requests.at(-1)!;
