@@ -338,3 +338,28 @@ test("the backend's Keep-Alive timeout hint: a connection is not reused within a
     pool.close();
   }
 });
+
+test('a handler that aborts inside onResponseData of a chunked body read whole: no further callback, the pool serves on', async () => {
+  const pool = newPool();
+  try {
+    let calls = 0;
+    const aborted = new Promise<void>((resolve) => {
+      pool.request({ method: 'GET', path: '/chunked', headers: ['host', 'backend.example'] }, {
+        onResponseStart: () => void calls++,
+        onResponseData: (call) => {
+          calls++;
+          call.abort();
+          setTimeout(resolve, 50);
+          return true;
+        },
+        onResponseEnd: () => void calls++,
+        onResponseError: () => void calls++,
+      });
+    });
+    await aborted;
+    assert.equal(calls, 2, 'the head and one chunk, then nothing');
+    assert.equal((await send(pool, { path: '/after-abort' })).ended, true);
+  } finally {
+    pool.close();
+  }
+});

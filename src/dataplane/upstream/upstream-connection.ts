@@ -304,9 +304,12 @@ export class UpstreamConnection implements ChunkSink {
     const head = this.head!;
     if (this.decoder !== null) {
       this.buffer = null;
-      const at = this.decoder.decode(buf, 0, buf.length, this);
-      if (at === -1) return this.fail('malformed-response', this.decoder.error);
-      if (this.decoder.done) {
+      const decoder = this.decoder;
+      const at = decoder.decode(buf, 0, buf.length, this);
+      // The handler may have aborted inside a chunk (the connection is gone): nothing more to do.
+      if (this.state !== BODY) return;
+      if (at === -1) return this.fail('malformed-response', decoder.error);
+      if (decoder.done) {
         if (at < buf.length) this.buffer = buf.subarray(at);
         return this.complete();
       }
