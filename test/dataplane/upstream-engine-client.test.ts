@@ -23,6 +23,9 @@ before(async () => {
     if (head.startsWith('GET /trailers ')) {
       return { bytes: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\nTrailer: X-Checksum\r\n\r\n5\r\nhello\r\n0\r\nX-Checksum: abc123\r\n\r\n' };
     }
+    if (head.startsWith('GET /two-types ')) {
+      return { bytes: 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n' };
+    }
     if (head.startsWith('GET /stall-body ')) return { bytes: 'HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhello' };
     if (head.startsWith('GET /stall-head ')) return { bytes: '' };
     // The raw backend skips Content-Length bodies only: after a chunked one the connection is closed.
@@ -107,4 +110,16 @@ test('the route\'s read timeout: 504 before the head, a cut body after it (logge
   assert.equal(lines.length, 2);
   assert.deepEqual(lines.map((l) => l.limit), ['read-timeout', 'read-timeout']);
   assert.equal(lines[1]!.aborted, true);
+});
+
+test('a head an HTTP/2 client cannot take (two Content-Types), its chunked body in the same read: 502, and the plane serves on', async () => {
+  const session = h2connect(`http://127.0.0.1:${listeners.h2c}`);
+  try {
+    const refused = await h2Get(session, { ':path': '/two-types', ':authority': 'h1.test' });
+    assert.equal(refused.status, 502);
+    const next = await h2Get(session, { ':path': '/after-two-types', ':authority': 'h1.test' });
+    assert.equal(next.status, 200);
+  } finally {
+    session.close();
+  }
 });
