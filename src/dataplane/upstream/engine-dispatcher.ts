@@ -15,7 +15,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ResponseHead } from './response-head-parser.ts';
-import type { UpstreamCall, UpstreamHandler } from './upstream-connection.ts';
+import type { UpstreamCall, UpstreamHandler, UpstreamRequest } from './upstream-connection.ts';
 import { UpstreamError } from './upstream-error.ts';
 import type { UpstreamPool } from './upstream-pool.ts';
 
@@ -96,17 +96,10 @@ class EngineDispatch implements UpstreamHandler, Dispatcher.DispatchController {
       else headers.push(name, value);
     }
     const body = (o.body ?? null) as Readable | null;
-    const timeout = o.headersTimeout ?? undefined;
-    this.#call = this.#pool.request(
-      {
-        method: o.method,
-        path: o.path,
-        headers,
-        contentLength: body === null ? 0 : length > 0 ? length : -1,
-        ...(timeout === undefined || timeout === null ? {} : { readTimeoutMs: timeout }),
-      },
-      this,
-    );
+    const request: UpstreamRequest = { method: o.method, path: o.path, headers, contentLength: body === null ? 0 : length > 0 ? length : -1 };
+    // The flow gives the route's read timeout as undici's headersTimeout (bodyTimeout is the same).
+    if (typeof o.headersTimeout === 'number') request.readTimeoutMs = o.headersTimeout;
+    this.#call = this.#pool.request(request, this);
     if (body !== null && !this.#ended) this.#pump(body);
   }
 
