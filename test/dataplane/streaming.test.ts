@@ -158,10 +158,14 @@ test('a client that stops reading exerts back-pressure on the backend instead of
 
 test('a client that disconnects while waiting aborts the upstream request, and the log says 499', async () => {
   const before = watched.requestClosedEarly;
+  // The backend's count is cumulative (earlier tests): wait for this request to reach it, or the
+  // client could leave while the request still waits for its upstream connection (then nothing
+  // reaches the backend to be aborted).
+  const seen = watcher.count();
   const req = request({ host: '127.0.0.1', port: fx.port, path: '/hang/x', headers: { host: 'stream.test' }, agent: false });
   req.on('error', () => {});
   req.end();
-  await waitFor(() => watcher.count() > 0 && fx.dataPlane.inFlightRequests > 0, 5000, 'request in flight');
+  await waitFor(() => watcher.count() > seen && fx.dataPlane.inFlightRequests > 0, 5000, 'request in flight');
   req.destroy();
   await waitFor(() => watched.requestClosedEarly > before, 5000, 'the upstream request to be aborted');
   await waitFor(() => fx.accessLogs().some((l) => l.path === '/hang/x'), 5000, 'access line');
